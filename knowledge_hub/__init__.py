@@ -1,0 +1,39 @@
+"""The UNTFSSE Knowledge Hub: a document repository searchable in six languages."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+
+from knowledge_hub import cli
+from knowledge_hub import i18n
+from knowledge_hub import search
+from knowledge_hub import web
+from knowledge_hub.config import Config
+from knowledge_hub.extensions import babel
+from knowledge_hub.extensions import csrf
+from knowledge_hub.extensions import db
+from knowledge_hub.extensions import login_manager
+from knowledge_hub.extensions import migrate
+
+
+def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
+    """Create and configure the Knowledge Hub application."""
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.from_object(Config)
+    if test_config is None:
+        app.config.from_pyfile("config.py", silent=True)  # instance/config.py
+        app.config.from_prefixed_env()  # FLASK_*; DATABASE_URL is read in Config
+    else:
+        app.config.update(test_config)
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(Config.MIGRATIONS_DIR))
+    babel.init_app(app, locale_selector=i18n.select_locale)
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    search.init_app(app)
+    web.register_blueprints(app)
+    app.cli.add_command(cli.hub)
+    return app

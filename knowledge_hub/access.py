@@ -1,0 +1,112 @@
+"""Who may do what, and who may see which records: decided here and nowhere else."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import ColumnElement
+from sqlalchemy import and_
+from sqlalchemy import true
+
+from knowledge_hub.models import AccessLevel
+from knowledge_hub.models import Document
+from knowledge_hub.models import DocumentStatus
+from knowledge_hub.models import Role
+from knowledge_hub.models import User
+from knowledge_hub.models import Variant
+from knowledge_hub.models import VariantStatus
+
+#: Action -> the roles that may perform it.
+RULES: dict[str, frozenset[Role]] = {
+    "create": frozenset({Role.STAFF, Role.ADMIN}),
+    "edit": frozenset({Role.STAFF, Role.ADMIN}),
+    "upload": frozenset({Role.STAFF, Role.ADMIN}),
+    "import": frozenset({Role.STAFF, Role.ADMIN}),
+    "release": frozenset({Role.REVIEWER, Role.ADMIN}),
+    "withdraw": frozenset({Role.REVIEWER, Role.ADMIN}),
+    "reindex": frozenset({Role.ADMIN}),
+    "manage_users": frozenset({Role.ADMIN}),
+}
+
+#: Roles that work on records before release and so see every record.
+BACK_OFFICE = frozenset({Role.STAFF, Role.REVIEWER, Role.ADMIN})
+
+
+class NotAllowed(Exception):
+    """The actor may not do this; the message is worded for people."""
+
+
+def roles_of(actor: User | None) -> frozenset[Role]:
+    if actor is None or not actor.is_active:
+        return frozenset()
+    return frozenset(Role(r) for r in actor.roles if r in Role._value2member_map_)
+
+
+def can(actor: User | None, action: str) -> bool:
+    """Tell whether actor may perform action; templates use it to hide buttons."""
+    return bool(roles_of(actor) & RULES[action])
+
+
+def require(actor: User | None, action: str) -> None:
+    """Raise NotAllowed unless actor may perform action."""
+    if not can(actor, action):
+        raise NotAllowed(f"You are not allowed to {action.replace('_', ' ')}.")
+
+
+@dataclass(frozen=True)
+class Visibility:
+    """What a viewer may see. `everything` short-cuts the lists for the back office."""
+
+    everything: bool
+    statuses: frozenset[DocumentStatus]
+    access_levels: frozenset[AccessLevel]
+    variant_statuses: frozenset[VariantStatus]
+
+
+PUBLIC_STATUSES = frozenset({DocumentStatus.RELEASED})
+
+
+def visible_levels(viewer: User | None) -> Visibility:
+    """Return what viewer may see: the one rule behind every SQL query and search."""
+    roles = roles_of(viewer)
+    if roles & BACK_OFFICE:
+        return Visibility(
+            True, frozenset(DocumentStatus), frozenset(AccessLevel), frozenset(VariantStatus)
+        )
+    levels = {AccessLevel.PUBLIC}
+    if roles:  # any signed-in member of a member or observer organization
+        levels.add(AccessLevel.MEMBERS)
+    return Visibility(
+        False, PUBLIC_STATUSES, frozenset(levels), frozenset({VariantStatus.APPROVED})
+    )
+
+
+def visible_to(viewer: User | None) -> ColumnElement[bool]:
+    """The SQL clause selecting the documents viewer may see."""
+    seen = visible_levels(viewer)
+    if seen.everything:
+        return true()
+    return and_(Document.status.in_(seen.statuses), Document.access.in_(seen.access_levels))
+
+
+def variant_visible_to(viewer: User | None) -> ColumnElement[bool]:
+    """The SQL clause selecting the language versions viewer may see (with visible_to)."""
+    seen = visible_levels(viewer)
+    if seen.everything:
+        return true()
+    return Variant.status.in_(seen.variant_statuses)
+
+
+def can_see(viewer: User | None, document: Document, variant: Variant | None = None) -> bool:
+    """Tell in Python what visible_to and variant_visible_to tell in SQL."""
+    seen = visible_levels(viewer)
+    if seen.everything:
+        return True
+    if document.status not in seen.statuses or document.access not in seen.access_levels:
+        return False
+    return variant is None or variant.status in seen.variant_statuses
+
+
+def is_public(document: Document, variant: Variant | None = None) -> bool:
+    """Tell whether anyone, signed in or not, may see the record (or this version)."""
+    return can_see(None, document, variant)

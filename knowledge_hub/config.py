@@ -1,0 +1,47 @@
+"""Configuration defaults; an instance's own values come from instance/config.py and the environment."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+#: The six official UN languages, in the order the UN lists them.
+LANGUAGES = ("ar", "zh", "en", "fr", "ru", "es")
+
+
+def _database_url() -> str:
+    url = os.environ.get("DATABASE_URL")
+    if not url:
+        return f"sqlite:///{PROJECT_ROOT / 'instance' / 'hub.sqlite'}"
+    # Hosting platforms still hand out the pre-SQLAlchemy-1.4 scheme.
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://") :]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]
+    return url
+
+
+class Config:
+    """Defaults that work on one machine with nothing configured."""
+
+    SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-change-me")
+    SQLALCHEMY_DATABASE_URI = _database_url()
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    INDEX_DIR = Path(os.environ.get("HUB_INDEX_DIR", PROJECT_ROOT / "index"))
+    UPLOAD_DIR = Path(os.environ.get("HUB_UPLOAD_DIR", PROJECT_ROOT / "uploads"))
+    LANGUAGES = LANGUAGES
+    MIGRATIONS_DIR = PROJECT_ROOT / "knowledge_hub" / "migrations"
+    BABEL_DEFAULT_LOCALE = "en"
+    BABEL_TRANSLATION_DIRECTORIES = str(PROJECT_ROOT / "translations")
+    #: Public address used in absolute links (API, feeds) when not behind a request.
+    PUBLIC_URL = os.environ.get("HUB_PUBLIC_URL", "")
+    MAX_CONTENT_LENGTH = 200 * 1024 * 1024
+    #: Limits for text extraction, which runs in a child process.
+    EXTRACTION_SECONDS = 60.0
+    EXTRACTION_MEMORY_MB = 1024
+    #: How long a writer waits for the index lock before leaving work in the outbox.
+    INDEX_LOCK_TIMEOUT = 2.0
+    SEARCH_PER_PAGE = 20
+    SEARCH_MAX_PER_PAGE = 100

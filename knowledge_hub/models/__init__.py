@@ -1,0 +1,43 @@
+"""Every model of the hub, importable from one place."""
+
+from __future__ import annotations
+
+from knowledge_hub.orm import Base
+from knowledge_hub.models.documents import AccessLevel
+from knowledge_hub.models.documents import DocType
+from knowledge_hub.models.documents import Document
+from knowledge_hub.models.documents import DocumentKind
+from knowledge_hub.models.documents import DocumentOrganization
+from knowledge_hub.models.documents import DocumentStatus
+from knowledge_hub.models.documents import OrganizationRole
+from knowledge_hub.models.documents import PendingIndex
+from knowledge_hub.models.documents import Region
+from knowledge_hub.models.documents import StoredFile
+from knowledge_hub.models.documents import Topic
+from knowledge_hub.models.documents import Variant
+from knowledge_hub.models.documents import VariantStatus
+from knowledge_hub.models.people import Organization
+from knowledge_hub.models.people import OrganizationKind
+from knowledge_hub.models.people import Role
+from knowledge_hub.models.people import User
+
+__all__ = [
+    "AccessLevel",
+    "Base",
+    "DocType",
+    "Document",
+    "DocumentKind",
+    "DocumentOrganization",
+    "DocumentStatus",
+    "Organization",
+    "OrganizationKind",
+    "OrganizationRole",
+    "PendingIndex",
+    "Region",
+    "Role",
+    "StoredFile",
+    "Topic",
+    "User",
+    "Variant",
+    "VariantStatus",
+]

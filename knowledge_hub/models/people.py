@@ -1,0 +1,75 @@
+"""Organizations and the people who use the hub."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from flask_login import UserMixin
+from sqlalchemy import JSON
+from sqlalchemy import ForeignKey
+from sqlalchemy import String
+from sqlalchemy.orm import Mapped
+from sqlalchemy.orm import mapped_column
+from sqlalchemy.orm import relationship
+
+from knowledge_hub.extensions import db
+from knowledge_hub.orm import str_enum
+from knowledge_hub.orm import utcnow
+
+if TYPE_CHECKING:
+    from knowledge_hub.models.documents import DocumentOrganization
+
+
+class Role(enum.StrEnum):
+    MEMBER = "member"
+    STAFF = "staff"
+    TRANSLATOR = "translator"
+    REVIEWER = "reviewer"
+    ADMIN = "admin"
+
+
+class OrganizationKind(enum.StrEnum):
+    MEMBER = "member"
+    OBSERVER = "observer"
+    OTHER = "other"
+
+
+class Organization(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    acronym: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(300))
+    kind: Mapped[OrganizationKind] = mapped_column(
+        str_enum(OrganizationKind), default=OrganizationKind.OTHER
+    )
+    url: Mapped[str | None] = mapped_column(String(500))
+
+    users: Mapped[list[User]] = relationship(back_populates="organization")
+    document_links: Mapped[list[DocumentOrganization]] = relationship(
+        back_populates="organization"
+    )
+
+    def __repr__(self) -> str:
+        return f"<Organization {self.id} {self.acronym}>"
+
+
+class User(UserMixin, db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    password_hash: Mapped[str | None] = mapped_column(String(300))
+    roles: Mapped[list[str]] = mapped_column(JSON, default=list)
+    #: Languages a translator works into (BCP 47), or a reader's preferences.
+    languages: Mapped[list[str]] = mapped_column(JSON, default=list)
+    organization_id: Mapped[int | None] = mapped_column(ForeignKey("organization.id"))
+    is_active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    organization: Mapped[Organization | None] = relationship(back_populates="users")
+
+    def has_role(self, role: Role) -> bool:
+        return role.value in self.roles
+
+    def __repr__(self) -> str:
+        return f"<User {self.id} {self.email}>"

@@ -1,0 +1,41 @@
+"""The declarative base shared by every model, and column helpers."""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC
+from datetime import datetime
+
+from sqlalchemy import Enum
+from sqlalchemy import MetaData
+from sqlalchemy.orm import DeclarativeBase
+
+# Named constraints let Alembic alter them on every database, SQLite included.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def utcnow() -> datetime:
+    """Return the current time in UTC, as stored in every `_at` column."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def str_enum(enum_class: type[enum.StrEnum]) -> Enum:
+    """Store a StrEnum as its plain value (a VARCHAR, no database enum type)."""
+    return Enum(
+        enum_class,
+        native_enum=False,
+        create_constraint=False,
+        length=20,
+        values_callable=lambda members: [m.value for m in members],
+        validate_strings=True,
+    )

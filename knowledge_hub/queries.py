@@ -1,0 +1,192 @@
+"""Read-only queries for pages and the API. Every one starts from what the viewer may see."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+
+from sqlalchemy import func
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from knowledge_hub import access
+from knowledge_hub import search
+from knowledge_hub.extensions import db
+from knowledge_hub.models import DocType
+from knowledge_hub.models import Document
+from knowledge_hub.models import DocumentOrganization
+from knowledge_hub.models import StoredFile
+from knowledge_hub.models import Topic
+from knowledge_hub.models import User
+from knowledge_hub.models import Variant
+from knowledge_hub.search import SearchRequest
+
+
+@dataclass
+class RecordHit:
+    """A record as a search result: shown in the reader's language where it can be."""
+
+    document: Document
+    variant: Variant  # the version shown
+    matched: Variant  # the version whose text matched best
+    languages: list[str]
+    snippet: str
+    score: float
+
+
+@dataclass
+class RecordResults:
+    request: SearchRequest
+    total: int
+    hits: list[RecordHit]
+    facets: dict[str, list[tuple[str, int]]]
+    suggestion: str | None
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.request.per_page))
+
+
+def _document_loader() -> tuple:
+    return (
+        selectinload(Document.variants).selectinload(Variant.files),
+        selectinload(Document.doc_type),
+        selectinload(Document.topics),
+        selectinload(Document.regions),
+        selectinload(Document.organization_links).selectinload(DocumentOrganization.organization),
+    )
+
+
+def visible_variants(viewer: User | None, document: Document) -> list[Variant]:
+    return [v for v in document.variants if access.can_see(viewer, document, v)]
+
+
+def pick_variant(variants: list[Variant], preferred: list[str]) -> Variant | None:
+    """The version in the first preferred language that has one, else the original."""
+    for language in preferred:
+        for variant in variants:
+            if variant.language == language or variant.language.split("-")[0] == language:
+                return variant
+    return next((v for v in variants if v.is_original), variants[0] if variants else None)
+
+
+def search_records(
+    viewer: User | None, request: SearchRequest, reader_language: str
+) -> RecordResults:
+    """Search as viewer; results come back one per record, in the reader's language."""
+    index = search.get_index()
+    result = search.search(index, access.visible_levels(viewer), request)
+    ids = [hit.document_id for hit in result.hits]
+    documents = {
+        d.id: d
+        for d in db.session.scalars(
+            select(Document)
+            .where(Document.id.in_(ids), access.visible_to(viewer))
+            .options(*_document_loader())
+        )
+    }
+    preferred = list(request.filters.get("language", ()))[:1] + [reader_language]
+    hits = []
+    for hit in result.hits:
+        document = documents.get(hit.document_id)
+        if document is None:  # changed since the index saw it; the outbox will catch up
+            continue
+        variants = visible_variants(viewer, document)
+        matched = next((v for v in variants if v.id == hit.variant_id), None)
+        if matched is None:
+            continue
+        shown = pick_variant(variants, preferred) or matched
+        text = "\n\n".join(p for p in (matched.summary, matched.text) if p)
+        hits.append(
+            RecordHit(
+                document=document,
+                variant=shown,
+                matched=matched,
+                languages=[v.language for v in variants],
+                snippet=search.snippet(result.query, index, matched.language, text),
+                score=hit.score,
+            )
+        )
+    return RecordResults(request, result.total, hits, result.facets, result.suggestion)
+
+
+def landing_page(viewer: User | None, document_id: int) -> Document | None:
+    """The record as viewer may see it, or None."""
+    return db.session.scalar(
+        select(Document)
+        .where(Document.id == document_id, access.visible_to(viewer))
+        .options(*_document_loader())
+    )
+
+
+def document_by_ref(viewer: User | None, ref: str) -> Document | None:
+    return db.session.scalar(
+        select(Document)
+        .where(Document.ref == ref, access.visible_to(viewer))
+        .options(*_document_loader())
+    )
+
+
+def downloadable_file(
+    viewer: User | None, document_id: int, file_id: int
+) -> StoredFile | None:
+    """A file the viewer may download: its record and version visible to them."""
+    stored = db.session.scalar(
+        select(StoredFile)
+        .join(Variant, StoredFile.variant_id == Variant.id)
+        .join(Document, Variant.document_id == Document.id)
+        .where(
+            StoredFile.id == file_id,
+            Document.id == document_id,
+            access.visible_to(viewer),
+            access.variant_visible_to(viewer),
+        )
+    )
+    return stored
+
+
+def latest_releases(viewer: User | None, limit: int = 8) -> list[Document]:
+    return list(
+        db.session.scalars(
+            select(Document)
+            .where(access.visible_to(viewer), Document.released_at.is_not(None))
+            .order_by(Document.released_at.desc(), Document.id.desc())
+            .limit(limit)
+            .options(*_document_loader())
+        )
+    )
+
+
+def counts_by_type(viewer: User | None) -> list[tuple[DocType, int]]:
+    rows = db.session.execute(
+        select(DocType, func.count(Document.id))
+        .join(Document, Document.doc_type_id == DocType.id)
+        .where(access.visible_to(viewer))
+        .group_by(DocType.id)
+        .order_by(func.count(Document.id).desc(), DocType.position)
+    ).all()
+    return [(doc_type, count) for doc_type, count in rows]
+
+
+def counts_by_language(viewer: User | None) -> list[tuple[str, int]]:
+    """Records available in each language (a record in three languages counts three times)."""
+    rows = db.session.execute(
+        select(Variant.language, func.count(func.distinct(Variant.document_id)))
+        .join(Document, Variant.document_id == Document.id)
+        .where(access.visible_to(viewer), access.variant_visible_to(viewer))
+        .group_by(Variant.language)
+    ).all()
+    counts = Counter({language: count for language, count in rows})
+    return counts.most_common()
+
+
+def count_records(viewer: User | None) -> int:
+    return db.session.scalar(select(func.count(Document.id)).where(access.visible_to(viewer))) or 0
+
+
+def facet_labels() -> dict[str, dict[str, str]]:
+    """Readable names for the facet values that are codes (types and topics)."""
+    return {
+        "type": dict(db.session.execute(select(DocType.code, DocType.label)).all()),
+        "topic": dict(db.session.execute(select(Topic.code, Topic.label)).all()),
+    }

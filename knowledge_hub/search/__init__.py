@@ -1,0 +1,55 @@
+"""Full-text search over every language version, derived from the database.
+
+The public surface: init_app(), get_index(), apply_pending(), reindex(), search().
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+from flask import current_app
+
+from knowledge_hub.extensions import db
+from knowledge_hub.search import indexer  # noqa: F401  (registers the outbox listeners)
+from knowledge_hub.search.index import IndexBusy
+from knowledge_hub.search.index import SearchIndex
+from knowledge_hub.search.query import BadQuery
+from knowledge_hub.search.query import Hit
+from knowledge_hub.search.query import SearchRequest
+from knowledge_hub.search.query import SearchResult
+from knowledge_hub.search.query import search
+from knowledge_hub.search.query import snippet
+
+__all__ = [
+    "BadQuery",
+    "Hit",
+    "IndexBusy",
+    "SearchIndex",
+    "SearchRequest",
+    "SearchResult",
+    "apply_pending",
+    "get_index",
+    "init_app",
+    "reindex",
+    "search",
+    "snippet",
+]
+
+
+def init_app(app: Flask) -> None:
+    app.extensions["hub.search"] = SearchIndex(
+        app.config["INDEX_DIR"], app.config["LANGUAGES"], app.config["INDEX_LOCK_TIMEOUT"]
+    )
+
+
+def get_index() -> SearchIndex:
+    return current_app.extensions["hub.search"]
+
+
+def apply_pending() -> int:
+    """Let the index catch up with the committed changes queued in the outbox."""
+    return get_index().apply_pending(db.session)
+
+
+def reindex() -> int:
+    """Rebuild the whole index from the database."""
+    return get_index().reindex(db.session)

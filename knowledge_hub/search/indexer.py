@@ -1,0 +1,123 @@
+"""Turning language versions into index entries, and keeping the index in step with the
+database through the PendingIndex outbox."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy import insert
+from sqlalchemy.orm import Session
+
+from knowledge_hub import access
+from knowledge_hub.models import Document
+from knowledge_hub.models import DocumentOrganization
+from knowledge_hub.models import PendingIndex
+from knowledge_hub.models import StoredFile
+from knowledge_hub.models import Variant
+from knowledge_hub.orm import utcnow
+from knowledge_hub.search.schema import text_field
+from knowledge_hub.search.schema import title_field
+
+log = logging.getLogger(__name__)
+
+OTHER_LANGUAGE = "other"
+
+
+def index_language(language: str, languages: Iterable[str]) -> str:
+    """The language whose fields hold a version: its base language, or "other"."""
+    base = language.split("-")[0].lower()
+    return base if base in languages else OTHER_LANGUAGE
+
+
+def date_key(date: str | None) -> int:
+    """Turn a partial date into a sortable number: "2023-09" -> 20230900."""
+    if not date:
+        return 0
+    parts = (date.split("-") + ["0", "0"])[:3]
+    year, month, day = (int(p) for p in parts)
+    return year * 10000 + month * 100 + day
+
+
+def index_fields(variant: Variant, languages: Iterable[str]) -> dict[str, Any]:
+    """Return the index entry of a language version, with its record's metadata."""
+    document = variant.document
+    language = index_language(variant.language, languages)
+    text = "\n\n".join(part for part in (variant.summary, variant.text) if part)
+    fields: dict[str, Any] = {
+        "variant_id": str(variant.id),
+        "document_id": document.id,
+        "language": variant.language,
+        "kind": document.kind.value,
+        "status": document.status.value,
+        "access": document.access.value,
+        "variant_status": variant.status.value,
+        "sort_date": date_key(document.date),
+        title_field(language): variant.title,
+        text_field(language): text,
+    }
+    optional = {
+        "doc_type": document.doc_type.code if document.doc_type else "",
+        "year": str(document.year) if document.year else "",
+        "organization": ",".join(o.acronym for o in document.organizations),
+        "topic": ",".join(t.code for t in document.topics),
+        "region": ",".join(r.code for r in document.regions),
+    }
+    fields.update({k: v for k, v in optional.items() if v})
+    if access.is_public(document, variant):
+        fields["spelling"] = f"{variant.title}\n{text}"
+    fields["stamp"] = stamp(fields)
+    return fields
+
+
+def stamp(fields: dict[str, Any]) -> str:
+    """A fingerprint of an index entry, to find entries that no longer match the database."""
+    content = json.dumps({k: v for k, v in fields.items() if k != "stamp"}, sort_keys=True)
+    return hashlib.sha1(content.encode()).hexdigest()
+
+
+# --- The outbox: every change that affects the index queues its versions, in the same
+# transaction as the change, so no service can forget to.
+
+_TRACKED = (Document, Variant, StoredFile, DocumentOrganization)
+
+
+@event.listens_for(Session, "before_flush")
+def _remember_changes(session: Session, flush_context: object, instances: object) -> None:
+    changed = session.info.setdefault("index_changes", set())
+    for obj in (*session.new, *session.dirty, *session.deleted):
+        if isinstance(obj, _TRACKED):
+            changed.add(obj)
+
+
+@event.listens_for(Session, "after_flush")
+def _queue_index_updates(session: Session, flush_context: object) -> None:
+    changed = session.info.pop("index_changes", None)
+    if not changed:
+        return
+    variant_ids: set[int] = set()
+    for obj in changed:
+        if isinstance(obj, Variant):
+            variant_ids.add(obj.id)
+        elif isinstance(obj, StoredFile):
+            variant_ids.add(obj.variant_id)
+        elif isinstance(obj, Document):
+            variant_ids.update(v.id for v in obj.variants)
+        elif isinstance(obj, DocumentOrganization):
+            variant_ids.update(v.id for v in obj.document.variants)
+    variant_ids.discard(None)  # type: ignore[arg-type]
+    if variant_ids:
+        now = utcnow()
+        session.connection().execute(
+            insert(PendingIndex.__table__),
+            [{"variant_id": vid, "queued_at": now} for vid in sorted(variant_ids)],
+        )
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_changes(session: Session, previous_transaction: object) -> None:
+    session.info.pop("index_changes", None)

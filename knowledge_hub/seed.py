@@ -1,0 +1,139 @@
+"""The controlled vocabularies every hub starts with; `hub init` loads them (again is harmless)."""
+
+from __future__ import annotations
+
+from babel import Locale
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from knowledge_hub.models import DocType
+from knowledge_hub.models import Organization
+from knowledge_hub.models import OrganizationKind
+from knowledge_hub.models import Region
+from knowledge_hub.models import Topic
+
+DOC_TYPES = [
+    ("report", "Report"),
+    ("position-paper", "Position paper"),
+    ("policy-brief", "Policy brief"),
+    ("working-paper", "Working paper"),
+    ("guide", "Guide"),
+    ("toolkit", "Toolkit"),
+    ("awareness-package", "Awareness package"),
+    ("case-study", "Case study"),
+    ("meeting-minutes", "Meeting minutes"),
+    ("agenda", "Agenda"),
+    ("session-notes", "Session notes"),
+    ("workplan", "Workplan"),
+    ("presentation", "Presentation"),
+    ("correspondence", "Correspondence"),
+    ("other", "Other"),
+]
+
+# The eight issue areas of the Task Force's 2014 position paper, then recurring themes.
+SSE_TOPICS = [
+    ("informal-economy", "Transition from the informal economy to decent work"),
+    ("green-economy", "Greening the economy and society"),
+    ("local-development", "Local economic development"),
+    ("sustainable-cities", "Sustainable cities and human settlements"),
+    ("womens-empowerment", "Women's well-being and empowerment"),
+    ("food-security", "Food security and smallholder empowerment"),
+    ("health-coverage", "Universal health coverage"),
+    ("transformative-finance", "Transformative finance"),
+    ("cooperatives", "Cooperatives and mutual organizations"),
+    ("legal-frameworks", "Public policies and legal frameworks for SSE"),
+    ("statistics", "Statistics and measurement of SSE"),
+    ("digital-economy", "SSE and the digital economy"),
+]
+
+SDGS = [
+    "No poverty",
+    "Zero hunger",
+    "Good health and well-being",
+    "Quality education",
+    "Gender equality",
+    "Clean water and sanitation",
+    "Affordable and clean energy",
+    "Decent work and economic growth",
+    "Industry, innovation and infrastructure",
+    "Reduced inequalities",
+    "Sustainable cities and communities",
+    "Responsible consumption and production",
+    "Climate action",
+    "Life below water",
+    "Life on land",
+    "Peace, justice and strong institutions",
+    "Partnerships for the goals",
+]
+
+MEMBER, OBSERVER, OTHER = OrganizationKind.MEMBER, OrganizationKind.OBSERVER, OrganizationKind.OTHER
+
+ORGANIZATIONS = [
+    ("ILO", "International Labour Organization", MEMBER, "https://www.ilo.org"),
+    ("UNCTAD", "United Nations Conference on Trade and Development", MEMBER, "https://unctad.org"),
+    ("UNRISD", "United Nations Research Institute for Social Development", MEMBER, "https://www.unrisd.org"),
+    ("UNDP", "United Nations Development Programme", MEMBER, "https://www.undp.org"),
+    ("UN DESA", "United Nations Department of Economic and Social Affairs", MEMBER, "https://www.un.org/en/desa"),
+    ("ECLAC", "Economic Commission for Latin America and the Caribbean", MEMBER, "https://www.cepal.org"),
+    ("ESCAP", "Economic and Social Commission for Asia and the Pacific", MEMBER, "https://www.unescap.org"),
+    ("OECD", "Organisation for Economic Co-operation and Development", MEMBER, "https://www.oecd.org"),
+    ("FAO", "Food and Agriculture Organization of the United Nations", MEMBER, "https://www.fao.org"),
+    ("UN Women", "United Nations Entity for Gender Equality and the Empowerment of Women", MEMBER, "https://www.unwomen.org"),
+    ("UN-NGLS", "United Nations Non-Governmental Liaison Service", MEMBER, None),
+    ("UNHCR", "Office of the United Nations High Commissioner for Refugees", MEMBER, "https://www.unhcr.org"),
+    ("WHO", "World Health Organization", MEMBER, "https://www.who.int"),
+    ("ITC-ILO", "International Training Centre of the ILO", OTHER, "https://www.itcilo.org"),
+    ("Catalyst 2030", "Catalyst 2030", OBSERVER, None),
+    ("CIRIEC", "International Centre of Research and Information on the Public, Social and Cooperative Economy", OBSERVER, None),
+    ("CSEND", "Centre for Socio-Eco-Nomic Development", OBSERVER, None),
+    ("EESC", "European Economic and Social Committee", OBSERVER, None),
+    ("EMES", "EMES International Research Network", OBSERVER, None),
+    ("EURICSE", "European Research Institute on Cooperative and Social Enterprises", OBSERVER, None),
+    ("DIESIS", "DIESIS Network", OBSERVER, None),
+    ("GSEF", "Global Social Economy Forum", OBSERVER, None),
+    ("Euclid Network", "Euclid Network", OBSERVER, None),
+    ("ICA", "International Cooperative Alliance", OBSERVER, None),
+    ("SSE IF", "Social and Solidarity Economy International Forum", OBSERVER, None),
+    ("RIPESS", "Intercontinental Network for the Promotion of Social Solidarity Economy", OBSERVER, None),
+    ("FMDV", "Global Fund for Cities Development", OBSERVER, None),
+    ("WFTO", "World Fair Trade Organization", OBSERVER, None),
+]
+
+# CLDR territory codes that are not ISO 3166-1 countries nor UN M49 areas (EU, the
+# "Unknown region", pseudo-locales, outlying islands with exceptional codes).
+NOT_REGIONS = frozenset(
+    {"AC", "CP", "CQ", "DG", "EA", "EU", "EZ", "IC", "QO", "TA", "UN", "XA", "XB", "XK", "ZZ"}
+)
+
+
+def region_codes() -> list[str]:
+    """ISO 3166-1 alpha-2 countries and UN M49 areas, as CLDR (through Babel) knows them."""
+    return sorted(code for code in Locale("en").territories if code not in NOT_REGIONS)
+
+
+def vocabularies(session: Session) -> None:
+    """Add what is missing from the vocabularies; never removes or renames anything."""
+    _add_missing(session, DocType, [dict(code=c, label=l, position=i) for i, (c, l) in enumerate(DOC_TYPES)])
+    topics = [dict(code=c, label=l, position=i) for i, (c, l) in enumerate(SSE_TOPICS)]
+    topics += [
+        dict(code=f"sdg-{n}", label=f"SDG {n}: {label}", is_sdg=True, position=100 + n)
+        for n, label in enumerate(SDGS, start=1)
+    ]
+    _add_missing(session, Topic, topics)
+    existing_orgs = set(session.scalars(select(Organization.acronym)))
+    session.add_all(
+        Organization(acronym=a, name=n, kind=k, url=u)
+        for a, n, k, u in ORGANIZATIONS
+        if a not in existing_orgs
+    )
+    existing_regions = set(session.scalars(select(Region.code)))
+    session.add_all(
+        Region(code=code, is_area=code.isdigit())
+        for code in region_codes()
+        if code not in existing_regions
+    )
+
+
+def _add_missing(session: Session, model: type, rows: list[dict]) -> None:
+    existing = set(session.scalars(select(model.code)))
+    session.add_all(model(**row) for row in rows if row["code"] not in existing)

@@ -1,0 +1,48 @@
+"""Creating or upgrading an installation, and loading the demonstration catalogue."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import current_app
+from flask_migrate import upgrade
+from sqlalchemy import select
+from sqlalchemy import update
+
+from knowledge_hub import search
+from knowledge_hub import seed
+from knowledge_hub.extensions import db
+from knowledge_hub.models import Document
+from knowledge_hub.services import imports
+from knowledge_hub.services import transaction
+from knowledge_hub.services.accounts import system_user
+
+DEMO_FOLDER = Path(__file__).resolve().parent.parent / "demo"
+
+
+def initialize() -> None:
+    """Create or upgrade the database, the vocabularies and the index. Again is harmless."""
+    Path(current_app.instance_path).mkdir(parents=True, exist_ok=True)
+    upgrade(directory=str(current_app.config["MIGRATIONS_DIR"]))
+    with transaction() as session:
+        seed.vocabularies(session)
+    search.get_index().ix  # creates the index folder on first run  # noqa: B018
+
+
+def demo_is_loaded() -> bool:
+    return db.session.scalar(select(Document.id).where(Document.is_sample).limit(1)) is not None
+
+
+def load_demo(progress: imports.ProgressCallback | None = None) -> imports.ImportReport | None:
+    """Import and release the demonstration catalogue, unless it is there already."""
+    if demo_is_loaded():
+        return None
+    manifest = DEMO_FOLDER / "manifest.csv"
+    actor = system_user()
+    report = imports.import_manifest(
+        actor, DEMO_FOLDER / "files", manifest, release=True, progress=progress
+    )
+    refs = {row.ref for row in report.rows}
+    with transaction() as session:
+        session.execute(update(Document).where(Document.ref.in_(refs)).values(is_sample=True))
+    return report

@@ -1,0 +1,119 @@
+"""Content-addressed blob store: files live under their sha256, never a client's name."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+CHUNK = 1024 * 1024
+TEMP_PREFIX = ".incoming-"
+
+
+def sha256_of(path: Path) -> str:
+    """Hash a file's bytes as the store addresses them."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+class StorageError(Exception):
+    """A file could not be stored or read; the message is worded for people."""
+
+
+@dataclass(frozen=True)
+class StoredBlob:
+    sha256: str
+    size: int
+    path: Path
+
+
+class BlobStore:
+    """Files stored at root/ab/cd/<sha256>, written to a temp file and renamed into place."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+
+    def path(self, sha256: str) -> Path:
+        return self.root / sha256[:2] / sha256[2:4] / sha256
+
+    def exists(self, sha256: str) -> bool:
+        return self.path(sha256).is_file()
+
+    def put(self, stream: BinaryIO, max_size: int | None = None) -> StoredBlob:
+        """Store the bytes of stream once and return their address.
+
+        A second put of the same bytes finds the first and keeps it.
+        """
+        self.root.mkdir(parents=True, exist_ok=True)
+        digest = hashlib.sha256()
+        size = 0
+        fd, temp_name = tempfile.mkstemp(prefix=TEMP_PREFIX, dir=self.root)
+        temp_path = Path(temp_name)
+        try:
+            with os.fdopen(fd, "wb") as temp:
+                while chunk := stream.read(CHUNK):
+                    size += len(chunk)
+                    if max_size is not None and size > max_size:
+                        raise StorageError(
+                            f"The file is larger than the limit of {max_size // (1024 * 1024)} MB."
+                        )
+                    digest.update(chunk)
+                    temp.write(chunk)
+                temp.flush()
+                os.fsync(temp.fileno())
+            sha256 = digest.hexdigest()
+            final = self.path(sha256)
+            if final.is_file():
+                temp_path.unlink()
+            else:
+                final.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(temp_path, final)
+            return StoredBlob(sha256, size, final)
+        except OSError as e:
+            temp_path.unlink(missing_ok=True)
+            raise StorageError(f"The file could not be stored: {e.strerror or e}.") from e
+        except BaseException:
+            temp_path.unlink(missing_ok=True)
+            raise
+
+    def put_file(self, path: Path, max_size: int | None = None) -> StoredBlob:
+        with open(path, "rb") as stream:
+            return self.put(stream, max_size=max_size)
+
+    def open(self, sha256: str) -> BinaryIO:
+        try:
+            return open(self.path(sha256), "rb")
+        except OSError as e:
+            raise StorageError(f"Stored file {sha256[:12]}… cannot be read: {e.strerror}.") from e
+
+    def verify(self, sha256: str) -> str:
+        """Re-hash a stored file: "match", "mismatch", "missing" or "unreadable"."""
+        path = self.path(sha256)
+        if not path.exists():
+            return "missing"
+        try:
+            actual = sha256_of(path)
+        except OSError:
+            return "unreadable"
+        return "match" if actual == sha256 else "mismatch"
+
+    def delete(self, sha256: str) -> None:
+        self.path(sha256).unlink(missing_ok=True)
+
+    def __iter__(self) -> Iterator[str]:
+        """Yield the sha256 of every stored blob."""
+        if not self.root.is_dir():
+            return
+        for path in self.root.glob("??/??/*"):
+            if path.is_file() and len(path.name) == 64:
+                yield path.name
+
+    def leftover_temp_files(self) -> list[Path]:
+        return sorted(self.root.glob(TEMP_PREFIX + "*")) if self.root.is_dir() else []

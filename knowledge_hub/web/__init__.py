@@ -1,0 +1,112 @@
+"""The web layer: blueprints, error pages, and what every template needs."""
+
+from __future__ import annotations
+
+from flask import Flask
+from flask import current_app
+from flask import g
+from flask import jsonify
+from flask import render_template
+from flask import request
+from flask_babel import format_decimal
+from flask_babel import gettext as _
+from flask_login import current_user
+from werkzeug.exceptions import HTTPException
+from urllib.parse import urlencode
+
+from knowledge_hub import access
+from knowledge_hub import i18n
+from knowledge_hub.extensions import db
+from knowledge_hub.extensions import login_manager
+from knowledge_hub.models import User
+
+
+def register_blueprints(app: Flask) -> None:
+    from knowledge_hub.web import api
+    from knowledge_hub.web import documents
+    from knowledge_hub.web import public
+
+    app.register_blueprint(public.bp)
+    app.register_blueprint(documents.bp)
+    app.register_blueprint(api.bp)
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(Exception, _server_error)
+    app.context_processor(_template_globals)
+    app.after_request(_remember_language)
+
+
+@login_manager.user_loader
+def _load_user(user_id: str) -> User | None:
+    user = db.session.get(User, int(user_id))
+    return user if user and user.is_active else None
+
+
+def viewer() -> User | None:
+    """The signed-in user, or None for an anonymous reader."""
+    return current_user if current_user.is_authenticated else None
+
+
+def url_with(**changes: str | int | None) -> str:
+    """This page's address with some query parameters set (or removed, with None)."""
+    args = request.args.copy()
+    for key, value in changes.items():
+        args.pop(key, None)
+        if value is not None:
+            args[key] = str(value)
+    return request.path + ("?" + urlencode(list(args.items(multi=True))) if args else "")
+
+
+def url_toggle(facet: str, value: str) -> str:
+    """This search with a facet value added, or removed if it is already chosen."""
+    args = request.args.copy()
+    values = args.getlist(facet)
+    args.setlist(facet, [v for v in values if v != value] if value in values else [*values, value])
+    args.pop("page", None)
+    return request.path + ("?" + urlencode(list(args.items(multi=True))) if args else "")
+
+
+def _template_globals() -> dict:
+    return {
+        "url_with": url_with,
+        "url_toggle": url_toggle,
+        "viewer": viewer(),
+        "can": lambda action: access.can(viewer(), action),
+        "interface_languages": i18n.interface_languages(),
+        "current_language": i18n.current_language(),
+        "text_direction": i18n.text_direction,
+        "language_name": i18n.language_name,
+        "region_name": i18n.region_name,
+        "format_number": format_decimal,
+    }
+
+
+def _remember_language(response):
+    chosen = request.args.get("lang")
+    if chosen and chosen in current_app.config["LANGUAGES"]:
+        response.set_cookie(
+            i18n.COOKIE, chosen, max_age=365 * 24 * 3600, samesite="Lax", httponly=True
+        )
+    return response
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/") or request.path == "/api"
+
+
+def _http_error(error: HTTPException):
+    if wants_json():
+        response = jsonify(error=error.name.lower().replace(" ", "_"), message=error.description)
+        return response, error.code
+    return render_template("errors/error.html", error=error), error.code
+
+
+def _server_error(error: Exception):
+    db.session.rollback()
+    if isinstance(error, HTTPException):
+        return _http_error(error)
+    current_app.logger.exception("unhandled error on %s", request.path)
+    message = _("Something went wrong on our side. Please try again; if it persists, tell the secretariat.")
+    if wants_json():
+        return jsonify(error="server_error", message=message), 500
+    g.error_message = message
+    return render_template("errors/error.html", error=None, message=message), 500

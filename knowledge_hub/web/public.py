@@ -1,0 +1,43 @@
+"""What every reader sees: the home page and search."""
+
+from __future__ import annotations
+
+from flask import Blueprint
+from flask import render_template
+from flask import request
+
+from knowledge_hub import i18n
+from knowledge_hub import queries
+from knowledge_hub.search import BadQuery
+from knowledge_hub.search import SearchRequest
+from knowledge_hub.web import params
+from knowledge_hub.web import viewer
+
+bp = Blueprint("public", __name__)
+
+
+@bp.get("/")
+def home():
+    reader = viewer()
+    return render_template(
+        "public/home.html",
+        latest=queries.latest_releases(reader),
+        by_type=queries.counts_by_type(reader),
+        by_language=queries.counts_by_language(reader),
+        total=queries.count_records(reader),
+    )
+
+
+@bp.get("/search")
+def search():
+    try:
+        search_request = params.search_request(request.args)
+        results = queries.search_records(viewer(), search_request, i18n.current_language())
+    except BadQuery as e:
+        return render_template(
+            "public/search.html", results=None, error=str(e), request_=SearchRequest(), labels={}
+        ), 400
+    return render_template(
+        "public/search.html", results=results, error=None, request_=search_request, labels=queries.facet_labels()
+    )
+

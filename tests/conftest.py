@@ -1,0 +1,117 @@
+"""Fixtures: a real application per test, with its own SQLite file, index and upload folder."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Callable
+from collections.abc import Iterator
+from contextlib import nullcontext
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask import has_app_context
+from flask.testing import FlaskClient
+from flask.testing import FlaskCliRunner
+
+from knowledge_hub import create_app
+from knowledge_hub import search
+from knowledge_hub import seed
+from knowledge_hub.extensions import db
+from knowledge_hub.services import accounts
+from knowledge_hub.services import imports
+
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+MANIFEST_COLUMNS = list(imports.COLUMNS)
+
+
+def shared_data(*parts: str) -> Path:
+    """A path in the shared test material; the test is skipped if the folder is absent."""
+    path = SHARED_DATA.joinpath(*parts)
+    if not SHARED_DATA.is_dir():
+        pytest.skip(f"the shared test material is not at {SHARED_DATA}")
+    return path
+
+
+def make_config(tmp_path: Path) -> dict:
+    return {
+        "TESTING": True,
+        "SECRET_KEY": "test",
+        "WTF_CSRF_ENABLED": False,
+        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'hub.sqlite'}",
+        "INDEX_DIR": tmp_path / "index",
+        "UPLOAD_DIR": tmp_path / "uploads",
+        "EXTRACTION_SECONDS": 20.0,
+        "SERVER_NAME": "hub.test",
+    }
+
+
+@pytest.fixture
+def app(tmp_path: Path) -> Iterator[Flask]:
+    app = create_app(make_config(tmp_path))
+    with app.app_context():
+        db.create_all()
+        seed.vocabularies(db.session)
+        db.session.commit()
+    yield app
+    with app.app_context():
+        search.get_index().close()
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask) -> FlaskCliRunner:
+    return app.test_cli_runner()
+
+
+def write_manifest(path: Path, rows: list[dict[str, str]]) -> Path:
+    with open(path, "w", encoding="utf-8", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=MANIFEST_COLUMNS)
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({k: row.get(k, "") for k in MANIFEST_COLUMNS})
+    return path
+
+
+ImportFunction = Callable[..., imports.ImportReport]
+
+
+@pytest.fixture
+def import_rows(app: Flask, tmp_path: Path) -> ImportFunction:
+    """Import records through the real import service.
+
+    Each row is a manifest row plus `content` (the file's text or bytes); the file is
+    written under tmp_path/files with the row's `file` name.
+    """
+    folder = tmp_path / "files"
+    folder.mkdir(exist_ok=True)
+    counter = iter(range(1, 1_000_000))
+
+    def run(rows: list[dict], *, release: bool = True, replace: bool = False) -> imports.ImportReport:
+        manifest_rows = []
+        for row in rows:
+            row = dict(row)
+            content = row.pop("content", None)
+            if content is not None:
+                name = row.get("file") or f"file-{next(counter)}.txt"
+                row["file"] = name
+                data = content.encode("utf-8") if isinstance(content, str) else content
+                (folder / name).write_bytes(data)
+            row.setdefault("kind", "publication")
+            manifest_rows.append(row)
+        manifest = write_manifest(tmp_path / f"manifest-{next(counter)}.csv", manifest_rows)
+        # Join the caller's application context (and so its session) when there is one.
+        with nullcontext() if has_app_context() else app.app_context():
+            actor = accounts.system_user()
+            return imports.import_manifest(
+                actor, folder, manifest, release=release, replace=replace
+            )
+
+    return run

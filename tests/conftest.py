@@ -105,6 +105,7 @@ def import_rows(app: Flask, tmp_path: Path) -> ImportFunction:
                 data = content.encode("utf-8") if isinstance(content, str) else content
                 (folder / name).write_bytes(data)
             row.setdefault("kind", "publication")
+            row.setdefault("language", "en")
             manifest_rows.append(row)
         manifest = write_manifest(tmp_path / f"manifest-{next(counter)}.csv", manifest_rows)
         # Join the caller's application context (and so its session) when there is one.

@@ -145,6 +145,24 @@ def downloadable_file(
     return stored
 
 
+@dataclass
+class HomePage:
+    latest: list[Document]
+    by_type: list[tuple[DocType, int]]
+    by_language: list[tuple[str, int]]
+    total: int
+
+
+def home_page(viewer: User | None) -> HomePage:
+    """What the home page shows: the latest releases and what the catalogue holds."""
+    return HomePage(
+        latest=latest_releases(viewer),
+        by_type=counts_by_type(viewer),
+        by_language=counts_by_language(viewer),
+        total=count_records(viewer),
+    )
+
+
 def latest_releases(viewer: User | None, limit: int = 8) -> list[Document]:
     return list(
         db.session.scalars(

@@ -142,3 +142,43 @@ def test_the_same_file_in_two_records_is_stored_once(app: Flask, import_rows) ->
     ])
     assert "same file as A" in report.rows[1].message
     assert len(list(BlobStore(app.config["UPLOAD_DIR"]))) == 1
+
+
+def _billion_laughs_docx() -> bytes:
+    import io
+    import zipfile
+
+    # Each entity expands to ten of the one before: a billion "lol"s from a few bytes.
+    entities = "".join(f'<!ENTITY lol{i} "{f"&lol{i - 1};" * 10}">' for i in range(1, 10))
+    document = (
+        '<?xml version="1.0"?><!DOCTYPE w:document [<!ENTITY lol0 "lol">' + entities + "]>"
+        '<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main">'
+        "<w:body><w:p><w:r><w:t>&lol9;</w:t></w:r></w:p></w:body></w:document>"
+    )
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as docx:
+        docx.writestr("[Content_Types].xml", '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Override PartName="/word/document.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/></Types>')
+        docx.writestr("word/document.xml", document)
+    return buffer.getvalue()
+
+
+def test_hostile_files_become_recorded_extraction_errors(app: Flask, import_rows) -> None:
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.set_font("helvetica", size=12)
+    pdf.cell(text="Social and solidarity economy " * 20)
+    truncated = bytes(pdf.output())[:300]
+    report = import_rows([
+        dict(ref="TRUNC", file="broken.pdf", title="Truncated", content=truncated),
+        dict(ref="BOMB", file="bomb.docx", title="Bomb", content=_billion_laughs_docx()),
+    ])
+    assert [r.outcome for r in report.rows] == ["created", "created"], [str(r) for r in report.rows]
+    assert all("text not extracted" in r.message for r in report.rows)
+    with app.app_context():
+        files = {f.original_name: f for f in db.session.scalars(select(StoredFile))}
+        assert files["broken.pdf"].media_type == "application/pdf"
+        assert files["broken.pdf"].extraction_error
+        assert files["bomb.docx"].extraction_error
+        assert not files["bomb.docx"].text

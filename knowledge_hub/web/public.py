@@ -18,14 +18,7 @@ bp = Blueprint("public", __name__)
 
 @bp.get("/")
 def home():
-    reader = viewer()
-    return render_template(
-        "public/home.html",
-        latest=queries.latest_releases(reader),
-        by_type=queries.counts_by_type(reader),
-        by_language=queries.counts_by_language(reader),
-        total=queries.count_records(reader),
-    )
+    return render_template("public/home.html", page=queries.home_page(viewer()))
 
 
 @bp.get("/search")

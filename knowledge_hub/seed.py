@@ -6,6 +6,9 @@ from babel import Locale
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from knowledge_hub.models import CriteriaSetVersion
+from knowledge_hub.models import Criterion
+from knowledge_hub.models import CriterionKind
 from knowledge_hub.models import DocType
 from knowledge_hub.models import Organization
 from knowledge_hub.models import OrganizationKind
@@ -137,3 +140,86 @@ def vocabularies(session: Session) -> None:
 def _add_missing(session: Session, model: type, rows: list[dict]) -> None:
     existing = set(session.scalars(select(model.code)))
     session.add_all(model(**row) for row in rows if row["code"] not in existing)
+
+
+PUBLICATION, ARCHIVE, TRANSLATION = "publication", "archive", "translation"
+
+# The first criteria set, from the Task Force's draft publication criteria. Archives get
+# the automatic criteria only; admins edit the set afterwards.
+CRITERIA = [
+    ("metadata_complete", "Metadata complete",
+     "Title, summary, date, type, at least one organization and one topic.",
+     "automatic", [PUBLICATION, ARCHIVE]),
+    ("text_extracted", "A file whose text could be extracted",
+     "The original language version has a file, and its text was extracted, so that it can be found by its words.",
+     "automatic", [PUBLICATION, ARCHIVE]),
+    ("language_matches", "Declared language matches the text",
+     "The language detected in the text of the original version is the language declared for it.",
+     "automatic", [PUBLICATION, ARCHIVE]),
+    ("summary_length", "Summary of suitable length",
+     "The summary has between 50 and 1,500 characters.",
+     "automatic", [PUBLICATION, ARCHIVE]),
+    ("no_duplicate", "Not a duplicate of another record",
+     "No file of the record is already held by another record (same SHA-256).",
+     "automatic", [PUBLICATION, ARCHIVE]),
+    ("mandate_alignment", "Aligned with the UNTFSSE mandate and A/RES/77/281",
+     "The content is consistent with the Task Force's mandate and the General Assembly resolution "
+     "'Promoting the Social and Solidarity Economy for Sustainable Development'.",
+     "attestation", [PUBLICATION]),
+    ("member_review", "Reviewed by at least two member organizations",
+     "At least two member organizations of the Task Force reviewed the text; name them in the comment.",
+     "attestation", [PUBLICATION]),
+    ("un_disclaimer", "UN disclaimer present",
+     "The publication carries the standard United Nations disclaimer.",
+     "attestation", [PUBLICATION]),
+    ("logo_use", "Logo use approved",
+     "Use of the UN, Task Force and member logos was approved.",
+     "attestation", [PUBLICATION]),
+    ("copyright_cleared", "Copyright and license cleared",
+     "Rights to publish every part were cleared and the license is stated.",
+     "attestation", [PUBLICATION]),
+    ("accessible_format", "Accessible format",
+     "The file is accessible: tagged PDF or structured document, text alternatives for figures.",
+     "attestation", [PUBLICATION]),
+    ("second_speaker_review", "Reviewed by a second speaker of the language",
+     "A second speaker of the target language reviewed the translation.",
+     "attestation", [TRANSLATION]),
+    ("title_summary_translated", "Title and summary translated",
+     "The language version has its own translated title and summary.",
+     "automatic", [TRANSLATION]),
+    ("translation_language_matches", "Detected language matches",
+     "The text of the translation reads as the language declared for it.",
+     "automatic", [TRANSLATION]),
+    ("translation_text_extracted", "Translated file with extractable text",
+     "The language version has a file whose text could be extracted.",
+     "automatic", [TRANSLATION]),
+]
+
+
+def criteria(session: Session) -> None:
+    """Create the first criteria set and its version 1, unless a set exists."""
+    if session.scalar(select(Criterion.id).limit(1)) is not None:
+        return
+    rows = [
+        Criterion(code=code, label=label, help_text=help_text, kind=CriterionKind(kind),
+                  is_required=True, applies_to=applies_to, position=position)
+        for position, (code, label, help_text, kind, applies_to) in enumerate(CRITERIA)
+    ]
+    session.add_all(rows)
+    session.add(CriteriaSetVersion(number=1, snapshot=criteria_snapshot(rows), note="First set"))
+
+
+def criteria_snapshot(rows: list[Criterion]) -> list[dict]:
+    """The criteria set as plain data, kept with each version of it."""
+    return [
+        {
+            "code": c.code,
+            "label": c.label,
+            "kind": str(c.kind),
+            "is_required": c.is_required,
+            "applies_to": list(c.applies_to),
+            "is_active": c.is_active if c.is_active is not None else True,
+            "position": c.position,
+        }
+        for c in rows
+    ]

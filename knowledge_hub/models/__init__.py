@@ -16,19 +16,35 @@ from knowledge_hub.models.documents import StoredFile
 from knowledge_hub.models.documents import Topic
 from knowledge_hub.models.documents import Variant
 from knowledge_hub.models.documents import VariantStatus
+from knowledge_hub.models.people import LoginAttempt
 from knowledge_hub.models.people import Organization
 from knowledge_hub.models.people import OrganizationKind
 from knowledge_hub.models.people import Role
 from knowledge_hub.models.people import User
+from knowledge_hub.models.review import APPLIES_TO
+from knowledge_hub.models.review import AuditEvent
+from knowledge_hub.models.review import CheckOutcome
+from knowledge_hub.models.review import CriteriaSetVersion
+from knowledge_hub.models.review import Criterion
+from knowledge_hub.models.review import CriterionCheck
+from knowledge_hub.models.review import CriterionKind
 
 __all__ = [
+    "APPLIES_TO",
     "AccessLevel",
+    "AuditEvent",
+    "CheckOutcome",
+    "CriteriaSetVersion",
+    "Criterion",
+    "CriterionCheck",
+    "CriterionKind",
     "Base",
     "DocType",
     "Document",
     "DocumentKind",
     "DocumentOrganization",
     "DocumentStatus",
+    "LoginAttempt",
     "Organization",
     "OrganizationKind",
     "OrganizationRole",

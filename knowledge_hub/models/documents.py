@@ -134,6 +134,11 @@ class Document(db.Model):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     released_at: Mapped[datetime | None]
     released_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    #: The criteria set version the record passed when it was released.
+    criteria_version: Mapped[int | None]
+    withdrawn_at: Mapped[datetime | None]
+    withdrawn_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    withdrawal_reason: Mapped[str | None] = mapped_column(Text)
 
     doc_type: Mapped[DocType | None] = relationship()
     variants: Mapped[list[Variant]] = relationship(

@@ -64,12 +64,34 @@ class User(UserMixin, db.Model):
     languages: Mapped[list[str]] = mapped_column(JSON, default=list)
     organization_id: Mapped[int | None] = mapped_column(ForeignKey("organization.id"))
     is_active: Mapped[bool] = mapped_column(default=True)
+    #: Changes at every sign-in and password change; a session carrying an older token
+    #: is no longer valid, which signs out stolen or forgotten sessions.
+    session_token: Mapped[str] = mapped_column(String(64), default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_login_at: Mapped[datetime | None]
+    password_changed_at: Mapped[datetime | None]
 
     organization: Mapped[Organization | None] = relationship(back_populates="users")
 
     def has_role(self, role: Role) -> bool:
         return role.value in self.roles
 
+    def get_id(self) -> str:
+        """What Flask-Login keeps in the session cookie: the id and the session token."""
+        return f"{self.id}:{self.session_token}"
+
     def __repr__(self) -> str:
         return f"<User {self.id} {self.email}>"
+
+
+class LoginAttempt(db.Model):
+    """A sign-in attempt, kept in the database so that every worker sees the same count."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), index=True)
+    address: Mapped[str] = mapped_column(String(64), index=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    succeeded: Mapped[bool] = mapped_column(default=False)
+
+    def __repr__(self) -> str:
+        return f"<LoginAttempt {self.id} {self.email}>"

@@ -6,19 +6,25 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from typing import Any
+
 from sqlalchemy.orm import Session
 
 from knowledge_hub import search
 from knowledge_hub.access import NotAllowed
 from knowledge_hub.extensions import db
+from knowledge_hub.models import AuditEvent
+from knowledge_hub.models import User
 
 log = logging.getLogger(__name__)
 
 __all__ = [
     "Invalid",
+    "audit",
     "NotAllowed",
     "NotFound",
     "Refused",
+    "ReleaseRefused",
     "ServiceError",
     "deferred_indexing",
     "transaction",
@@ -43,6 +49,47 @@ class Invalid(ServiceError):
 
 class Refused(ServiceError):
     """The request is understood and allowed, but the record's state forbids it."""
+
+
+class ReleaseRefused(Refused):
+    """The release gate is not passed; `missing` lists the unsatisfied criteria."""
+
+    def __init__(self, ref: str, missing: list[str]) -> None:
+        super().__init__(f"{ref} cannot be released yet. Missing: {'; '.join(missing)}.")
+        self.missing = missing
+
+
+def audit(
+    actor: User | None,
+    action: str,
+    obj: object | None = None,
+    *,
+    document_id: int | None = None,
+    **details: Any,
+) -> AuditEvent:
+    """Record who did what to which object, inside the caller's transaction."""
+    object_type = type(obj).__name__.lower() if obj is not None else "hub"
+    object_id = getattr(obj, "id", None)
+    if document_id is None:
+        document_id = getattr(obj, "document_id", None) or (
+            object_id if object_type == "document" else None
+        )
+    event = AuditEvent(
+        actor_id=actor.id if actor is not None else None,
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        document_id=document_id,
+        details=details,
+        address=_request_address(),
+    )
+    db.session.add(event)
+    return event
+
+
+def _request_address() -> str | None:
+    # Set by the web layer for each request; services never read the request itself.
+    return db.session.info.get("client_address")
 
 
 @contextmanager

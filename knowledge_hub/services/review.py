@@ -1,35 +1,249 @@
-"""Releasing records to the public, and taking them back."""
+"""Review and release: the publication-criteria checklist, applied and recorded."""
 
 from __future__ import annotations
 
 from sqlalchemy import select
 
 from knowledge_hub import access
+from knowledge_hub import criteria
 from knowledge_hub.extensions import db
+from knowledge_hub.language_detection import detect_language
+from knowledge_hub.models import CheckOutcome
+from knowledge_hub.models import CriteriaSetVersion
+from knowledge_hub.models import Criterion
+from knowledge_hub.models import CriterionCheck
+from knowledge_hub.models import CriterionKind
 from knowledge_hub.models import Document
 from knowledge_hub.models import DocumentStatus
+from knowledge_hub.models import StoredFile
 from knowledge_hub.models import User
+from knowledge_hub.models import Variant
 from knowledge_hub.models import VariantStatus
 from knowledge_hub.orm import utcnow
+from knowledge_hub.services import Invalid
 from knowledge_hub.services import Refused
+from knowledge_hub.services import ReleaseRefused
+from knowledge_hub.services import audit
 from knowledge_hub.services import transaction
 
 
-def release(actor: User | None, document: Document) -> Document:
-    """Release a record and approve its submitted language versions."""
-    access.require(actor, "release")
+def criteria_specs() -> list[criteria.CriterionSpec]:
+    """The active criteria, in checklist order."""
+    rows = db.session.scalars(
+        select(Criterion).where(Criterion.is_active).order_by(Criterion.position, Criterion.id)
+    )
+    return [
+        criteria.CriterionSpec(c.code, c.label, c.kind.value, c.is_required, tuple(c.applies_to))
+        for c in rows
+    ]
+
+
+def current_criteria_version() -> int | None:
+    return db.session.scalar(
+        select(CriteriaSetVersion.number).order_by(CriteriaSetVersion.number.desc()).limit(1)
+    )
+
+
+def version_facts(variant: Variant, original: Variant | None = None) -> criteria.VersionFacts:
+    text = variant.text
+    return criteria.VersionFacts(
+        language=variant.language,
+        title=variant.title,
+        summary=variant.summary or "",
+        files=tuple(
+            criteria.FileFacts(f.sha256, f.media_type, bool(f.text), f.extraction_error)
+            for f in variant.files
+        ),
+        detected_language=detect_language(text) if text else None,
+        original_title=original.title if original else "",
+        original_summary=(original.summary or "") if original else "",
+    )
+
+
+def record_facts(document: Document) -> criteria.RecordFacts:
+    original = document.original
+    shas = {f.sha256 for v in document.variants for f in v.files}
+    duplicates = (
+        db.session.scalars(
+            select(Document.ref)
+            .join(Variant, Variant.document_id == Document.id)
+            .join(StoredFile, StoredFile.variant_id == Variant.id)
+            .where(StoredFile.sha256.in_(shas), Document.id != document.id)
+            .distinct()
+            .order_by(Document.ref)
+        ).all()
+        if shas
+        else []
+    )
+    return criteria.RecordFacts(
+        kind=document.kind.value,
+        doc_type=document.doc_type.code if document.doc_type else None,
+        date=document.date,
+        organizations=tuple(o.acronym for o in document.organizations),
+        topics=tuple(t.code for t in document.topics),
+        original=version_facts(original) if original else None,
+        duplicate_of=tuple(duplicates),
+    )
+
+
+def recorded_checks(document: Document, variant: Variant | None = None) -> list[criteria.Check]:
+    """The people's checks (not the automatic snapshots) on a record or one version."""
+    stmt = select(CriterionCheck).where(
+        CriterionCheck.document_id == document.id,
+        CriterionCheck.is_automatic.is_(False),
+    )
+    stmt = stmt.where(
+        CriterionCheck.variant_id == variant.id
+        if variant is not None
+        else CriterionCheck.variant_id.is_(None)
+    )
+    return [
+        criteria.Check(
+            c.criterion_code,
+            c.outcome.value,
+            c.checked_at,
+            c.checked_by.name if c.checked_by else "",
+            c.comment,
+        )
+        for c in db.session.scalars(stmt.order_by(CriterionCheck.id))
+    ]
+
+
+def checklist(actor: User | None, document: Document) -> criteria.GateResult:
+    """The record's checklist with every criterion's state, automatic ones computed now."""
+    access.require(actor, "view_checklist")
+    return criteria.gate(
+        criteria_specs(), document.kind.value, record_facts(document), recorded_checks(document)
+    )
+
+
+def _criterion(code: str, target: str) -> Criterion:
+    criterion = db.session.scalar(select(Criterion).where(Criterion.code == code))
+    if criterion is None or not criterion.applies(target):
+        raise Invalid(f"There is no criterion {code!r} for this record.")
+    return criterion
+
+
+def submit_for_review(actor: User | None, document: Document) -> Document:
+    """Send a draft to the reviewers."""
+    access.require(actor, "edit")
     with transaction():
+        if document.status != DocumentStatus.DRAFT:
+            raise Refused(f"{document.ref} is {document.status.value}, not a draft.")
+        document.status = DocumentStatus.IN_REVIEW
+        audit(actor, "submit_for_review", document)
+        return document
+
+
+def attest(
+    actor: User | None, document: Document, code: str, passed: bool, comment: str = ""
+) -> CriterionCheck:
+    """Record a reviewer's attestation (or refusal) of one criterion."""
+    access.require(actor, "attest")
+    with transaction() as session:
+        criterion = _criterion(code, document.kind.value)
+        if criterion.kind != CriterionKind.ATTESTATION:
+            raise Invalid(f"{criterion.label} is checked automatically.")
+        check = CriterionCheck(
+            document_id=document.id,
+            criterion_code=code,
+            outcome=CheckOutcome.PASS if passed else CheckOutcome.FAIL,
+            comment=comment.strip(),
+            checked_by_id=actor.id if actor else None,
+        )
+        session.add(check)
+        audit(actor, "check", document, criterion=code, outcome=check.outcome.value, comment=check.comment)
+        return check
+
+
+def waive(actor: User | None, document: Document, code: str, reason: str) -> CriterionCheck:
+    """Waive one criterion for a record: admins only, always with a written reason."""
+    access.require(actor, "waive")
+    with transaction() as session:
+        criterion = _criterion(code, document.kind.value)
+        reason = reason.strip()
+        if len(reason) < 10:
+            raise Invalid("A waiver needs a written reason (at least 10 characters).", {"reason": "required"})
+        check = CriterionCheck(
+            document_id=document.id,
+            criterion_code=criterion.code,
+            outcome=CheckOutcome.WAIVED,
+            comment=reason,
+            checked_by_id=actor.id if actor else None,
+        )
+        session.add(check)
+        audit(actor, "waive", document, criterion=criterion.code, reason=reason)
+        return check
+
+
+def send_back(actor: User | None, document: Document, comment: str) -> Document:
+    """Return a record in review to its authors as a draft, saying why."""
+    access.require(actor, "send_back")
+    with transaction():
+        if document.status != DocumentStatus.IN_REVIEW:
+            raise Refused(f"{document.ref} is not in review.")
+        if not comment.strip():
+            raise Invalid("Say what needs to change before the record can be released.", {"comment": "required"})
+        document.status = DocumentStatus.DRAFT
+        audit(actor, "send_back", document, comment=comment.strip())
+        return document
+
+
+def release(actor: User | None, document: Document) -> Document:
+    """Release a record whose checklist passes; otherwise refuse, listing what is missing."""
+    access.require(actor, "release")
+    with transaction() as session:
         if document.status == DocumentStatus.RELEASED:
             return document
-        if not any(v.files for v in document.variants):
-            raise Refused(f"{document.ref} has no file to release.")
+        if document.status == DocumentStatus.WITHDRAWN:
+            raise Refused(f"{document.ref} was withdrawn; it cannot be released again.")
+        result = criteria.gate(
+            criteria_specs(), document.kind.value, record_facts(document), recorded_checks(document)
+        )
+        if not result.passed:
+            raise ReleaseRefused(document.ref, list(result.missing))
+        # The automatic outcomes at release time are kept with the record's history.
+        for item in result.items:
+            if item.automatic is not None:
+                session.add(
+                    CriterionCheck(
+                        document_id=document.id,
+                        criterion_code=item.spec.code,
+                        outcome=CheckOutcome.PASS if item.automatic.passed else CheckOutcome.FAIL,
+                        comment=item.automatic.detail,
+                        is_automatic=True,
+                        checked_by_id=actor.id if actor else None,
+                    )
+                )
         for variant in document.variants:
-            if variant.status in (VariantStatus.SUBMITTED, VariantStatus.IN_REVIEW):
+            if variant.is_original or variant.status in (VariantStatus.SUBMITTED, VariantStatus.IN_REVIEW):
                 variant.status = VariantStatus.APPROVED
-                variant.reviewer_id = actor.id if actor else None
+                variant.reviewer_id = variant.reviewer_id or (actor.id if actor else None)
+        before = document.status.value
         document.status = DocumentStatus.RELEASED
         document.released_at = utcnow()
         document.released_by_id = actor.id if actor else None
+        document.criteria_version = current_criteria_version()
+        audit(
+            actor, "release", document,
+            before=before, after="released", criteria_version=document.criteria_version,
+        )
+        return document
+
+
+def withdraw(actor: User | None, document: Document, reason: str) -> Document:
+    """Withdraw a released record: its landing page stays, with a notice; its files go."""
+    access.require(actor, "withdraw")
+    with transaction():
+        if document.status != DocumentStatus.RELEASED:
+            raise Refused(f"{document.ref} is not released.")
+        if not reason.strip():
+            raise Invalid("Say why the record is withdrawn; readers will see it.", {"reason": "required"})
+        document.status = DocumentStatus.WITHDRAWN
+        document.withdrawn_at = utcnow()
+        document.withdrawn_by_id = actor.id if actor else None
+        document.withdrawal_reason = reason.strip()
+        audit(actor, "withdraw", document, before="released", after="withdrawn", reason=reason.strip())
         return document
 
 

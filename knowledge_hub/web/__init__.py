@@ -36,9 +36,15 @@ def register_blueprints(app: Flask) -> None:
 
 
 @login_manager.user_loader
-def _load_user(user_id: str) -> User | None:
+def _load_user(session_id: str) -> User | None:
+    """The user a session belongs to, unless disabled or signed out everywhere since."""
+    user_id, __, token = session_id.partition(":")
+    if not user_id.isdigit():
+        return None
     user = db.session.get(User, int(user_id))
-    return user if user and user.is_active else None
+    if user is None or not user.is_active or user.session_token != token:
+        return None
+    return user
 
 
 def viewer() -> User | None:

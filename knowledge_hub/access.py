@@ -89,12 +89,19 @@ def visible_levels(viewer: User | None) -> Visibility:
     )
 
 
-def visible_to(viewer: User | None) -> ColumnElement[bool]:
-    """The SQL clause selecting the documents viewer may see."""
+def visible_to(viewer: User | None, *, include_withdrawn: bool = False) -> ColumnElement[bool]:
+    """The SQL clause selecting the documents viewer may see.
+
+    A withdrawn record stays citable: its landing page (include_withdrawn) shows a notice
+    to whoever could see it when it was released.
+    """
     seen = visible_levels(viewer)
     if seen.everything:
         return true()
-    return and_(Document.status.in_(seen.statuses), Document.access.in_(seen.access_levels))
+    statuses = set(seen.statuses)
+    if include_withdrawn:
+        statuses.add(DocumentStatus.WITHDRAWN)
+    return and_(Document.status.in_(statuses), Document.access.in_(seen.access_levels))
 
 
 def variant_visible_to(viewer: User | None) -> ColumnElement[bool]:
@@ -105,12 +112,21 @@ def variant_visible_to(viewer: User | None) -> ColumnElement[bool]:
     return Variant.status.in_(seen.variant_statuses)
 
 
-def can_see(viewer: User | None, document: Document, variant: Variant | None = None) -> bool:
+def can_see(
+    viewer: User | None,
+    document: Document,
+    variant: Variant | None = None,
+    *,
+    include_withdrawn: bool = False,
+) -> bool:
     """Tell in Python what visible_to and variant_visible_to tell in SQL."""
     seen = visible_levels(viewer)
     if seen.everything:
         return True
-    if document.status not in seen.statuses or document.access not in seen.access_levels:
+    statuses = set(seen.statuses)
+    if include_withdrawn:
+        statuses.add(DocumentStatus.WITHDRAWN)
+    if document.status not in statuses or document.access not in seen.access_levels:
         return False
     return variant is None or variant.status in seen.variant_statuses
 

@@ -43,5 +43,13 @@ class Config:
     EXTRACTION_MEMORY_MB = 1024
     #: How long a writer waits for the index lock before leaving work in the outbox.
     INDEX_LOCK_TIMEOUT = 2.0
+    # Sessions: a signed cookie, sent over HTTPS only unless HUB_SECURE_COOKIES=0 (plain
+    # http on a laptop), out of reach of scripts, not sent on cross-site posts.
+    SESSION_COOKIE_SECURE = os.environ.get("HUB_SECURE_COOKIES", "1") != "0"
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_DURATION = 0
+    SESSION_IDLE_MINUTES = 30
+    SESSION_ABSOLUTE_HOURS = 12
     SEARCH_PER_PAGE = 20
     SEARCH_MAX_PER_PAGE = 100

@@ -14,7 +14,9 @@ from knowledge_hub import search
 from knowledge_hub.extensions import db
 from knowledge_hub.models import DocType
 from knowledge_hub.models import Document
+from knowledge_hub.models import AuditEvent
 from knowledge_hub.models import DocumentOrganization
+from knowledge_hub.models import DocumentStatus
 from knowledge_hub.models import StoredFile
 from knowledge_hub.models import Topic
 from knowledge_hub.models import User
@@ -58,7 +60,9 @@ def _document_loader() -> tuple:
 
 
 def visible_variants(viewer: User | None, document: Document) -> list[Variant]:
-    return [v for v in document.variants if access.can_see(viewer, document, v)]
+    return [
+        v for v in document.variants if access.can_see(viewer, document, v, include_withdrawn=True)
+    ]
 
 
 def pick_variant(variants: list[Variant], preferred: list[str]) -> Variant | None:
@@ -111,10 +115,10 @@ def search_records(
 
 
 def landing_page(viewer: User | None, document_id: int) -> Document | None:
-    """The record as viewer may see it, or None."""
+    """The record as viewer may see it (a withdrawn one with its notice), or None."""
     return db.session.scalar(
         select(Document)
-        .where(Document.id == document_id, access.visible_to(viewer))
+        .where(Document.id == document_id, access.visible_to(viewer, include_withdrawn=True))
         .options(*_document_loader())
     )
 
@@ -122,7 +126,7 @@ def landing_page(viewer: User | None, document_id: int) -> Document | None:
 def document_by_ref(viewer: User | None, ref: str) -> Document | None:
     return db.session.scalar(
         select(Document)
-        .where(Document.ref == ref, access.visible_to(viewer))
+        .where(Document.ref == ref, access.visible_to(viewer, include_withdrawn=True))
         .options(*_document_loader())
     )
 
@@ -138,6 +142,8 @@ def downloadable_file(
         .where(
             StoredFile.id == file_id,
             Document.id == document_id,
+            # A withdrawn record's files are served to no one.
+            Document.status != DocumentStatus.WITHDRAWN,
             access.visible_to(viewer),
             access.variant_visible_to(viewer),
         )
@@ -208,3 +214,66 @@ def facet_labels() -> dict[str, dict[str, str]]:
         "type": dict(db.session.execute(select(DocType.code, DocType.label)).all()),
         "topic": dict(db.session.execute(select(Topic.code, Topic.label)).all()),
     }
+
+
+def review_queue(viewer: User | None) -> dict[str, list[Document]]:
+    """Records waiting for review, and drafts still with the secretariat."""
+    rows = db.session.scalars(
+        select(Document)
+        .where(
+            access.visible_to(viewer),
+            Document.status.in_([DocumentStatus.IN_REVIEW, DocumentStatus.DRAFT]),
+        )
+        .order_by(Document.updated_at.desc(), Document.id.desc())
+        .options(*_document_loader())
+    ).all()
+    return {
+        "in_review": [d for d in rows if d.status == DocumentStatus.IN_REVIEW],
+        "draft": [d for d in rows if d.status == DocumentStatus.DRAFT],
+    }
+
+
+@dataclass
+class StaffRecords:
+    documents: list[Document]
+    counts: dict[str, int]
+
+
+def staff_records(viewer: User | None, status: str | None = None, limit: int = 200) -> StaffRecords:
+    """The records staff work on, newest change first, with counts by status."""
+    stmt = select(Document).where(access.visible_to(viewer))
+    if status:
+        stmt = stmt.where(Document.status == status)
+    documents = db.session.scalars(
+        stmt.order_by(Document.updated_at.desc(), Document.id.desc())
+        .limit(limit)
+        .options(*_document_loader())
+    ).all()
+    counts = dict(
+        db.session.execute(
+            select(Document.status, func.count(Document.id))
+            .where(access.visible_to(viewer))
+            .group_by(Document.status)
+        ).all()
+    )
+    return StaffRecords(list(documents), {str(k): v for k, v in counts.items()})
+
+
+def document_history(document_id: int) -> list[AuditEvent]:
+    """Every recorded event of a record, oldest first."""
+    return list(
+        db.session.scalars(
+            select(AuditEvent)
+            .where(AuditEvent.document_id == document_id)
+            .order_by(AuditEvent.at, AuditEvent.id)
+            .options(selectinload(AuditEvent.actor))
+        )
+    )
+
+
+def all_users() -> list[User]:
+    return list(
+        db.session.scalars(
+            select(User).where(User.password_hash.is_not(None)).order_by(User.name)
+        )
+    )

@@ -2,37 +2,113 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
+from datetime import timedelta
+from functools import wraps
+from typing import Any
+
 from flask import Flask
+from flask import abort
 from flask import current_app
+from flask import flash
 from flask import g
 from flask import jsonify
+from flask import redirect
 from flask import render_template
 from flask import request
+from flask import session
+from flask import url_for
 from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_login import current_user
+from flask_login import logout_user
+from werkzeug.exceptions import Forbidden
 from werkzeug.exceptions import HTTPException
 from urllib.parse import urlencode
 
 from knowledge_hub import access
 from knowledge_hub import i18n
+from knowledge_hub.access import NotAllowed
 from knowledge_hub.extensions import db
 from knowledge_hub.extensions import login_manager
+from knowledge_hub.i18n import _l
 from knowledge_hub.models import User
+from knowledge_hub.orm import utcnow
+from knowledge_hub.web.forms import EmptyForm
 
 
 def register_blueprints(app: Flask) -> None:
+    from knowledge_hub.web import admin
     from knowledge_hub.web import api
+    from knowledge_hub.web import auth
     from knowledge_hub.web import documents
     from knowledge_hub.web import public
+    from knowledge_hub.web import review
+    from knowledge_hub.web import staff
 
-    app.register_blueprint(public.bp)
-    app.register_blueprint(documents.bp)
-    app.register_blueprint(api.bp)
+    for blueprint in (public.bp, documents.bp, api.bp, auth.bp, staff.bp, review.bp, admin.bp):
+        app.register_blueprint(blueprint)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = _l("Sign in to see this page.")
+    app.register_error_handler(NotAllowed, _not_allowed)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _server_error)
     app.context_processor(_template_globals)
+    app.before_request(_note_client_address)
+    app.before_request(_expire_idle_sessions)
     app.after_request(_remember_language)
+
+
+def requires(action: str) -> Callable:
+    """Let a view run only for signed-in users whom the permission table allows `action`."""
+
+    def decorator(view: Callable) -> Callable:
+        @wraps(view)
+        def guarded(*args: Any, **kwargs: Any) -> Any:
+            if not current_user.is_authenticated:
+                return login_manager.unauthorized()
+            if not access.can(viewer(), action):
+                abort(403, description=_("Your role does not allow this."))
+            return view(*args, **kwargs)
+
+        return guarded
+
+    return decorator
+
+
+def _note_client_address() -> None:
+    # For the audit trail: services never read the request.
+    db.session.info["client_address"] = request.remote_addr
+
+
+def _expire_idle_sessions() -> Any:
+    """Sign out a session idle too long, or older than the absolute limit."""
+    if not current_user.is_authenticated:
+        return None
+    now = utcnow()
+    config = current_app.config
+    try:
+        login_at = datetime.fromisoformat(session["login_at"])
+        seen_at = datetime.fromisoformat(session["seen_at"])
+    except (KeyError, ValueError):
+        login_at = seen_at = datetime.min
+    if (
+        now - seen_at > timedelta(minutes=config["SESSION_IDLE_MINUTES"])
+        or now - login_at > timedelta(hours=config["SESSION_ABSOLUTE_HOURS"])
+    ):
+        logout_user()
+        session.clear()
+        if wants_json():
+            abort(401, description=_("Your session has expired: sign in again."))
+        flash(_("Your session has expired: sign in again."), "error")
+        return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+    session["seen_at"] = now.isoformat()
+    return None
+
+
+def _not_allowed(error: NotAllowed):
+    return _http_error(Forbidden(description=str(error)))
 
 
 @login_manager.user_loader
@@ -83,6 +159,7 @@ def _template_globals() -> dict:
         "language_name": i18n.language_name,
         "region_name": i18n.region_name,
         "format_number": format_decimal,
+        "logout_form": EmptyForm,
     }
 
 

@@ -1,0 +1,98 @@
+"""Signing in and out, and changing one's password."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint
+from flask import flash
+from flask import redirect
+from flask import render_template
+from flask import request
+from flask import session
+from flask import url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from flask_login import login_required
+from flask_login import login_user
+from flask_login import logout_user
+
+from knowledge_hub.models import Role
+from knowledge_hub.models import User
+from knowledge_hub.orm import utcnow
+from knowledge_hub.services import Invalid
+from knowledge_hub.services import auth
+from knowledge_hub.web.forms import EmptyForm
+from knowledge_hub.web.forms import LoginForm
+from knowledge_hub.web.forms import PasswordForm
+
+bp = Blueprint("auth", __name__, url_prefix="/auth")
+
+
+def landing_for(user: User) -> str:
+    """Where a person's work starts: their own queue."""
+    if user.has_role(Role.REVIEWER):
+        return url_for("review.queue")
+    if user.has_role(Role.STAFF):
+        return url_for("staff.records")
+    if user.has_role(Role.ADMIN):
+        return url_for("admin.users")
+    return url_for("public.home")
+
+
+def _safe_next(target: str | None) -> str | None:
+    """Only a path on this site: never an open redirect."""
+    if not target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    return target
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    form = LoginForm()
+    if form.validate_on_submit():
+        try:
+            user = auth.authenticate(form.email.data, form.password.data, request.remote_addr or "")
+        except (auth.LoginRefused, auth.TooManyAttempts) as e:
+            flash(str(e), "error")
+            return render_template("auth/login.html", form=form), 401
+        # A new session at sign-in: nothing set before it (a planted id) survives.
+        session.clear()
+        login_user(user)
+        now = utcnow().isoformat()
+        session["login_at"] = session["seen_at"] = now
+        return redirect(_safe_next(request.args.get("next")) or landing_for(user))
+    status = 400 if form.is_submitted() else 200
+    return render_template("auth/login.html", form=form), status
+
+
+@bp.post("/logout")
+@login_required
+def logout():
+    if EmptyForm().validate_on_submit():
+        auth.record_logout(current_user._get_current_object())
+        logout_user()
+        session.clear()
+        flash(_("You are signed out."), "success")
+    return redirect(url_for("public.home"))
+
+
+@bp.route("/password", methods=["GET", "POST"])
+@login_required
+def password():
+    form = PasswordForm()
+    if form.validate_on_submit():
+        user = current_user._get_current_object()
+        try:
+            auth.change_password(user, form.current.data, form.new.data)
+        except Invalid as e:
+            flash(str(e), "error")
+        else:
+            # The token changed: keep this session, sign out every other one.
+            login_user(user)
+            flash(_("Your password is changed. Other sessions are signed out."), "success")
+            return redirect(url_for("public.home"))
+    return render_template("auth/password.html", form=form)

@@ -1,0 +1,133 @@
+"""Reviewers' work: the queue, each record's checklist, and release."""
+
+from __future__ import annotations
+
+from flask import Blueprint
+from flask import abort
+from flask import flash
+from flask import redirect
+from flask import render_template
+from flask import url_for
+from flask_babel import gettext as _
+
+from knowledge_hub import queries
+from knowledge_hub.models import Document
+from knowledge_hub.services import ReleaseRefused
+from knowledge_hub.services import ServiceError
+from knowledge_hub.services import review
+from knowledge_hub.web import requires
+from knowledge_hub.web import viewer
+from knowledge_hub.web.forms import AttestationForm
+from knowledge_hub.web.forms import CommentForm
+from knowledge_hub.web.forms import EmptyForm
+
+bp = Blueprint("review", __name__, url_prefix="/review")
+
+
+def _document(document_id: int) -> Document:
+    document = queries.landing_page(viewer(), document_id)
+    if document is None:
+        abort(404)
+    return document
+
+
+def _back(document_id: int):
+    return redirect(url_for("review.checklist", document_id=document_id))
+
+
+@bp.get("/")
+@requires("view_checklist")
+def queue():
+    return render_template("review/queue.html", queue=queries.review_queue(viewer()))
+
+
+@bp.get("/<int:document_id>")
+@requires("view_checklist")
+def checklist(document_id: int):
+    document = _document(document_id)
+    result = review.checklist(viewer(), document)
+    return render_template(
+        "review/checklist.html",
+        document=document,
+        result=result,
+        attest_form=AttestationForm(),
+        comment_form=CommentForm(),
+        button=EmptyForm(),
+    )
+
+
+@bp.get("/<int:document_id>/history")
+@requires("view_history")
+def history(document_id: int):
+    document = _document(document_id)
+    return render_template(
+        "review/history.html", document=document, events=queries.document_history(document.id)
+    )
+
+
+def _run(document_id: int, form, action, success: str):
+    """Validate the posted form, run one service call, and say how it went."""
+    document = _document(document_id)
+    if not form.validate_on_submit():
+        flash(_("The form was incomplete or expired: nothing was changed."), "error")
+        return _back(document_id)
+    try:
+        action(document, form)
+    except ReleaseRefused as e:
+        flash(_("Not released. Missing: %(items)s", items="; ".join(e.missing)), "error")
+    except ServiceError as e:
+        flash(str(e), "error")
+    else:
+        flash(success, "success")
+    return _back(document_id)
+
+
+@bp.post("/<int:document_id>/submit")
+@requires("edit")
+def submit(document_id: int):
+    return _run(document_id, EmptyForm(), lambda d, f: review.submit_for_review(viewer(), d),
+                _("Sent to the reviewers."))
+
+
+@bp.post("/<int:document_id>/attest/<outcome>")
+@requires("attest")
+def attest(document_id: int, outcome: str):
+    if outcome not in ("pass", "fail"):
+        abort(404)
+    return _run(
+        document_id,
+        AttestationForm(),
+        lambda d, f: review.attest(viewer(), d, f.code.data, outcome == "pass", f.comment.data or ""),
+        _("Recorded."),
+    )
+
+
+@bp.post("/<int:document_id>/waive")
+@requires("waive")
+def waive(document_id: int):
+    return _run(
+        document_id,
+        AttestationForm(),
+        lambda d, f: review.waive(viewer(), d, f.code.data, f.comment.data or ""),
+        _("Waived."),
+    )
+
+
+@bp.post("/<int:document_id>/send-back")
+@requires("send_back")
+def send_back(document_id: int):
+    return _run(document_id, CommentForm(), lambda d, f: review.send_back(viewer(), d, f.comment.data),
+                _("Sent back to the secretariat."))
+
+
+@bp.post("/<int:document_id>/release")
+@requires("release")
+def release(document_id: int):
+    return _run(document_id, EmptyForm(), lambda d, f: review.release(viewer(), d), _("Released."))
+
+
+@bp.post("/<int:document_id>/withdraw")
+@requires("withdraw")
+def withdraw(document_id: int):
+    return _run(document_id, CommentForm(), lambda d, f: review.withdraw(viewer(), d, f.comment.data),
+                _("Withdrawn. The landing page stays with a notice; the files are no longer served."))

@@ -44,6 +44,8 @@ def make_config(tmp_path: Path) -> dict:
         "UPLOAD_DIR": tmp_path / "uploads",
         "EXTRACTION_SECONDS": 20.0,
         "SERVER_NAME": "hub.test",
+        # The test client speaks plain http; the Secure default is tested on its own.
+        "SESSION_COOKIE_SECURE": False,
     }
 
 
@@ -116,3 +118,36 @@ def import_rows(app: Flask, tmp_path: Path) -> ImportFunction:
             )
 
     return run
+
+
+PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture
+def make_user(app: Flask) -> Callable[..., str]:
+    """Create an account through the accounts service; returns its e-mail."""
+    counter = iter(range(1, 1_000_000))
+
+    def make(*roles: str, organization: str | None = None, languages: tuple[str, ...] = ()) -> str:
+        email = f"{'-'.join(roles) or 'nobody'}{next(counter)}@hub.test"
+        with nullcontext() if has_app_context() else app.app_context():
+            accounts.create_user(
+                None, email, email.split("@")[0].title(), PASSWORD, list(roles),
+                organization, list(languages),
+            )
+        return email
+
+    return make
+
+
+def sign_in(client: FlaskClient, email: str, password: str = PASSWORD) -> None:
+    response = client.post("/auth/login", data={"email": email, "password": password})
+    assert response.status_code == 302, response.get_data(as_text=True)
+
+
+@pytest.fixture
+def criteria(app: Flask) -> None:
+    """The first criteria set, as `hub init` seeds it."""
+    with app.app_context():
+        seed.criteria(db.session)
+        db.session.commit()

@@ -216,15 +216,12 @@ class SearchIndex:
         if self._searcher is None:
             self._searcher = self.ix.searcher()
         elif not self._searcher.up_to_date():
-            if self._searcher.reader().segments() is None:
-                # Whoosh cannot refresh a reader of an empty index: open a new one.
-                self._searcher.close()
-                fresh = self.ix.searcher()
-            else:
-                fresh = self._searcher.refresh()
-            if fresh is not self._searcher:
-                self._columns = None
-            self._searcher = fresh
+            # A new searcher, not refresh(): refresh() reuses the readers of unchanged
+            # segments together with their old deletion lists, so an entry replaced
+            # since (a withdrawn record's old version) would still match.
+            self._searcher.close()
+            self._searcher = self.ix.searcher()
+            self._columns = None
         return self._searcher
 
     def _current_columns(self, searcher: Searcher) -> Columns:

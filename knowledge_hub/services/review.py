@@ -68,7 +68,8 @@ def record_facts(document: Document) -> criteria.RecordFacts:
             select(Document.ref)
             .join(Variant, Variant.document_id == Document.id)
             .join(StoredFile, StoredFile.variant_id == Variant.id)
-            .where(StoredFile.sha256.in_(shas), Document.id != document.id)
+            # The later of two records holding the same file is the duplicate.
+            .where(StoredFile.sha256.in_(shas), Document.id < document.id)
             .distinct()
             .order_by(Document.ref)
         ).all()

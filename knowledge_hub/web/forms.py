@@ -8,7 +8,6 @@ from wtforms import PasswordField
 from wtforms import StringField
 from wtforms import TextAreaField
 from wtforms.validators import DataRequired
-from wtforms.validators import Email
 from wtforms.validators import EqualTo
 from wtforms.validators import Length
 
@@ -16,7 +15,8 @@ from knowledge_hub.i18n import _l
 
 
 class LoginForm(FlaskForm):
-    email = EmailField(_l("E-mail"), validators=[DataRequired(), Email(check_deliverability=False)])
+    # Any address an account was made with must work here, so no stricter check.
+    email = EmailField(_l("E-mail"), validators=[DataRequired(), Length(max=320)])
     password = PasswordField(_l("Password"), validators=[DataRequired()])
 
 

@@ -1,0 +1,115 @@
+"""Signing in: hashed passwords, rate limits shared through the database, session expiry."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from knowledge_hub import create_app
+from knowledge_hub.extensions import db
+from knowledge_hub.models import AuditEvent
+from knowledge_hub.services import auth
+from tests.conftest import PASSWORD
+from tests.conftest import make_config
+from tests.conftest import sign_in
+
+
+def test_session_cookies_are_secure_by_default(tmp_path) -> None:
+    config = make_config(tmp_path)
+    del config["SESSION_COOKIE_SECURE"]
+    app = create_app(config)
+    assert app.config["SESSION_COOKIE_SECURE"] is True
+    assert app.config["SESSION_COOKIE_HTTPONLY"] is True
+    assert app.config["SESSION_COOKIE_SAMESITE"] == "Lax"
+
+
+def test_sign_in_lands_on_the_users_queue_and_is_audited(app: Flask, client: FlaskClient, make_user) -> None:
+    reviewer = make_user("reviewer")
+    response = client.post("/auth/login", data={"email": reviewer, "password": PASSWORD})
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith("/review/")
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    with app.app_context():
+        assert db.session.scalar(select(AuditEvent.action).where(AuditEvent.action == "login"))
+
+
+def test_a_wrong_password_does_not_say_which_part_was_wrong(client: FlaskClient, make_user) -> None:
+    staff = make_user("staff")
+    wrong_password = client.post("/auth/login", data={"email": staff, "password": "nope nope nope"})
+    no_account = client.post("/auth/login", data={"email": "ghost@hub.test", "password": "nope nope nope"})
+    assert wrong_password.status_code == no_account.status_code == 401
+    message = "The e-mail address or the password is not right."
+    assert message in wrong_password.get_data(as_text=True)
+    assert message in no_account.get_data(as_text=True)
+
+
+def test_repeated_failures_pause_sign_in_for_that_account(app: Flask, client: FlaskClient, make_user) -> None:
+    staff = make_user("staff")
+    for __ in range(auth.MAX_FAILURES_PER_ACCOUNT):
+        client.post("/auth/login", data={"email": staff, "password": "guess guess guess"})
+    # Even the right password is refused now: the pause holds across workers because
+    # the attempts are counted in the database.
+    other_worker = app.test_client()
+    refused = other_worker.post("/auth/login", data={"email": staff, "password": PASSWORD})
+    assert refused.status_code == 401
+    assert "Too many failed sign-ins" in refused.get_data(as_text=True)
+
+
+def test_too_many_failures_from_one_address_pause_it(app: Flask, client: FlaskClient, make_user) -> None:
+    victims = [make_user("member") for __ in range(5)]
+    for i in range(auth.MAX_FAILURES_PER_ADDRESS):
+        client.post("/auth/login", data={"email": victims[i % 5], "password": "guess guess guess"})
+    fresh = make_user("member")
+    refused = client.post("/auth/login", data={"email": fresh, "password": PASSWORD})
+    assert refused.status_code == 401
+
+
+def test_an_idle_session_expires(app: Flask, client: FlaskClient, make_user) -> None:
+    sign_in(client, make_user("staff"))
+    assert client.get("/staff/").status_code == 200
+    with client.session_transaction() as session:
+        from datetime import datetime
+
+        stale = datetime.fromisoformat(session["seen_at"]) - timedelta(minutes=31)
+        session["seen_at"] = stale.isoformat()
+    expired = client.get("/staff/")
+    assert expired.status_code == 302 and "/auth/login" in expired.headers["Location"]
+    assert client.get("/staff/").status_code == 302
+
+
+def test_changing_the_password_signs_out_other_sessions(app: Flask, make_user) -> None:
+    staff = make_user("staff")
+    laptop, phone = app.test_client(), app.test_client()
+    sign_in(laptop, staff)
+    sign_in(phone, staff)
+    changed = laptop.post("/auth/password", data={"current": PASSWORD, "new": "a brand new passphrase", "confirm": "a brand new passphrase"})
+    assert changed.status_code == 302
+    assert laptop.get("/staff/").status_code == 200
+    assert phone.get("/staff/").status_code == 302  # back to sign-in
+
+
+def test_sign_in_starts_a_new_session(client: FlaskClient, make_user) -> None:
+    with client.session_transaction() as session:
+        session["planted"] = "by an attacker"
+    sign_in(client, make_user("staff"))
+    with client.session_transaction() as session:
+        assert "planted" not in session
+
+
+def test_next_never_leaves_the_site(client: FlaskClient, make_user) -> None:
+    staff = make_user("staff")
+    response = client.post("/auth/login?next=//evil.example/x", data={"email": staff, "password": PASSWORD})
+    assert response.headers["Location"].endswith("/staff/")
+    response = client.post("/auth/login?next=/search?q=x", data={"email": staff, "password": PASSWORD})
+    assert response.headers["Location"].endswith("/search?q=x")
+
+
+def test_sign_out_needs_a_post(client: FlaskClient, make_user) -> None:
+    sign_in(client, make_user("staff"))
+    assert client.get("/auth/logout").status_code == 405
+    assert client.post("/auth/logout").status_code == 302
+    assert client.get("/staff/").status_code == 302

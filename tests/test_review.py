@@ -1,0 +1,157 @@
+"""The release gate: refusals that list what is missing, attestations, waivers, release,
+withdrawal, and the audit trail of all of it."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from knowledge_hub.extensions import db
+from knowledge_hub.models import AuditEvent
+from knowledge_hub.models import Document
+from knowledge_hub.models import DocumentStatus
+from tests.conftest import sign_in
+
+ATTESTATIONS = ["mandate_alignment", "member_review", "un_disclaimer", "logo_use", "copyright_cleared", "accessible_format"]
+
+TEXT = (
+    "The social and solidarity economy brings together cooperatives, mutual societies, "
+    "associations and social enterprises that put people and the planet before profit. "
+    "This brief explains how local governments can support them with procurement, "
+    "finance and training, and how the Task Force follows their work across regions."
+)
+
+PUBLICATION = dict(
+    ref="PB-LOCAL-2024", file="brief.txt", language="en", kind="publication",
+    title="Local governments and the social and solidarity economy",
+    summary="How local governments can support cooperatives and other SSE entities with procurement, finance and training.",
+    type="policy-brief", date="2024-02", organizations="UNRISD;ILO", topics="local-development",
+    regions="001", content=TEXT,
+)
+
+
+@pytest.fixture
+def draft(app: Flask, criteria, import_rows) -> tuple[int, int]:
+    report = import_rows([PUBLICATION], release=False)
+    assert report.failed == 0
+    with app.app_context():
+        document = db.session.scalar(select(Document))
+        return document.id, document.variants[0].files[0].id
+
+
+def flashes(html: str) -> list[str]:
+    return [re.sub(r"\s+", " ", m).strip() for m in re.findall(r'class="flash[^"]*"[^>]*>(.*?)</(?:p|div)>', html, re.S)]
+
+
+def test_the_whole_life_of_a_publication(app: Flask, draft, make_user) -> None:
+    document_id, file_id = draft
+    staff, reviewer, admin, reader = (app.test_client() for __ in range(4))
+    sign_in(staff, make_user("staff"))
+    sign_in(reviewer, make_user("reviewer"))
+    sign_in(admin, make_user("admin"))
+
+    # Staff send the draft to review.
+    staff.post(f"/review/{document_id}/submit")
+    page = reviewer.get(f"/review/{document_id}").get_data(as_text=True)
+    assert "Not yet releasable" in page
+    assert "Aligned with the UNTFSSE mandate and A/RES/77/281" in page
+
+    # Releasing now is refused, naming every missing criterion.
+    refused = reviewer.post(f"/review/{document_id}/release", follow_redirects=True).get_data(as_text=True)
+    message = next(m for m in flashes(refused) if m.startswith("Not released"))
+    for label in ("Aligned with the UNTFSSE mandate", "Reviewed by at least two member organizations",
+                  "UN disclaimer present", "Logo use approved", "Copyright and license cleared",
+                  "Accessible format"):
+        assert label in message
+    assert "Metadata complete" not in message  # the automatic ones pass
+
+    for code in ATTESTATIONS[:-1]:
+        reviewer.post(f"/review/{document_id}/attest/pass", data={"code": code, "comment": "Checked against the final PDF."})
+    # A reviewer may not waive; an admin may, with a reason.
+    assert reviewer.post(f"/review/{document_id}/waive", data={"code": "accessible_format", "comment": "Tagged PDF follows"}).status_code == 403
+    admin.post(f"/review/{document_id}/waive", data={"code": "accessible_format", "comment": "short"})
+    with app.app_context():
+        assert db.session.get(Document, document_id).status == DocumentStatus.IN_REVIEW
+    admin.post(f"/review/{document_id}/waive", data={"code": "accessible_format", "comment": "The tagged PDF follows next week; released for the meeting."})
+
+    released = reviewer.post(f"/review/{document_id}/release", follow_redirects=True).get_data(as_text=True)
+    assert "Released." in flashes(released)
+    with app.app_context():
+        document = db.session.get(Document, document_id)
+        assert document.status == DocumentStatus.RELEASED
+        assert document.criteria_version == 1
+
+    # Found anonymously, file served.
+    assert reader.get("/api/search?q=procurement").get_json()["total"] == 1
+    download = reader.get(f"/documents/{document_id}/files/{file_id}")
+    assert download.status_code == 200
+    download.close()
+
+    # Withdrawal: tombstone, no file, not in search, reason shown.
+    reviewer.post(f"/review/{document_id}/withdraw", data={"comment": "Superseded by the 2025 edition."})
+    tombstone = reader.get(f"/documents/{document_id}")
+    assert tombstone.status_code == 200
+    html = tombstone.get_data(as_text=True)
+    assert "This record was withdrawn on" in html and "Superseded by the 2025 edition." in html
+    assert f"/files/{file_id}" not in html
+    assert reader.get(f"/documents/{document_id}/files/{file_id}").status_code == 404
+    assert reader.get("/api/search?q=procurement").get_json()["total"] == 0
+    assert reader.get(f"/api/documents/{document_id}").get_json()["status"] == "withdrawn"
+
+    # The audit trail tells the whole story, in order.
+    with app.app_context():
+        actions = db.session.scalars(
+            select(AuditEvent.action).where(AuditEvent.document_id == document_id).order_by(AuditEvent.id)
+        ).all()
+    story = [a for a in actions if a in ("submit_for_review", "check", "waive", "release", "withdraw")]
+    assert story == ["submit_for_review", *["check"] * 5, "waive", "release", "withdraw"]
+    history = staff.get(f"/review/{document_id}/history").get_data(as_text=True)
+    assert "Superseded by the 2025 edition." in history and "accessible_format" in history
+
+
+def test_send_back_needs_a_comment_and_returns_a_draft(app: Flask, draft, make_user) -> None:
+    document_id, __ = draft
+    staff, reviewer = app.test_client(), app.test_client()
+    sign_in(staff, make_user("staff"))
+    sign_in(reviewer, make_user("reviewer"))
+    staff.post(f"/review/{document_id}/submit")
+    reviewer.post(f"/review/{document_id}/send-back", data={"comment": ""})
+    with app.app_context():
+        assert db.session.get(Document, document_id).status == DocumentStatus.IN_REVIEW
+    reviewer.post(f"/review/{document_id}/send-back", data={"comment": "Add the UN disclaimer on page 2."})
+    with app.app_context():
+        assert db.session.get(Document, document_id).status == DocumentStatus.DRAFT
+        event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "send_back"))
+        assert event.details == {"comment": "Add the UN disclaimer on page 2."}
+
+
+def test_hub_release_exits_non_zero_listing_what_is_missing(app: Flask, draft) -> None:
+    result = app.test_cli_runner().invoke(args=["hub", "release", "PB-LOCAL-2024"])
+    assert result.exit_code == 1
+    assert "Missing:" in result.output and "UN disclaimer present" in result.output
+
+
+def test_archives_need_only_the_automatic_criteria(app: Flask, criteria, import_rows) -> None:
+    archive = dict(PUBLICATION, ref="MIN-45", kind="archive", type="meeting-minutes", title="Minutes of the 45th meeting")
+    report = import_rows([archive])
+    assert report.released == ["MIN-45"]
+
+
+def test_an_incomplete_record_is_not_released_and_says_why(app: Flask, criteria, import_rows) -> None:
+    bare = dict(ref="BARE", kind="archive", title="Notes", content="Short text.", summary="")
+    report = import_rows([bare])
+    reason = report.not_released["BARE"]
+    assert "Metadata complete" in reason and "Summary of suitable length" in reason
+    assert "Declared language matches the text" in reason
+
+
+def test_a_duplicate_file_is_refused_by_the_gate(app: Flask, criteria, import_rows) -> None:
+    first = dict(PUBLICATION, ref="MIN-1", kind="archive", type="meeting-minutes")
+    second = dict(first, ref="MIN-2", file="copy.txt")
+    report = import_rows([first, second])
+    assert report.released == ["MIN-1"]
+    assert "Not a duplicate of another record" in report.not_released["MIN-2"]

@@ -1,0 +1,165 @@
+"""Every route × every role × every record state: no role does or sees more than the
+design allows. The routes come from the application's URL map, so a new route that is
+not classified here fails the test until someone decides who may use it."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from knowledge_hub.extensions import db
+from knowledge_hub.models import Document
+from tests.conftest import sign_in
+
+ROLES = ("anonymous", "member", "translator", "staff", "reviewer", "admin")
+EVERYONE = frozenset(ROLES)
+SIGNED_IN = EVERYONE - {"anonymous"}
+BACK_OFFICE = frozenset({"staff", "reviewer", "admin"})
+
+# Who may use each route (by endpoint, or by blueprint prefix ending in "."). Reading a
+# record is further limited by its state and access level (see can_read below).
+ALLOWED: dict[str, frozenset[str]] = {
+    "static": EVERYONE,
+    "public.": EVERYONE,
+    "documents.": EVERYONE,
+    "api.": EVERYONE,
+    "auth.login": EVERYONE,
+    "auth.invitation": EVERYONE,
+    "auth.": SIGNED_IN,
+    "staff.": frozenset({"staff", "admin"}),
+    "review.queue": BACK_OFFICE,
+    "review.checklist": BACK_OFFICE,
+    "review.history": BACK_OFFICE,
+    "review.submit": frozenset({"staff", "admin"}),
+    "review.attest": frozenset({"reviewer"}),
+    "review.send_back": frozenset({"reviewer"}),
+    "review.waive": frozenset({"admin"}),
+    "review.release": frozenset({"reviewer", "admin"}),
+    "review.withdraw": frozenset({"reviewer", "admin"}),
+    "admin.": frozenset({"admin"}),
+}
+
+#: (status, access) of the records every route is tried against.
+STATES = [
+    ("draft", "public"),
+    ("in_review", "public"),
+    ("released", "public"),
+    ("released", "members"),
+    ("released", "internal"),
+    ("withdrawn", "public"),
+]
+
+
+def allowed_roles(endpoint: str) -> frozenset[str]:
+    if endpoint in ALLOWED:
+        return ALLOWED[endpoint]
+    prefix = endpoint.split(".")[0] + "."
+    if prefix in ALLOWED:
+        return ALLOWED[prefix]
+    raise AssertionError(f"route {endpoint} is not classified in ALLOWED")
+
+
+def can_read(role: str, status: str, access: str, endpoint: str) -> bool:
+    """What DESIGN.md lets each role see of a record in a given state."""
+    if role in BACK_OFFICE:
+        return not (endpoint == "documents.download" and status == "withdrawn")
+    levels = {"public"} | ({"members"} if role != "anonymous" else set())
+    if access not in levels:
+        return False
+    if status == "released":
+        return True
+    # A withdrawn record keeps its landing page (with a notice), never its files.
+    return status == "withdrawn" and endpoint in ("documents.landing", "api.document", "api.document_by_ref")
+
+
+@pytest.fixture
+def records(app: Flask, import_rows) -> dict[tuple[str, str], tuple[int, int, str]]:
+    """One record per state: (status, access) -> (document id, file id, ref)."""
+    rows = [
+        dict(ref=f"R-{status}-{access}", title=f"Record {status} {access}", access=access,
+             kind="archive", content=f"Text of the {status} {access} record.")
+        for status, access in STATES
+    ]
+    import_rows(rows, release=False)
+    from knowledge_hub.services import accounts
+    from knowledge_hub.services import review
+
+    out = {}
+    with app.app_context():
+        actor = accounts.system_user()
+        for status, access in STATES:
+            document = db.session.scalar(select(Document).where(Document.ref == f"R-{status}-{access}"))
+            if status == "in_review":
+                review.submit_for_review(actor, document)
+            if status in ("released", "withdrawn"):
+                review.release(actor, document)
+            if status == "withdrawn":
+                review.withdraw(actor, document, "Withdrawn for the test.")
+            out[(status, access)] = (document.id, document.variants[0].files[0].id, document.ref)
+    return out
+
+
+@pytest.fixture
+def clients(app: Flask, make_user) -> dict[str, FlaskClient]:
+    clients = {"anonymous": app.test_client()}
+    for role in ROLES[1:]:
+        client = app.test_client()
+        sign_in(client, make_user(role, languages=("fr",) if role == "translator" else ()))
+        clients[role] = client
+    return clients
+
+
+def url_for_rule(rule, ids: tuple[int, int, str]) -> str:
+    document_id, file_id, ref = ids
+    values = {"document_id": document_id, "file_id": file_id, "ref": ref, "filename": "hub.css",
+              "lang": "en", "language": "en", "outcome": "pass"}
+    def fill(match: re.Match) -> str:
+        name = match.group(2)
+        return str(values.get(name, 1 if match.group(1) == "int" else "x"))
+    return re.sub(r"<(?:(\w+)(?:\([^)]*\))?:)?(\w+)>", fill, rule.rule)
+
+
+def test_every_route_for_every_role_and_state(app: Flask, clients, records) -> None:
+    # Signing out would end the session the rest of the loop relies on; it has its own test.
+    rules = [r for r in app.url_map.iter_rules() if r.endpoint != "auth.logout"]
+    problems = []
+    for rule in rules:
+        roles = allowed_roles(rule.endpoint)
+        record_bound = any(a in rule.arguments for a in ("document_id", "ref", "file_id"))
+        states = STATES if record_bound else STATES[:1]
+        for state in states:
+            url = url_for_rule(rule, records[state])
+            for role, client in clients.items():
+                for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+                    response = client.open(url, method=method, data={})
+                    code = response.status_code
+                    response.close()
+                    if role not in roles:
+                        expected = (302,) if role == "anonymous" else (403,)
+                        if rule.endpoint.startswith("auth.") and role == "anonymous":
+                            expected = (302, 401)
+                        if code not in expected:
+                            problems.append(f"{role} {method} {url} -> {code}, expected refusal")
+                        continue
+                    if code in (403,) or (code == 302 and "/auth/login" in response.headers.get("Location", "")):
+                        problems.append(f"{role} {method} {url} -> {code}, expected access")
+                    if record_bound and method == "GET" and rule.endpoint.split(".")[0] in ("documents", "api"):
+                        visible = can_read(role, *state, rule.endpoint)
+                        if visible and code == 404:
+                            problems.append(f"{role} GET {url} ({state}) -> 404, expected to see it")
+                        if not visible and code == 200:
+                            problems.append(f"{role} GET {url} ({state}) -> 200, must not see it")
+    assert problems == [], "\n".join(problems)
+
+
+def test_nothing_changes_when_a_refused_role_posts(app: Flask, clients, records) -> None:
+    document_id = records[("in_review", "public")][0]
+    for role in ("anonymous", "member", "translator"):
+        for action in ("release", "withdraw", "send-back", "waive", "submit"):
+            clients[role].post(f"/review/{document_id}/{action}", data={"comment": "x" * 20, "code": "summary_length"})
+    with app.app_context():
+        assert db.session.get(Document, document_id).status.value == "in_review"

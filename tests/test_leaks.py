@@ -1,0 +1,106 @@
+"""A word planted in records a reader may not see never reaches them: the whole site is
+crawled as an anonymous reader and as a member, and facet counts do not move."""
+
+from __future__ import annotations
+
+import re
+from collections import deque
+from urllib.parse import urljoin
+from urllib.parse import urlsplit
+
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from knowledge_hub.extensions import db
+from knowledge_hub.models import Document
+from tests.conftest import sign_in
+
+PUBLIC = [
+    dict(ref=f"PUB-{n}", title=f"Public record {n} on cooperatives", type="report", date=f"202{n}",
+         organizations="ILO", topics="cooperatives", regions="SN",
+         content=f"Cooperatives and solidarity finance, public text {n}.")
+    for n in range(3)
+]
+DRAFT_WORD, MEMBERS_WORD, INTERNAL_WORD = "zephyrantine", "quillotropic", "marzipanoid"
+HIDDEN = [
+    dict(ref="HID-DRAFT", title=f"Draft {DRAFT_WORD}", type="guide", date="2019", organizations="OECD",
+         topics="sdg-2", regions="BR", content=f"Cooperatives {DRAFT_WORD} finance."),
+    dict(ref="HID-MEMBERS", title=f"Members {MEMBERS_WORD}", type="toolkit", date="2018", access="members",
+         organizations="FAO", topics="sdg-3", regions="KE", content=f"Cooperatives {MEMBERS_WORD} finance."),
+    dict(ref="HID-INTERNAL", title=f"Internal {INTERNAL_WORD}", type="correspondence", date="2017",
+         access="internal", organizations="WHO", topics="sdg-4", regions="IN",
+         content=f"Cooperatives {INTERNAL_WORD} finance."),
+]
+LINK = re.compile(r'(?:href|action|src)="([^"#]+)"')
+
+
+def facets(client: FlaskClient, q: str = "") -> dict:
+    return client.get("/api/search", query_string={"q": q, "per_page": 100}).get_json()["facets"]
+
+
+def crawl(client: FlaskClient, extra: list[str]) -> dict[str, str]:
+    """Every page reachable from the home page (and the extra addresses): url -> body."""
+    seen: dict[str, str] = {}
+    queue = deque(["/", *extra])
+    while queue and len(seen) < 600:
+        url = queue.popleft()
+        if url in seen:
+            continue
+        response = client.get(url)
+        body = response.get_data(as_text=True) if response.mimetype.startswith(("text/", "application/json")) else ""
+        response.close()
+        seen[url] = body
+        if response.mimetype == "text/html":
+            for link in LINK.findall(body):
+                target = urljoin(url, link.replace("&amp;", "&"))
+                parts = urlsplit(target)
+                if parts.netloc not in ("", "hub.test") or parts.path.startswith("/auth/logout"):
+                    continue
+                path = parts.path + (f"?{parts.query}" if parts.query else "")
+                if path not in seen:
+                    queue.append(path)
+    return seen
+
+
+def test_hidden_words_never_reach_readers_who_may_not_see_them(app: Flask, import_rows, make_user) -> None:
+    anonymous = app.test_client()
+    member = app.test_client()
+    sign_in(member, make_user("member", organization="ILO"))
+    assert import_rows(PUBLIC).failed == 0
+    before = {"anonymous": facets(anonymous), "member": facets(member),
+              "anonymous-q": facets(anonymous, "cooperatives finance")}
+
+    assert import_rows(HIDDEN[:1], release=False).failed == 0
+    assert import_rows(HIDDEN[1:], release=True).failed == 0
+    with app.app_context():
+        ids = db.session.scalars(select(Document.id)).all()
+        refs = db.session.scalars(select(Document.ref)).all()
+
+    # Facet counts do not move for readers who may not see the new records …
+    assert facets(anonymous) == before["anonymous"]
+    assert facets(anonymous, "cooperatives finance") == before["anonymous-q"]
+    # … and a member sees exactly one more record: the members-only one.
+    member_after = facets(member)
+    assert member_after != before["member"]
+    assert {"value": "FAO", "count": 1} in member_after["organization"]
+    assert not any(v["value"] in ("OECD", "WHO") for v in member_after["organization"])
+
+    probes = [f"/api/search?q={w}" for w in (DRAFT_WORD, MEMBERS_WORD, INTERNAL_WORD)]
+    probes += [f"/search?q={w[:-1]}x" for w in (DRAFT_WORD, MEMBERS_WORD, INTERNAL_WORD)]  # suggestions
+    probes += ["/api/search?q=&per_page=100", "/api/search?q=cooperatives&per_page=100"]
+    probes += [f"/api/documents/{i}" for i in ids] + [f"/api/documents/ref/{r}" for r in refs]
+    probes += [f"/documents/{i}" for i in ids]
+    forbidden = {"anonymous": (DRAFT_WORD, MEMBERS_WORD, INTERNAL_WORD), "member": (DRAFT_WORD, INTERNAL_WORD)}
+    for who, client in (("anonymous", anonymous), ("member", member)):
+        pages = crawl(client, probes)
+        assert len(pages) > 20
+        for url, body in pages.items():
+            for word in forbidden[who]:
+                # A search page echoes its own query back; nothing else may carry the word.
+                echoed = word in url or word[:-1] in url
+                if echoed:
+                    body = body.replace(word, "").replace(word[:-1] + "x", "")
+                assert word not in body, f"{who} sees {word!r} at {url}"
+    # The member does see the members-only record.
+    assert MEMBERS_WORD in member.get(f"/api/search?q={MEMBERS_WORD}").get_data(as_text=True)

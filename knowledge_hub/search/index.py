@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import delete
+from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm import selectinload
@@ -119,14 +120,19 @@ class SearchIndex:
         """
         done = 0
         while True:
-            rows = session.execute(
-                select(PendingIndex.id, PendingIndex.variant_id)
-                .order_by(PendingIndex.id)
-                .limit(BATCH)
-            ).all()
-            if not rows:
+            # Everything queued so far, each version once however often it was queued.
+            last_id = session.scalar(select(func.max(PendingIndex.id)))
+            if last_id is None:
                 return done
-            variant_ids = {row.variant_id for row in rows}
+            variant_ids = set(
+                session.scalars(
+                    select(PendingIndex.variant_id)
+                    .where(PendingIndex.id <= last_id)
+                    .distinct()
+                    .order_by(PendingIndex.variant_id)
+                    .limit(BATCH)
+                )
+            )
             variants = session.scalars(
                 select(Variant).where(Variant.id.in_(variant_ids)).options(*_variant_loader())
             ).all()
@@ -141,7 +147,12 @@ class SearchIndex:
                 log.warning("index busy: %d versions wait in the outbox", len(variant_ids))
                 return done
             # Deleted only after the index commit: at least once, and again is harmless.
-            session.execute(delete(PendingIndex).where(PendingIndex.id.in_([r.id for r in rows])))
+            # Rows queued after last_id stay: their change may be newer than what we read.
+            session.execute(
+                delete(PendingIndex).where(
+                    PendingIndex.variant_id.in_(variant_ids), PendingIndex.id <= last_id
+                )
+            )
             session.commit()
             done += len(variant_ids)
 

@@ -64,6 +64,25 @@ def _variant_loader() -> tuple:
     )
 
 
+def each_variant(session: Session) -> Iterator[Variant]:
+    """Every language version with what its index entry needs, a batch at a time, so that
+    memory stays flat on large catalogues."""
+    last_id = 0
+    while True:
+        variants = session.scalars(
+            select(Variant)
+            .where(Variant.id > last_id)
+            .order_by(Variant.id)
+            .limit(BATCH)
+            .options(*_variant_loader())
+        ).all()
+        if not variants:
+            return
+        yield from variants
+        last_id = variants[-1].id
+        session.expunge_all()
+
+
 class SearchIndex:
     """One application's index folder and its open searcher."""
 
@@ -161,22 +180,9 @@ class SearchIndex:
         started_with = session.scalar(select(PendingIndex.id).order_by(PendingIndex.id.desc()))
         count = 0
         with self.writing(mergetype=CLEAR) as writer:
-            last_id = 0
-            while True:
-                variants = session.scalars(
-                    select(Variant)
-                    .where(Variant.id > last_id)
-                    .order_by(Variant.id)
-                    .limit(BATCH)
-                    .options(*_variant_loader())
-                ).all()
-                if not variants:
-                    break
-                for variant in variants:
-                    writer.add_document(**index_fields(variant, self.languages))
-                count += len(variants)
-                last_id = variants[-1].id
-                session.expunge_all()  # keep memory flat on large catalogues
+            for variant in each_variant(session):
+                writer.add_document(**index_fields(variant, self.languages))
+                count += 1
         if started_with is not None:
             session.execute(delete(PendingIndex).where(PendingIndex.id <= started_with))
         session.commit()
@@ -189,25 +195,12 @@ class SearchIndex:
             for fields in searcher.all_stored_fields():
                 indexed[int(fields["variant_id"])] = fields.get("stamp", "")
         missing, stale = [], []
-        last_id = 0
-        while True:
-            variants = session.scalars(
-                select(Variant)
-                .where(Variant.id > last_id)
-                .order_by(Variant.id)
-                .limit(BATCH)
-                .options(*_variant_loader())
-            ).all()
-            if not variants:
-                break
-            for variant in variants:
-                entry = indexed.pop(variant.id, None)
-                if entry is None:
-                    missing.append(variant.id)
-                elif entry != index_fields(variant, self.languages)["stamp"]:
-                    stale.append(variant.id)
-            last_id = variants[-1].id
-            session.expunge_all()
+        for variant in each_variant(session):
+            entry = indexed.pop(variant.id, None)
+            if entry is None:
+                missing.append(variant.id)
+            elif entry != index_fields(variant, self.languages)["stamp"]:
+                stale.append(variant.id)
         return {"missing": missing, "stale": stale, "orphaned": sorted(indexed)}
 
     # --- reading

@@ -13,6 +13,7 @@ from sqlalchemy import String
 from sqlalchemy import Table
 from sqlalchemy import Text
 from sqlalchemy import UniqueConstraint
+from sqlalchemy import true
 from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import mapped_column
 from sqlalchemy.orm import relationship
@@ -61,6 +62,8 @@ class DocType(db.Model):
     code: Mapped[str] = mapped_column(String(40), unique=True)
     label: Mapped[str] = mapped_column(String(200))
     position: Mapped[int] = mapped_column(default=0)
+    #: A retired type stays on the records that have it but is not offered for new ones.
+    is_active: Mapped[bool] = mapped_column(default=True, server_default=true())
 
     def __repr__(self) -> str:
         return f"<DocType {self.id} {self.code}>"
@@ -74,6 +77,8 @@ class Topic(db.Model):
     label: Mapped[str] = mapped_column(String(200))
     is_sdg: Mapped[bool] = mapped_column(default=False)
     position: Mapped[int] = mapped_column(default=0)
+    #: A retired topic stays on the records that have it but is not offered for new ones.
+    is_active: Mapped[bool] = mapped_column(default=True, server_default=true())
 
     def __repr__(self) -> str:
         return f"<Topic {self.id} {self.code}>"

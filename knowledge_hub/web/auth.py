@@ -96,3 +96,40 @@ def password():
             flash(_("Your password is changed. Other sessions are signed out."), "success")
             return redirect(url_for("public.home"))
     return render_template("auth/password.html", form=form)
+
+
+
+# --- accepting an invitation (or a reset): the link's signed token is the permission
+
+#: The page carries the token in its address: keep it out of caches and referrers.
+_PRIVATE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
+
+
+def _invitation_refused(error: Exception):
+    page = render_template("auth/invitation.html", form=None, account=None, problem=str(error))
+    return page, 410, _PRIVATE
+
+
+@bp.route("/invitation/<token>", methods=["GET", "POST"])
+def invitation(token: str):
+    from knowledge_hub.services import admin as admin_service
+    from knowledge_hub.web.admin_forms import InvitationForm
+
+    form = InvitationForm()
+    if form.validate_on_submit():
+        try:
+            admin_service.accept_invitation(token, form.password.data)
+        except admin_service.InvitationInvalid as e:
+            return _invitation_refused(e)
+        except Invalid as e:
+            flash(str(e), "error")
+        else:
+            flash(_("Your password is set. Sign in with it now."), "success")
+            return redirect(url_for("auth.login"))
+    try:
+        account = admin_service.invited_user(token)
+    except admin_service.InvitationInvalid as e:
+        return _invitation_refused(e)
+    status = 400 if form.is_submitted() else 200
+    page = render_template("auth/invitation.html", form=form, account=account, problem=None)
+    return page, status, _PRIVATE

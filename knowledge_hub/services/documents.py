@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
+import os
+import tempfile
+from collections.abc import Iterable
 from dataclasses import dataclass
 from dataclasses import field
 from pathlib import Path
+from typing import Any
+from typing import BinaryIO
 
 from flask import current_app
 from sqlalchemy import func
@@ -20,6 +26,7 @@ from knowledge_hub.models import DocType
 from knowledge_hub.models import Document
 from knowledge_hub.models import DocumentKind
 from knowledge_hub.models import DocumentOrganization
+from knowledge_hub.models import DocumentStatus
 from knowledge_hub.models import Organization
 from knowledge_hub.models import OrganizationRole
 from knowledge_hub.models import Region
@@ -30,8 +37,11 @@ from knowledge_hub.models import Variant
 from knowledge_hub.models import VariantStatus
 from knowledge_hub.services import Invalid
 from knowledge_hub.services import NotFound
+from knowledge_hub.services import audit
 from knowledge_hub.services import transaction
+from knowledge_hub.storage import CHUNK
 from knowledge_hub.storage import BlobStore
+from knowledge_hub.storage import StorageError
 from knowledge_hub.storage import StoredBlob
 
 
@@ -155,13 +165,34 @@ def find_by_ref(ref: str) -> Document | None:
     return db.session.scalar(select(Document).where(Document.ref == ref.strip()))
 
 
+def _language(tag: str, problems: dict[str, str]) -> str | None:
+    try:
+        return normalize_language(tag)
+    except ValueError as e:
+        problems["language"] = str(e)
+        return None
+
+
+def _check(fields: RecordFields, problems: dict[str, str]) -> ResolvedFields | None:
+    """Resolve the fields, adding their problems to the others instead of stopping."""
+    try:
+        return resolve(fields)
+    except Invalid as e:
+        problems.update(e.problems)
+        return None
+
+
 def create_document(actor: User | None, fields: RecordFields, language: str) -> Document:
     """Create a draft record whose original language is `language`."""
     access.require(actor, "create")
     with transaction() as session:
-        resolved = resolve(fields)
-        if find_by_ref(resolved.ref) is not None:
-            raise Invalid(f"A record with reference {resolved.ref!r} already exists.")
+        problems: dict[str, str] = {}
+        resolved = _check(fields, problems)
+        original_language = _language(language, problems)
+        if resolved is not None and find_by_ref(resolved.ref) is not None:
+            problems["ref"] = f"A record with reference {resolved.ref!r} already exists."
+        if problems or resolved is None or original_language is None:
+            raise Invalid(" ".join(problems.values()), problems)
         document = Document(
             ref=resolved.ref,
             kind=resolved.kind,
@@ -170,7 +201,7 @@ def create_document(actor: User | None, fields: RecordFields, language: str) -> 
             authors=resolved.authors,
             access=resolved.access,
             series=resolved.series,
-            original_language=normalize_language(language),
+            original_language=original_language,
             topics=resolved.topics,
             regions=resolved.regions,
             created_by_id=actor.id if actor else None,
@@ -185,7 +216,125 @@ def create_document(actor: User | None, fields: RecordFields, language: str) -> 
         ]
         session.add(document)
         session.flush()
+        audit(actor, "create", document, **_snapshot(document))
         return document
+
+
+def create_record(
+    actor: User | None, fields: RecordFields, language: str, title: str, summary: str = ""
+) -> Document:
+    """Create a draft record together with its original language version."""
+    access.require(actor, "create")
+    with transaction():
+        # Check everything first, so that a person sees every problem at once.
+        problems: dict[str, str] = {}
+        resolved = _check(fields, problems)
+        _language(language, problems)
+        if resolved is not None and find_by_ref(resolved.ref) is not None:
+            problems["ref"] = f"A record with reference {resolved.ref!r} already exists."
+        if not title.strip():
+            problems["title"] = "The title is missing."
+        if problems:
+            raise Invalid(" ".join(problems.values()), problems)
+        document = create_document(actor, fields, language)
+        add_variant(actor, document, document.original_language, title, summary, is_original=True)
+        return document
+
+
+def _snapshot(document: Document) -> dict[str, Any]:
+    """A record's metadata as plain values, for the audit trail's before and after."""
+    return {
+        "ref": document.ref,
+        "kind": document.kind.value if document.kind else None,
+        "type": document.doc_type.code if document.doc_type else None,
+        "date": document.date,
+        "organizations": [link.organization.acronym for link in document.organization_links],
+        "authors": list(document.authors or []),
+        # Topics and regions have no order of their own: compare them sorted.
+        "topics": sorted(t.code for t in document.topics),
+        "regions": sorted(r.code for r in document.regions),
+        "access": document.access.value if document.access else None,
+        "series": document.series,
+        "original_language": document.original_language,
+    }
+
+
+def _changes(before: dict[str, Any], after: dict[str, Any]) -> tuple[dict, dict]:
+    changed = [key for key in after if before.get(key) != after[key]]
+    return {k: before.get(k) for k in changed}, {k: after[k] for k in changed}
+
+
+def edit_document(
+    actor: User | None, document: Document, fields: RecordFields, language: str | None = None
+) -> Document:
+    """Change a record's metadata (and, given `language`, its original language).
+
+    Only what changed is recorded, with its value before and after. A released record
+    may be corrected, but keeps its reference: it is how the record is cited.
+    """
+    access.require(actor, "edit")
+    with transaction() as session:
+        problems: dict[str, str] = {}
+        resolved = _check(fields, problems)
+        new_ref = fields.ref.strip()
+        if new_ref and new_ref != document.ref:
+            if document.status in (DocumentStatus.RELEASED, DocumentStatus.WITHDRAWN):
+                problems["ref"] = (
+                    f"{document.ref} is {document.status.value}: its reference is cited and "
+                    "cannot change."
+                )
+            elif find_by_ref(new_ref) is not None:
+                problems["ref"] = f"A record with reference {new_ref!r} already exists."
+        original_language = document.original_language
+        if language is not None and language.strip():
+            original_language = _language(language, problems) or original_language
+        original = document.original
+        if original_language != document.original_language:
+            other = document.variant_in(original_language)
+            if other is not None and other is not original:
+                problems["language"] = (
+                    f"{document.ref} already has a version in {original_language}; "
+                    "it cannot become the original language."
+                )
+        if problems or resolved is None:
+            raise Invalid(" ".join(problems.values()), problems)
+        before = _snapshot(document)
+        document.ref = resolved.ref
+        document.kind = resolved.kind
+        document.doc_type = resolved.doc_type
+        document.date = resolved.date
+        document.authors = resolved.authors
+        document.access = resolved.access
+        document.series = resolved.series
+        if sorted(t.code for t in document.topics) != sorted(t.code for t in resolved.topics):
+            document.topics = resolved.topics
+        if sorted(r.code for r in document.regions) != sorted(r.code for r in resolved.regions):
+            document.regions = resolved.regions
+        _set_organizations(document, resolved.organizations)
+        if original_language != document.original_language:
+            if original is not None and original.language == document.original_language:
+                original.language = original_language
+            document.original_language = original_language
+        session.flush()
+        old, new = _changes(before, _snapshot(document))
+        if new:
+            audit(actor, "edit", document, before=old, after=new)
+        return document
+
+
+def _set_organizations(document: Document, organizations: list[Organization]) -> None:
+    """Credit the organizations in order, the first as lead, reusing the existing links."""
+    links = {link.organization_id: link for link in document.organization_links}
+    wanted = []
+    for position, org in enumerate(organizations):
+        link = links.pop(org.id, None) or DocumentOrganization(organization=org)
+        link.role = OrganizationRole.LEAD if position == 0 else OrganizationRole.CONTRIBUTOR
+        link.position = position
+        wanted.append(link)
+    if [link.organization_id for link in document.organization_links] != [
+        org.id for org in organizations
+    ] or links:
+        document.organization_links = wanted
 
 
 def add_variant(
@@ -200,18 +349,18 @@ def add_variant(
     """Add a language version to a record; one per language."""
     access.require(actor, "edit")
     with transaction() as session:
-        try:
-            language = normalize_language(language)
-        except ValueError as e:
-            raise Invalid(str(e), {"language": str(e)}) from e
+        problems: dict[str, str] = {}
+        normalized = _language(language, problems)
         title = title.strip()
         if not title:
-            raise Invalid("The title is missing.", {"title": "The title is missing."})
-        if document.variant_in(language) is not None:
-            raise Invalid(f"{document.ref} already has a version in {language}.")
+            problems["title"] = "The title is missing."
+        if normalized and document.variant_in(normalized) is not None:
+            problems["language"] = f"{document.ref} already has a version in {normalized}."
+        if problems or normalized is None:
+            raise Invalid(" ".join(problems.values()), problems)
         variant = Variant(
             document=document,
-            language=language,
+            language=normalized,
             title=title[:1000],
             summary=summary.strip() or None,
             is_original=is_original,
@@ -219,7 +368,71 @@ def add_variant(
         )
         session.add(variant)
         session.flush()
+        audit(
+            actor,
+            "create",
+            variant,
+            language=variant.language,
+            title=variant.title,
+            summary=variant.summary,
+            is_original=is_original,
+        )
         return variant
+
+
+def edit_variant(actor: User | None, variant: Variant, title: str, summary: str) -> Variant:
+    """Change a language version's title and summary, recording what changed."""
+    access.require(actor, "edit")
+    with transaction() as session:
+        title = title.strip()
+        if not title:
+            raise Invalid("The title is missing.", {"title": "The title is missing."})
+        before = {"title": variant.title, "summary": variant.summary}
+        variant.title = title[:1000]
+        variant.summary = summary.strip() or None
+        old, new = _changes(before, {"title": variant.title, "summary": variant.summary})
+        if new:
+            session.flush()
+            audit(actor, "edit", variant, language=variant.language, before=old, after=new)
+        return variant
+
+
+def update_record(
+    actor: User | None,
+    document: Document,
+    fields: RecordFields,
+    language: str,
+    title: str,
+    summary: str = "",
+) -> bool:
+    """Save a record's metadata with its original version's title and summary.
+
+    Every problem is reported at once; tell whether anything changed.
+    """
+    access.require(actor, "edit")
+    with transaction():
+        problems: dict[str, str] = {}
+        if not title.strip():
+            problems["title"] = "The title is missing."
+        original = document.original
+        before = (_snapshot(document), _texts(original))
+        try:
+            edit_document(actor, document, fields, language)
+        except Invalid as e:
+            problems = {**e.problems, **problems}
+        if problems:
+            raise Invalid(" ".join(problems.values()), problems)
+        if original is None:
+            original = add_variant(
+                actor, document, document.original_language, title, summary, is_original=True
+            )
+        else:
+            edit_variant(actor, original, title, summary)
+        return before != (_snapshot(document), _texts(original))
+
+
+def _texts(variant: Variant | None) -> tuple[str | None, str | None]:
+    return (variant.title, variant.summary) if variant is not None else (None, None)
 
 
 @dataclass(frozen=True)
@@ -245,7 +458,10 @@ def prepare_file(path: Path, original_name: str) -> PreparedFile:
     except OSError as e:
         raise Invalid(f"The file cannot be read: {e.strerror}.") from e
     config = current_app.config
-    blob = blob_store().put_file(path, max_size=config["MAX_CONTENT_LENGTH"])
+    try:
+        blob = blob_store().put_file(path, max_size=config["MAX_CONTENT_LENGTH"])
+    except StorageError as e:
+        raise Invalid(str(e), {"file": str(e)}) from e
     earlier = db.session.scalar(
         select(StoredFile)
         .where(StoredFile.sha256 == blob.sha256, StoredFile.extraction_error.is_(None))
@@ -282,7 +498,139 @@ def attach_file(actor: User | None, variant: Variant, prepared: PreparedFile) ->
         )
         session.add(stored)
         session.flush()
+        audit(
+            actor,
+            "upload",
+            stored,
+            document_id=variant.document_id,
+            language=variant.language,
+            name=stored.original_name,
+            sha256=stored.sha256,
+            size=stored.size,
+            media_type=stored.media_type,
+            text_length=len(stored.text or ""),
+            extraction_error=stored.extraction_error,
+        )
         return stored
+
+
+def detach_files(actor: User | None, variant: Variant) -> None:
+    """Take every file off a language version (the blobs stay for other records)."""
+    access.require(actor, "edit")
+    with transaction() as session:
+        for stored in list(variant.files):
+            audit(
+                actor,
+                "remove_file",
+                stored,
+                document_id=variant.document_id,
+                language=variant.language,
+                name=stored.original_name,
+                sha256=stored.sha256,
+            )
+        variant.files.clear()
+        session.flush()
+
+
+def other_record_with(sha256: str, document_id: int | None) -> str | None:
+    """The reference of another record that holds the same bytes, if any."""
+    stmt = (
+        select(Document.ref)
+        .join(Variant, Variant.document_id == Document.id)
+        .join(StoredFile, StoredFile.variant_id == Variant.id)
+        .where(StoredFile.sha256 == sha256)
+        .order_by(Document.id)
+        .limit(1)
+    )
+    if document_id is not None:
+        stmt = stmt.where(Document.id != document_id)
+    return db.session.scalar(stmt)
+
+
+@dataclass(frozen=True)
+class UploadOutcome:
+    """What became of one uploaded file."""
+
+    name: str
+    stored: bool
+    #: Why the file was refused, in words for people; empty when it was stored.
+    error: str = ""
+    media_type: str = ""
+    size: int = 0
+    page_count: int | None = None
+    text_length: int = 0
+    extraction_error: str | None = None
+    #: The reference of another record that already holds the same bytes.
+    same_as: str | None = None
+    file_id: int | None = None
+
+    @property
+    def type_label(self) -> str:
+        return extraction.ACCEPTED_TYPES.get(self.media_type, self.media_type)
+
+
+Upload = tuple[str, BinaryIO]
+
+
+def upload_files(
+    actor: User | None, variant: Variant, uploads: Iterable[Upload]
+) -> list[UploadOutcome]:
+    """Store, sniff, extract and attach each uploaded file; report on every one.
+
+    A refused file never stops the others. Each upload is written to a temporary file
+    first: the blob store is content-addressed, so the same bytes are stored once, and
+    a file already on another record is linked again and reported as such.
+    """
+    access.require(actor, "upload")
+    return [_upload_one(actor, variant, name, stream) for name, stream in uploads]
+
+
+def _upload_one(actor: User | None, variant: Variant, name: str, stream: BinaryIO) -> UploadOutcome:
+    # Some browsers send the whole client path; only the last part is the file's name.
+    name = Path((name or "").replace("\\", "/")).name.strip()[:300] or "upload"
+    limit = current_app.config["MAX_CONTENT_LENGTH"]
+    staging = Path(current_app.config["UPLOAD_DIR"])
+    staging.mkdir(parents=True, exist_ok=True)
+    fd, temp_name = tempfile.mkstemp(prefix=".upload-", dir=staging)
+    temp = Path(temp_name)
+    try:
+        digest = hashlib.sha256()
+        size = 0
+        with os.fdopen(fd, "wb") as out:
+            while chunk := stream.read(CHUNK):
+                size += len(chunk)
+                if limit is not None and size > limit:
+                    return UploadOutcome(
+                        name,
+                        False,
+                        f"The file is larger than the limit of {limit // (1024 * 1024)} MB.",
+                    )
+                digest.update(chunk)
+                out.write(chunk)
+        if size == 0:
+            return UploadOutcome(name, False, "The file is empty.")
+        sha256 = digest.hexdigest()
+        if any(f.sha256 == sha256 for f in variant.files):
+            return UploadOutcome(name, False, "This version already has this file.", size=size)
+        try:
+            prepared = prepare_file(temp, name)
+        except Invalid as e:
+            return UploadOutcome(name, False, str(e), size=size)
+        same_as = other_record_with(sha256, variant.document_id)
+        stored = attach_file(actor, variant, prepared)
+        return UploadOutcome(
+            name,
+            True,
+            media_type=stored.media_type,
+            size=stored.size,
+            page_count=stored.page_count,
+            text_length=len(stored.text or ""),
+            extraction_error=stored.extraction_error,
+            same_as=same_as,
+            file_id=stored.id,
+        )
+    finally:
+        temp.unlink(missing_ok=True)
 
 
 def get_document(document_id: int) -> Document:

@@ -9,28 +9,43 @@ Importing the same manifest again creates nothing new.
 from __future__ import annotations
 
 import csv
+import io
+import json
+import os
+import re
+import secrets
+import shutil
+import stat
+import time
+import zipfile
 from collections.abc import Callable
+from dataclasses import asdict
 from dataclasses import dataclass
 from dataclasses import field
+from datetime import datetime
+from datetime import timedelta
 from pathlib import Path
+from pathlib import PurePosixPath
+from typing import BinaryIO
 
-from sqlalchemy import select
+from flask import current_app
 
 from knowledge_hub import access
 from knowledge_hub import extraction
 from knowledge_hub.extensions import db
 from knowledge_hub.metadata import normalize_language
 from knowledge_hub.metadata import split_list
-from knowledge_hub.models import Document
-from knowledge_hub.models import StoredFile
 from knowledge_hub.models import User
-from knowledge_hub.models import Variant
+from knowledge_hub.orm import utcnow
 from knowledge_hub.services import Invalid
+from knowledge_hub.services import NotFound
+from knowledge_hub.services import Refused
 from knowledge_hub.services import ServiceError
 from knowledge_hub.services import deferred_indexing
 from knowledge_hub.services import documents
 from knowledge_hub.services import review
 from knowledge_hub.services import transaction
+from knowledge_hub.storage import CHUNK
 from knowledge_hub.storage import sha256_of
 
 COLUMNS = (
@@ -153,11 +168,16 @@ def import_manifest(
     rows, notes = read_manifest(Path(manifest))
     report = ImportReport(dry_run=dry_run, notes=notes)
     touched: list[str] = []
+    # What a dry run would have written so far, so that later rows are previewed after it.
+    planned: set[tuple[str, str]] = set()
     with deferred_indexing():
         for number, row in enumerate(rows, start=2):  # line 1 is the header
-            outcome = _import_row(actor, folder, row, number, dry_run, replace)
+            outcome = _import_row(actor, folder, row, number, dry_run, replace, planned)
             report.rows.append(outcome)
-            if outcome.outcome in (CREATED, ADDED, REPLACED, SKIPPED) and outcome.ref not in touched:
+            if (
+                outcome.outcome in (CREATED, ADDED, REPLACED, SKIPPED)
+                and outcome.ref not in touched
+            ):
                 touched.append(outcome.ref)
             if progress:
                 progress(number - 1, len(rows))
@@ -167,7 +187,13 @@ def import_manifest(
 
 
 def _import_row(
-    actor: User | None, folder: Path, row: dict[str, str], line: int, dry_run: bool, replace: bool
+    actor: User | None,
+    folder: Path,
+    row: dict[str, str],
+    line: int,
+    dry_run: bool,
+    replace: bool,
+    planned: set[tuple[str, str]],
 ) -> RowOutcome:
     ref, language = row.get("ref", ""), row.get("language", "")
     try:
@@ -189,7 +215,10 @@ def _import_row(
         documents.resolve(fields)
         path = _file_in(folder, row["file"])
         if dry_run:
-            return _preview_row(path, row, line, language, replace)
+            outcome = _preview_row(path, row, line, language, replace, planned)
+            if outcome.outcome in (CREATED, ADDED, REPLACED):
+                planned.add((outcome.ref, language))
+            return outcome
         return _write_row(actor, path, row, line, language, fields, replace)
     except ValueError as e:  # a bad language tag
         return RowOutcome(line, ref, language, ERROR, str(e))
@@ -209,16 +238,37 @@ def _file_in(folder: Path, name: str) -> Path:
 
 
 def _preview_row(
-    path: Path, row: dict[str, str], line: int, language: str, replace: bool
+    path: Path,
+    row: dict[str, str],
+    line: int,
+    language: str,
+    replace: bool,
+    planned: set[tuple[str, str]],
 ) -> RowOutcome:
     try:
         media_type = extraction.sniff_file(path, path.name)
     except extraction.UnsupportedType as e:
         raise Invalid(str(e)) from e
     label = extraction.ACCEPTED_TYPES.get(media_type, media_type)
-    document = documents.find_by_ref(row["ref"])
+    ref = row["ref"].strip()
+    document = documents.find_by_ref(ref)
+    twin = documents.other_record_with(sha256_of(path), document.id if document else None)
+    if twin:
+        label += f"; same file as {twin}"
+    if (ref, language) in planned:
+        if replace:
+            return RowOutcome(line, ref, language, REPLACED, label)
+        return RowOutcome(
+            line,
+            ref,
+            language,
+            CONFLICT,
+            "an earlier row of the manifest has this language version",
+        )
     if document is None:
-        return RowOutcome(line, row["ref"], language, CREATED, f"{label}, new record")
+        if any(planned_ref == ref for planned_ref, __ in planned):
+            return RowOutcome(line, ref, language, ADDED, label)
+        return RowOutcome(line, ref, language, CREATED, f"{label}, new record")
     if document.variant_in(language) is None:
         return RowOutcome(line, row["ref"], language, ADDED, label)
     if replace:
@@ -253,9 +303,8 @@ def _write_row(
             document = documents.create_document(actor, fields, language)
             outcome = CREATED
         if existing is not None:
-            existing.title = row["title"][:1000]
-            existing.summary = row.get("summary") or None
-            existing.files.clear()
+            documents.edit_variant(actor, existing, row["title"], row.get("summary", ""))
+            documents.detach_files(actor, existing)
             variant = existing
             outcome = REPLACED
         else:
@@ -272,20 +321,10 @@ def _write_row(
     notes = []
     if prepared.extraction.error:
         notes.append(f"text not extracted: {prepared.extraction.error}")
-    twin = _other_record_with(prepared.blob.sha256, document.id)
+    twin = documents.other_record_with(prepared.blob.sha256, document.id)
     if twin:
         notes.append(f"same file as {twin}")
     return RowOutcome(line, ref, language, outcome, "; ".join(notes))
-
-
-def _other_record_with(sha256: str, document_id: int) -> str | None:
-    return db.session.scalar(
-        select(Document.ref)
-        .join(Variant, Variant.document_id == Document.id)
-        .join(StoredFile, StoredFile.variant_id == Variant.id)
-        .where(StoredFile.sha256 == sha256, Document.id != document_id)
-        .limit(1)
-    )
 
 
 def _release_all(actor: User | None, refs: list[str], report: ImportReport) -> None:
@@ -300,3 +339,397 @@ def _release_all(actor: User | None, refs: list[str], report: ImportReport) -> N
             report.not_released[ref] = str(e)
         else:
             report.released.append(ref)
+
+
+# ---------------------------------------------------------------------------
+# Import batches: a manifest and its files uploaded through the web
+# ---------------------------------------------------------------------------
+
+#: A batch is kept this long for its preview to be confirmed or its report downloaded.
+BATCH_MAX_AGE = timedelta(days=1)
+#: Defaults for what one uploaded batch may unpack to (config: IMPORT_MAX_FILES, IMPORT_MAX_BYTES).
+MAX_BATCH_FILES = 5000
+MAX_BATCH_BYTES = 2 * 1024 * 1024 * 1024
+_BATCH_ID = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
+# What operating systems add to a folder they zip, and nobody means to import.
+_CLUTTER = re.compile(r"(^|/)(__MACOSX/|\.DS_Store$|Thumbs\.db$|desktop\.ini$)", re.IGNORECASE)
+_DRIVE = re.compile(r"^[A-Za-z]:")
+
+Upload = tuple[str, BinaryIO]
+
+
+@dataclass
+class Batch:
+    """A manifest and its files, unpacked under the instance folder, previewed, then imported."""
+
+    id: str
+    path: Path
+    actor_id: int | None
+    created_at: datetime
+    replace: bool
+    manifest_name: str
+    file_names: list[str]
+    preview: ImportReport | None = None
+    report: ImportReport | None = None
+    imported_at: datetime | None = None
+
+    @property
+    def files_dir(self) -> Path:
+        return self.path / "files"
+
+    @property
+    def manifest_path(self) -> Path:
+        return self.path / "manifest.csv"
+
+    @property
+    def is_imported(self) -> bool:
+        return self.report is not None
+
+    @property
+    def expires_at(self) -> datetime:
+        return self.created_at + BATCH_MAX_AGE
+
+    def save(self) -> None:
+        data = {
+            "actor_id": self.actor_id,
+            "created_at": self.created_at.isoformat(),
+            "replace": self.replace,
+            "manifest_name": self.manifest_name,
+            "file_names": self.file_names,
+            "preview": asdict(self.preview) if self.preview else None,
+            "report": asdict(self.report) if self.report else None,
+            "imported_at": self.imported_at.isoformat() if self.imported_at else None,
+        }
+        temp = self.path / "batch.json.tmp"
+        temp.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+        os.replace(temp, self.path / "batch.json")
+
+    @classmethod
+    def load(cls, batch_id: str, path: Path) -> Batch:
+        data = json.loads((path / "batch.json").read_text(encoding="utf-8"))
+        return cls(
+            id=batch_id,
+            path=path,
+            actor_id=data["actor_id"],
+            created_at=datetime.fromisoformat(data["created_at"]),
+            replace=data["replace"],
+            manifest_name=data["manifest_name"],
+            file_names=data["file_names"],
+            preview=_report_from(data["preview"]),
+            report=_report_from(data["report"]),
+            imported_at=(
+                datetime.fromisoformat(data["imported_at"]) if data["imported_at"] else None
+            ),
+        )
+
+
+def _report_from(data: dict | None) -> ImportReport | None:
+    if data is None:
+        return None
+    return ImportReport(
+        dry_run=data["dry_run"],
+        rows=[RowOutcome(**row) for row in data["rows"]],
+        released=data["released"],
+        not_released=data["not_released"],
+        notes=data["notes"],
+    )
+
+
+def batches_root() -> Path:
+    """Where uploaded batches wait: IMPORT_BATCH_DIR, else the instance's `import-batches`."""
+    configured = current_app.config.get("IMPORT_BATCH_DIR")
+    return Path(configured) if configured else Path(current_app.instance_path) / "import-batches"
+
+
+def stage_batch(
+    actor: User | None,
+    manifest: Upload,
+    archive: Upload | None = None,
+    files: list[Upload] | None = None,
+    *,
+    replace: bool = False,
+) -> Batch:
+    """Keep an uploaded manifest and its files (a ZIP of the folder, or the files) and preview them.
+
+    The preview is a dry run: it writes nothing to the records, the files or the index.
+    An unsafe ZIP (absolute paths, `..`, links, too many or too large members) is refused
+    whole, before anything of it is written.
+    """
+    access.require(actor, "import")
+    sweep_batches()
+    files = [(name, stream) for name, stream in files or [] if name]
+    if archive is None and not files:
+        message = "Add the files: a ZIP of the folder, or the files themselves."
+        raise Invalid(message, {"files": message})
+    root = batches_root()
+    root.mkdir(parents=True, exist_ok=True)
+    batch_id = secrets.token_urlsafe(24)
+    path = root / batch_id
+    path.mkdir(mode=0o700)
+    batch = Batch(
+        id=batch_id,
+        path=path,
+        actor_id=actor.id if actor else None,
+        created_at=utcnow(),
+        replace=replace,
+        manifest_name=_plain_name(manifest[0]) or "manifest.csv",
+        file_names=[],
+    )
+    try:
+        _copy(manifest[1], batch.manifest_path, _batch_limits()[1], "manifest")
+        batch.files_dir.mkdir()
+        if archive is not None:
+            _unpack_zip(archive, path / "upload.zip", batch.files_dir)
+        _save_files(files, batch.files_dir)
+        batch.file_names = sorted(
+            p.relative_to(batch.files_dir).as_posix()
+            for p in batch.files_dir.rglob("*")
+            if p.is_file()
+        )
+        try:
+            read_manifest(batch.manifest_path)
+        except Invalid as e:
+            raise Invalid(str(e), {"manifest": str(e)}) from e
+        batch.preview = import_manifest(
+            actor, _import_folder(batch), batch.manifest_path, dry_run=True, replace=replace
+        )
+        batch.save()
+    except BaseException:
+        shutil.rmtree(path, ignore_errors=True)
+        raise
+    return batch
+
+
+def load_batch(actor: User | None, batch_id: str) -> Batch:
+    """The actor's own batch, while it is kept; NotFound for anything else."""
+    access.require(actor, "import")
+    missing = NotFound("This import batch does not exist or has expired: upload it again.")
+    if not _BATCH_ID.match(batch_id or ""):
+        raise missing
+    path = batches_root() / batch_id
+    try:
+        batch = Batch.load(batch_id, path)
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        raise missing from e
+    if batch.actor_id != (actor.id if actor else None):
+        raise missing
+    if utcnow() - batch.created_at > BATCH_MAX_AGE:
+        shutil.rmtree(path, ignore_errors=True)
+        raise missing
+    return batch
+
+
+def run_batch(actor: User | None, batch_id: str, *, release: bool = False) -> Batch:
+    """Import a previewed batch for real, keep its report, and delete its files."""
+    access.require(actor, "import")
+    if release:
+        access.require(actor, "release")
+    batch = load_batch(actor, batch_id)
+    if batch.is_imported:
+        raise Refused("This batch is already imported; its report is below.")
+    lock = batch.path / "importing"
+    try:
+        # A second click on "Import now" must not import the batch twice.
+        os.close(os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+    except FileExistsError as e:
+        raise Refused("This batch is being imported already.") from e
+    try:
+        batch.report = import_manifest(
+            actor,
+            _import_folder(batch),
+            batch.manifest_path,
+            release=release,
+            replace=batch.replace,
+        )
+        batch.imported_at = utcnow()
+        batch.save()
+    finally:
+        lock.unlink(missing_ok=True)
+    shutil.rmtree(batch.files_dir, ignore_errors=True)
+    batch.manifest_path.unlink(missing_ok=True)
+    return batch
+
+
+def sweep_batches() -> int:
+    """Delete the batches older than a day; return how many went."""
+    root = batches_root()
+    if not root.is_dir():
+        return 0
+    cutoff = time.time() - BATCH_MAX_AGE.total_seconds()
+    removed = 0
+    for path in root.iterdir():
+        try:
+            if path.is_dir() and path.stat().st_mtime < cutoff:
+                shutil.rmtree(path, ignore_errors=True)
+                removed += 1
+        except OSError:
+            continue
+    return removed
+
+
+REPORT_COLUMNS = ("line", "ref", "language", "outcome", "message", "release")
+
+
+def report_csv(report: ImportReport) -> str:
+    """The report as CSV, one row per manifest row, with each record's release outcome."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(REPORT_COLUMNS)
+    for row in report.rows:
+        if row.ref in report.released:
+            released = "released"
+        elif row.ref in report.not_released:
+            released = f"not released: {report.not_released[row.ref]}"
+        else:
+            released = ""
+        writer.writerow(
+            [
+                _cell(v)
+                for v in (row.line, row.ref, row.language, row.outcome, row.message, released)
+            ]
+        )
+    return out.getvalue()
+
+
+def _cell(value: object) -> str:
+    # A spreadsheet runs a cell starting with = + - @ as a formula: keep it text.
+    text = str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def _batch_limits() -> tuple[int, int]:
+    config = current_app.config
+    return (
+        int(config.get("IMPORT_MAX_FILES", MAX_BATCH_FILES)),
+        int(config.get("IMPORT_MAX_BYTES", MAX_BATCH_BYTES)),
+    )
+
+
+def _copy(stream: BinaryIO, target: Path, limit: int, what: str) -> int:
+    size = 0
+    with open(target, "wb") as out:
+        while chunk := stream.read(CHUNK):
+            size += len(chunk)
+            if size > limit:
+                message = f"The {what} is larger than the limit of {limit // (1024 * 1024)} MB."
+                raise Invalid(message, {"files": message})
+            out.write(chunk)
+    return size
+
+
+def _plain_name(name: str) -> str:
+    """The last part of a client's file name; never a path."""
+    return PurePosixPath((name or "").replace("\\", "/")).name.strip()
+
+
+def _refuse_zip(message: str) -> Invalid:
+    return Invalid(f"The ZIP is refused: {message}", {"archive": f"The ZIP is refused: {message}"})
+
+
+def _unpack_zip(archive: Upload, zip_path: Path, dest: Path) -> None:
+    """Unpack a ZIP of the import folder into dest, refusing it whole if any member is unsafe."""
+    max_files, max_bytes = _batch_limits()
+    _copy(archive[1], zip_path, max_bytes, "ZIP")
+    try:
+        with zipfile.ZipFile(zip_path) as zf:
+            members = [info for info in zf.infolist() if not _CLUTTER.search(info.filename)]
+            if len(members) > max_files:
+                raise _refuse_zip(f"it holds {len(members)} members; the limit is {max_files}.")
+            names: set[str] = set()
+            total = 0
+            for info in members:
+                name = info.filename
+                if name.startswith(("/", "\\")) or _DRIVE.match(name):
+                    raise _refuse_zip(f"the member {name!r} has an absolute path.")
+                parts = name.replace("\\", "/").split("/")
+                if ".." in parts:
+                    raise _refuse_zip(f"the member {name!r} points outside the folder.")
+                if any(ord(c) < 32 for c in name):
+                    raise _refuse_zip(f"the member {name!r} has control characters in its name.")
+                mode = info.external_attr >> 16
+                if stat.S_ISLNK(mode):
+                    raise _refuse_zip(f"the member {name!r} is a symbolic link.")
+                if info.flag_bits & 0x1:
+                    raise _refuse_zip(f"the member {name!r} is encrypted.")
+                if info.is_dir():
+                    continue
+                key = "/".join(p for p in parts if p not in ("", ".")).lower()
+                if key in names:
+                    raise _refuse_zip(f"the member {name!r} appears twice.")
+                names.add(key)
+                total += info.file_size
+                if total > max_bytes:
+                    raise _refuse_zip(
+                        f"it unpacks to more than the limit of {max_bytes // (1024 * 1024)} MB."
+                    )
+            root = dest.resolve()
+            written = 0
+            for info in members:
+                if info.is_dir():
+                    continue
+                relative = "/".join(
+                    p for p in info.filename.replace("\\", "/").split("/") if p not in ("", ".")
+                )
+                target = (root / relative).resolve()
+                if not target.is_relative_to(root) or target == root:
+                    raise _refuse_zip(f"the member {info.filename!r} points outside the folder.")
+                target.parent.mkdir(parents=True, exist_ok=True)
+                with zf.open(info) as source, open(target, "xb") as out:
+                    # The sizes a ZIP declares can lie: count what really comes out.
+                    while chunk := source.read(CHUNK):
+                        written += len(chunk)
+                        if written > max_bytes:
+                            raise _refuse_zip(
+                                "it unpacks to more than the limit of "
+                                f"{max_bytes // (1024 * 1024)} MB."
+                            )
+                        out.write(chunk)
+    except zipfile.BadZipFile as e:
+        raise _refuse_zip(f"it is not a readable ZIP file ({e}).") from e
+    except (NotImplementedError, RuntimeError, EOFError) as e:
+        # An unsupported compression method or a damaged stream.
+        raise _refuse_zip(f"it cannot be unpacked ({e}).") from e
+    except (FileExistsError, NotADirectoryError, IsADirectoryError) as e:
+        raise _refuse_zip("two members would be written to the same file.") from e
+    finally:
+        zip_path.unlink(missing_ok=True)
+
+
+def _save_files(files: list[Upload], dest: Path) -> None:
+    """Save files uploaded one by one into dest, under their own names (no folders)."""
+    max_files, max_bytes = _batch_limits()
+    existing = [p for p in dest.rglob("*") if p.is_file()]
+    if len(existing) + len(files) > max_files:
+        message = f"There are more than {max_files} files; the limit is {max_files}."
+        raise Invalid(message, {"files": message})
+    total = sum(p.stat().st_size for p in existing)
+    for raw_name, stream in files:
+        name = _plain_name(raw_name)
+        if name in ("", ".", "..") or any(ord(c) < 32 for c in name):
+            message = f"{raw_name!r} is not a usable file name."
+            raise Invalid(message, {"files": message})
+        target = dest / name
+        if target.exists():
+            message = f"Two files are named {name!r}."
+            raise Invalid(message, {"files": message})
+        total += _copy(stream, target, max_bytes - total, "upload")
+
+
+def _import_folder(batch: Batch) -> Path:
+    """The folder the manifest's paths are relative to.
+
+    A ZIP of a folder often holds the folder itself: when everything lies in one
+    top-level folder and the manifest's paths do not name it, import from inside it.
+    """
+    top = batch.files_dir
+    entries = list(top.iterdir()) if top.is_dir() else []
+    if len(entries) != 1 or not entries[0].is_dir():
+        return top
+    try:
+        rows, __ = read_manifest(batch.manifest_path)
+    except Invalid:
+        return top
+    wanted = [row.get("file", "") for row in rows if row.get("file")]
+    found_at_top = sum((top / name).is_file() for name in wanted)
+    found_inside = sum((entries[0] / name).is_file() for name in wanted)
+    return entries[0] if found_inside > found_at_top else top

@@ -133,10 +133,21 @@ class Vocabularies:
     sdgs: list[Topic]
 
 
-def vocabularies() -> Vocabularies:
-    topics = db.session.scalars(select(Topic).order_by(Topic.position, Topic.code)).all()
+def vocabularies(document: Document | None = None) -> Vocabularies:
+    """What a record's form offers: entries in use, and the retired ones `document` has."""
+    kept_topics = {t.id for t in document.topics} if document else set()
+    kept_type = document.doc_type_id if document else None
+    topics = [
+        t
+        for t in db.session.scalars(select(Topic).order_by(Topic.position, Topic.code))
+        if t.is_active or t.id in kept_topics
+    ]
     return Vocabularies(
-        doc_types=list(db.session.scalars(select(DocType).order_by(DocType.position))),
+        doc_types=[
+            t
+            for t in db.session.scalars(select(DocType).order_by(DocType.position))
+            if t.is_active or t.id == kept_type
+        ],
         organizations=list(
             db.session.scalars(select(Organization).order_by(func.lower(Organization.acronym)))
         ),

@@ -182,3 +182,19 @@ def test_hostile_files_become_recorded_extraction_errors(app: Flask, import_rows
         assert files["broken.pdf"].extraction_error
         assert files["bomb.docx"].extraction_error
         assert not files["bomb.docx"].text
+
+
+def test_a_retired_type_or_topic_is_refused_for_new_records(app: Flask, import_rows) -> None:
+    from knowledge_hub.models import DocType
+    from knowledge_hub.models import Topic
+
+    with app.app_context():
+        db.session.scalar(select(DocType).where(DocType.code == "toolkit")).is_active = False
+        db.session.scalar(select(Topic).where(Topic.code == "sdg-14")).is_active = False
+        db.session.commit()
+    report = import_rows([
+        dict(ref="T-1", title="Toolkit", type="toolkit", content="text"),
+        dict(ref="T-2", title="Oceans", topics="sdg-14", content="text"),
+    ])
+    assert [r.outcome for r in report.rows] == ["error", "error"]
+    assert "retired" in report.rows[0].message and "sdg-14" in report.rows[1].message

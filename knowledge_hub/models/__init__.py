@@ -28,8 +28,12 @@ from knowledge_hub.models.review import CriteriaSetVersion
 from knowledge_hub.models.review import Criterion
 from knowledge_hub.models.review import CriterionCheck
 from knowledge_hub.models.review import CriterionKind
+from knowledge_hub.models.translations import ACTIVE_REQUEST_STATUSES
+from knowledge_hub.models.translations import RequestStatus
+from knowledge_hub.models.translations import TranslationRequest
 
 __all__ = [
+    "ACTIVE_REQUEST_STATUSES",
     "APPLIES_TO",
     "AccessLevel",
     "AuditEvent",
@@ -50,9 +54,11 @@ __all__ = [
     "OrganizationRole",
     "PendingIndex",
     "Region",
+    "RequestStatus",
     "Role",
     "StoredFile",
     "Topic",
+    "TranslationRequest",
     "User",
     "Variant",
     "VariantStatus",

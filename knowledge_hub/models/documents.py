@@ -132,6 +132,9 @@ class Document(db.Model):
     )
     original_language: Mapped[str] = mapped_column(String(16))
     license: Mapped[str | None] = mapped_column(String(100))
+    #: Counts changes to the original version's title, summary and files, so that a
+    #: translation made from an earlier revision shows as out of date.
+    original_revision: Mapped[int] = mapped_column(default=1, server_default="1")
     #: Written for the demonstration catalogue, not a real holding.
     is_sample: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -212,6 +215,8 @@ class Variant(db.Model):
     status: Mapped[VariantStatus] = mapped_column(
         str_enum(VariantStatus), default=VariantStatus.SUBMITTED
     )
+    #: For a translation: the original's revision it was made from (or confirmed against).
+    source_revision: Mapped[int | None]
     translator_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     reviewer_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -223,6 +228,15 @@ class Variant(db.Model):
     )
 
     __table_args__ = (UniqueConstraint("document_id", "language"),)
+
+    @property
+    def is_out_of_date(self) -> bool:
+        """A translation of an earlier version of the original."""
+        return (
+            not self.is_original
+            and self.source_revision is not None
+            and self.source_revision < self.document.original_revision
+        )
 
     @property
     def text(self) -> str:

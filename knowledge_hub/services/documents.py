@@ -81,10 +81,11 @@ def blob_store() -> BlobStore:
     return BlobStore(current_app.config["UPLOAD_DIR"])
 
 
-def resolve(fields: RecordFields) -> ResolvedFields:
+def resolve(fields: RecordFields, existing: Document | None = None) -> ResolvedFields:
     """Check metadata against the vocabularies; raise Invalid naming every problem.
 
-    Unknown organizations, topics and types are errors, never silently created.
+    Unknown organizations, topics and types are errors, never silently created. A
+    retired type or topic is refused, except on the record (`existing`) that has it.
     """
     session = db.session
     problems: dict[str, str] = {}
@@ -101,6 +102,8 @@ def resolve(fields: RecordFields) -> ResolvedFields:
         doc_type = session.scalar(select(DocType).where(DocType.code == code))
         if doc_type is None:
             problems["type"] = f"Unknown document type {fields.doc_type!r}."
+        elif not doc_type.is_active and not (existing and existing.doc_type_id == doc_type.id):
+            problems["type"] = f"The document type {code!r} is retired."
     date = None
     if fields.date.strip():
         try:
@@ -111,6 +114,10 @@ def resolve(fields: RecordFields) -> ResolvedFields:
         Organization, Organization.acronym, fields.organizations, "organizations", problems
     )
     topics = _lookup(Topic, Topic.code, fields.topics, "topics", problems)
+    kept = {t.id for t in existing.topics} if existing else set()
+    retired = [t.code for t in topics if not t.is_active and t.id not in kept]
+    if retired:
+        problems["topics"] = f"Retired topics: {', '.join(retired)}."
     regions = _lookup(Region, Region.code, fields.regions, "regions", problems)
     if problems:
         raise Invalid(" ".join(problems.values()), problems)
@@ -173,10 +180,12 @@ def _language(tag: str, problems: dict[str, str]) -> str | None:
         return None
 
 
-def _check(fields: RecordFields, problems: dict[str, str]) -> ResolvedFields | None:
+def _check(
+    fields: RecordFields, problems: dict[str, str], existing: Document | None = None
+) -> ResolvedFields | None:
     """Resolve the fields, adding their problems to the others instead of stopping."""
     try:
-        return resolve(fields)
+        return resolve(fields, existing)
     except Invalid as e:
         problems.update(e.problems)
         return None
@@ -275,7 +284,7 @@ def edit_document(
     access.require(actor, "edit")
     with transaction() as session:
         problems: dict[str, str] = {}
-        resolved = _check(fields, problems)
+        resolved = _check(fields, problems, existing=document)
         new_ref = fields.ref.strip()
         if new_ref and new_ref != document.ref:
             if document.status in (DocumentStatus.RELEASED, DocumentStatus.WITHDRAWN):

@@ -159,7 +159,8 @@ def _template_globals() -> dict:
         "language_name": i18n.language_name,
         "region_name": i18n.region_name,
         "format_number": format_decimal,
-        "logout_form": EmptyForm,
+        # Never bound to the request: an error page (413 included) must not read the body.
+        "logout_form": lambda: EmptyForm(formdata=None),
     }
 
 

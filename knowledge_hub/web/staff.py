@@ -127,7 +127,7 @@ def new():
 def edit(document_id: int):
     document = _document(document_id)
     form = RecordForm()
-    form.set_choices(staff_queries.vocabularies())
+    form.set_choices(staff_queries.vocabularies(document))
     if not form.is_submitted():
         form.load(document)
     elif form.validate():

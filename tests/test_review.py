@@ -3,6 +3,7 @@ withdrawal, and the audit trail of all of it."""
 
 from __future__ import annotations
 
+import io
 import re
 
 import pytest
@@ -47,14 +48,31 @@ def flashes(html: str) -> list[str]:
     return [re.sub(r"\s+", " ", m).strip() for m in re.findall(r'class="flash[^"]*"[^>]*>(.*?)</(?:p|div)>', html, re.S)]
 
 
-def test_the_whole_life_of_a_publication(app: Flask, draft, make_user) -> None:
-    document_id, file_id = draft
+def test_the_whole_life_of_a_publication(app: Flask, criteria, make_user) -> None:
     staff, reviewer, admin, reader = (app.test_client() for __ in range(4))
     sign_in(staff, make_user("staff"))
     sign_in(reviewer, make_user("reviewer"))
     sign_in(admin, make_user("admin"))
 
-    # Staff send the draft to review.
+    # Staff create the record and upload its file on the web, then send it to review.
+    created = staff.post("/staff/new", data={
+        "ref": PUBLICATION["ref"], "kind": "publication", "doc_type": "policy-brief",
+        "date": "2024-02", "lead_organization": "UNRISD", "organizations": ["ILO"],
+        "authors": "", "themes": ["local-development"], "sdgs": [], "regions": "001",
+        "access": "public", "series": "", "language": "en", "other_language": "",
+        "title": PUBLICATION["title"], "summary": PUBLICATION["summary"],
+    })
+    assert created.status_code == 302, created.get_data(as_text=True)
+    with app.app_context():
+        document_id = db.session.scalar(select(Document.id).where(Document.ref == PUBLICATION["ref"]))
+    uploaded = staff.post(
+        f"/staff/{document_id}/versions/en/upload",
+        data={"files": [(io.BytesIO(TEXT.encode()), "brief.txt")]},
+        content_type="multipart/form-data",
+    )
+    assert uploaded.status_code in (200, 302)
+    with app.app_context():
+        file_id = db.session.get(Document, document_id).variants[0].files[0].id
     staff.post(f"/review/{document_id}/submit")
     page = reviewer.get(f"/review/{document_id}").get_data(as_text=True)
     assert "Not yet releasable" in page
@@ -107,8 +125,8 @@ def test_the_whole_life_of_a_publication(app: Flask, draft, make_user) -> None:
         actions = db.session.scalars(
             select(AuditEvent.action).where(AuditEvent.document_id == document_id).order_by(AuditEvent.id)
         ).all()
-    story = [a for a in actions if a in ("submit_for_review", "check", "waive", "release", "withdraw")]
-    assert story == ["submit_for_review", *["check"] * 5, "waive", "release", "withdraw"]
+    story = [a for a in actions if a in ("create", "upload", "submit_for_review", "check", "waive", "release", "withdraw")]
+    assert story == ["create", "create", "upload", "submit_for_review", *["check"] * 5, "waive", "release", "withdraw"]
     history = staff.get(f"/review/{document_id}/history").get_data(as_text=True)
     assert "Superseded by the 2025 edition." in history and "accessible_format" in history
 
@@ -155,3 +173,22 @@ def test_a_duplicate_file_is_refused_by_the_gate(app: Flask, criteria, import_ro
     report = import_rows([first, second])
     assert report.released == ["MIN-1"]
     assert "Not a duplicate of another record" in report.not_released["MIN-2"]
+
+
+def test_the_api_refuses_release_listing_what_is_missing(app: Flask, draft, make_user) -> None:
+    document_id, __ = draft
+    anonymous, reviewer = app.test_client(), app.test_client()
+    sign_in(reviewer, make_user("reviewer"))
+    assert anonymous.post(f"/api/documents/{document_id}/release").status_code == 401
+    checklist = reviewer.get(f"/api/documents/{document_id}/checklist").get_json()
+    assert checklist["passed"] is False
+    assert "UN disclaimer present" in checklist["missing"]
+    assert {c["code"]: c["satisfied"] for c in checklist["criteria"]}["metadata_complete"] is True
+    refused = reviewer.post(f"/api/documents/{document_id}/release")
+    assert refused.status_code == 409
+    body = refused.get_json()
+    assert body["error"] == "release_refused" and "Logo use approved" in body["missing"]
+    for code in ATTESTATIONS:
+        reviewer.post(f"/review/{document_id}/attest/pass", data={"code": code})
+    released = reviewer.post(f"/api/documents/{document_id}/release")
+    assert released.status_code == 200 and released.get_json()["status"] == "released"

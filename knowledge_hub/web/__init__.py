@@ -50,6 +50,7 @@ def register_blueprints(app: Flask) -> None:
     for blueprint in (public.bp, documents.bp, api.bp, auth.bp, staff.bp, review.bp, admin.bp):
         app.register_blueprint(blueprint)
     login_manager.login_view = "auth.login"
+    login_manager.unauthorized_handler(_unauthorized)
     login_manager.login_message = _l("Sign in to see this page.")
     app.register_error_handler(NotAllowed, _not_allowed)
     app.register_error_handler(HTTPException, _http_error)
@@ -75,6 +76,14 @@ def requires(action: str) -> Callable:
         return guarded
 
     return decorator
+
+
+def _unauthorized() -> Any:
+    """An API caller gets 401 JSON; a person is sent to sign in and brought back."""
+    if wants_json():
+        return jsonify(error="unauthorized", message=_("Sign in to use this.")), 401
+    flash(_("Sign in to see this page."), "error")
+    return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
 
 
 def _note_client_address() -> None:

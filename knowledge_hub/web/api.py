@@ -15,8 +15,13 @@ from knowledge_hub import i18n
 from knowledge_hub import queries
 from knowledge_hub.models import Document
 from knowledge_hub.models import Variant
+from knowledge_hub.criteria import GateResult
 from knowledge_hub.search import BadQuery
+from knowledge_hub.services import ReleaseRefused
+from knowledge_hub.services import ServiceError
+from knowledge_hub.services import review
 from knowledge_hub.web import params
+from knowledge_hub.web import requires
 from knowledge_hub.web import viewer
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -84,6 +89,31 @@ def document_by_ref(ref: str):
     return jsonify(document_json(found))
 
 
+@bp.get("/documents/<int:document_id>/checklist")
+@requires("view_checklist")
+def checklist(document_id: int):
+    found = queries.landing_page(viewer(), document_id)
+    if found is None:
+        abort(404, description=f"There is no record {document_id}.")
+    return jsonify(gate_json(review.checklist(viewer(), found)))
+
+
+@bp.post("/documents/<int:document_id>/release")
+@requires("release")
+def release(document_id: int):
+    """Release a record; 409 with the missing criteria when the gate refuses."""
+    found = queries.landing_page(viewer(), document_id)
+    if found is None:
+        abort(404, description=f"There is no record {document_id}.")
+    try:
+        review.release(viewer(), found)
+    except ReleaseRefused as e:
+        return jsonify(error="release_refused", message=str(e), missing=e.missing), 409
+    except ServiceError as e:
+        return error(409, "refused", str(e))
+    return jsonify(document_json(found))
+
+
 @bp.get("/openapi.json")
 def openapi():
     return jsonify(json.loads(OPENAPI.read_text(encoding="utf-8")))
@@ -136,5 +166,33 @@ def variant_json(document: Document, variant: Variant) -> dict:
                 ),
             }
             for f in variant.files
+        ],
+    }
+
+
+def gate_json(result: GateResult) -> dict:
+    return {
+        "passed": result.passed,
+        "missing": list(result.missing),
+        "criteria": [
+            {
+                "code": item.spec.code,
+                "label": item.spec.label,
+                "kind": item.spec.kind,
+                "required": item.spec.is_required,
+                "satisfied": item.satisfied,
+                "detail": item.automatic.detail if item.automatic else None,
+                "latest": (
+                    {
+                        "outcome": item.latest.outcome,
+                        "by": item.latest.by,
+                        "at": item.latest.at.isoformat() + "Z",
+                        "comment": item.latest.comment,
+                    }
+                    if item.latest
+                    else None
+                ),
+            }
+            for item in result.items
         ],
     }

@@ -32,6 +32,11 @@ RULES: dict[str, frozenset[Role]] = {
     "manage_criteria": frozenset({Role.ADMIN}),
     "manage_vocabularies": frozenset({Role.ADMIN}),
     "view_audit": frozenset({Role.ADMIN}),
+    "request_translation": frozenset({Role.STAFF, Role.ADMIN}),
+    "view_coverage": frozenset({Role.STAFF, Role.REVIEWER, Role.ADMIN}),
+    "translate": frozenset({Role.TRANSLATOR}),
+    "submit_translation": frozenset({Role.TRANSLATOR}),
+    "review_translation": frozenset({Role.REVIEWER}),
     "reindex": frozenset({Role.ADMIN}),
     "manage_users": frozenset({Role.ADMIN}),
 }

@@ -7,14 +7,18 @@ from datetime import date
 from datetime import datetime
 
 from sqlalchemy import ForeignKey
+from sqlalchemy import event
+from sqlalchemy import inspect
 from sqlalchemy import String
 from sqlalchemy import Text
 from sqlalchemy.orm import Mapped
+from sqlalchemy.orm import Session
 from sqlalchemy.orm import mapped_column
 from sqlalchemy.orm import relationship
 
 from knowledge_hub.extensions import db
 from knowledge_hub.models.documents import Document
+from knowledge_hub.models.documents import StoredFile
 from knowledge_hub.models.documents import Variant
 from knowledge_hub.models.people import User
 from knowledge_hub.orm import str_enum
@@ -60,3 +64,29 @@ class TranslationRequest(db.Model):
 
     def __repr__(self) -> str:
         return f"<TranslationRequest {self.id} {self.language} {self.status}>"
+
+
+# A change to the original's title, summary or files makes its translations out of date.
+
+
+@event.listens_for(Session, "before_flush")
+def _count_original_revisions(session: Session, flush_context: object, instances: object) -> None:
+    """Bump the record's original_revision when the original's title, summary or files change."""
+    bumped: set[int] = set()
+    for obj in (*session.new, *session.dirty, *session.deleted):
+        variant = None
+        if isinstance(obj, Variant) and obj in session.dirty:
+            state = inspect(obj)
+            if obj.is_original and (
+                state.attrs.title.history.has_changes() or state.attrs.summary.history.has_changes()
+            ):
+                variant = obj
+        elif isinstance(obj, StoredFile) and obj.variant is not None and obj.variant.is_original:
+            if obj in session.new or obj in session.deleted:
+                variant = obj.variant
+        if variant is None or variant.document is None:
+            continue
+        document = variant.document
+        if document.id not in bumped and document.id is not None:
+            bumped.add(document.id)
+            document.original_revision = (document.original_revision or 1) + 1

@@ -374,6 +374,8 @@ def add_variant(
             summary=summary.strip() or None,
             is_original=is_original,
             status=VariantStatus.SUBMITTED,
+            # A version added beside the original translates it as it stands now.
+            source_revision=None if is_original else document.original_revision,
         )
         session.add(variant)
         session.flush()
@@ -489,9 +491,15 @@ def prepare_file(path: Path, original_name: str) -> PreparedFile:
     return PreparedFile(blob, media_type, Path(original_name).name[:300], result)
 
 
-def attach_file(actor: User | None, variant: Variant, prepared: PreparedFile) -> StoredFile:
-    """Attach a prepared file to a language version."""
-    access.require(actor, "upload")
+def attach_file(
+    actor: User | None, variant: Variant, prepared: PreparedFile, *, permission: str = "upload"
+) -> StoredFile:
+    """Attach a prepared file to a language version.
+
+    `permission` names the action the actor needs: staff upload, translators deliver
+    ("submit_translation", with their claim checked by the translations service).
+    """
+    access.require(actor, permission)
     with transaction() as session:
         stored = StoredFile(
             variant=variant,
@@ -582,7 +590,11 @@ Upload = tuple[str, BinaryIO]
 
 
 def upload_files(
-    actor: User | None, variant: Variant, uploads: Iterable[Upload]
+    actor: User | None,
+    variant: Variant,
+    uploads: Iterable[Upload],
+    *,
+    permission: str = "upload",
 ) -> list[UploadOutcome]:
     """Store, sniff, extract and attach each uploaded file; report on every one.
 
@@ -590,11 +602,13 @@ def upload_files(
     first: the blob store is content-addressed, so the same bytes are stored once, and
     a file already on another record is linked again and reported as such.
     """
-    access.require(actor, "upload")
-    return [_upload_one(actor, variant, name, stream) for name, stream in uploads]
+    access.require(actor, permission)
+    return [_upload_one(actor, variant, name, stream, permission) for name, stream in uploads]
 
 
-def _upload_one(actor: User | None, variant: Variant, name: str, stream: BinaryIO) -> UploadOutcome:
+def _upload_one(
+    actor: User | None, variant: Variant, name: str, stream: BinaryIO, permission: str
+) -> UploadOutcome:
     # Some browsers send the whole client path; only the last part is the file's name.
     name = Path((name or "").replace("\\", "/")).name.strip()[:300] or "upload"
     limit = current_app.config["MAX_CONTENT_LENGTH"]
@@ -626,7 +640,7 @@ def _upload_one(actor: User | None, variant: Variant, name: str, stream: BinaryI
         except Invalid as e:
             return UploadOutcome(name, False, str(e), size=size)
         same_as = other_record_with(sha256, variant.document_id)
-        stored = attach_file(actor, variant, prepared)
+        stored = attach_file(actor, variant, prepared, permission=permission)
         return UploadOutcome(
             name,
             True,

@@ -269,11 +269,3 @@ def document_history(document_id: int) -> list[AuditEvent]:
             .options(selectinload(AuditEvent.actor))
         )
     )
-
-
-def all_users() -> list[User]:
-    return list(
-        db.session.scalars(
-            select(User).where(User.password_hash.is_not(None)).order_by(User.name)
-        )
-    )

@@ -12,7 +12,6 @@ from flask import Flask
 from flask import abort
 from flask import current_app
 from flask import flash
-from flask import g
 from flask import jsonify
 from flask import redirect
 from flask import render_template
@@ -46,8 +45,9 @@ def register_blueprints(app: Flask) -> None:
     from knowledge_hub.web import public
     from knowledge_hub.web import review
     from knowledge_hub.web import staff
+    from knowledge_hub.web import translations
 
-    for blueprint in (public.bp, documents.bp, api.bp, auth.bp, staff.bp, review.bp, admin.bp):
+    for blueprint in (public.bp, documents.bp, api.bp, auth.bp, staff.bp, review.bp, admin.bp, translations.bp):
         app.register_blueprint(blueprint)
     login_manager.login_view = "auth.login"
     login_manager.unauthorized_handler(_unauthorized)
@@ -201,5 +201,4 @@ def _server_error(error: Exception):
     message = _("Something went wrong on our side. Please try again; if it persists, tell the secretariat.")
     if wants_json():
         return jsonify(error="server_error", message=message), 500
-    g.error_message = message
     return render_template("errors/error.html", error=None, message=message), 500

@@ -43,6 +43,20 @@ ALLOWED: dict[str, frozenset[str]] = {
     "review.release": frozenset({"reviewer", "admin"}),
     "review.withdraw": frozenset({"reviewer", "admin"}),
     "admin.": frozenset({"admin"}),
+    "translations.queue": frozenset({"translator"}),
+    "translations.claim": frozenset({"translator"}),
+    "translations.release": frozenset({"translator"}),
+    "translations.workspace": frozenset({"translator"}),
+    "translations.original_file": frozenset({"translator"}),
+    "translations.request_page": frozenset({"staff", "admin"}),
+    "translations.coverage": BACK_OFFICE,
+    "translations.coverage_csv": BACK_OFFICE,
+    "translations.review_queue": BACK_OFFICE,
+    "translations.checklist": BACK_OFFICE,
+    "translations.attest": frozenset({"reviewer"}),
+    "translations.approve": frozenset({"reviewer"}),
+    "translations.send_back": frozenset({"reviewer"}),
+    "translations.confirm": frozenset({"reviewer"}),
 }
 
 #: (status, access) of the records every route is tried against.

@@ -116,3 +116,48 @@ def test_request_claim_submit_send_back_resubmit_approve(app: Flask, criteria, i
         # … until a reviewer confirms it still holds.
         translations.confirm_current(_user(app, reviewer), variant, "Only a typo changed.")
         assert not variant.is_out_of_date
+
+
+def test_the_coverage_csv_of_the_demo_matches_the_database(app: Flask, criteria, make_user) -> None:
+    import csv
+
+    from knowledge_hub.models import TranslationRequest
+    from knowledge_hub.services import setup
+    from tests.conftest import sign_in
+
+    staff_email, translator_email = make_user("staff"), make_user("translator", languages=("ru",))
+    with app.app_context():
+        assert setup.load_demo() is not None
+        staff, translator = _user(app, staff_email), _user(app, translator_email)
+        documents_by_ref = {d.ref: d for d in db.session.scalars(select(Document))}
+        missing_ru = [d for d in documents_by_ref.values() if d.variant_in("ru") is None][:2]
+        translations.request_translations(staff, missing_ru[0], ["ru", "zh"])
+        [claimed] = translations.request_translations(staff, missing_ru[1], ["ru"])
+        translations.claim(translator, claimed)
+
+        expected = {}
+        requests = db.session.scalars(select(TranslationRequest)).all()
+        for ref, document in documents_by_ref.items():
+            row = {}
+            for language in ("ar", "zh", "en", "fr", "ru", "es"):
+                variant = document.variant_in(language)
+                request = next((r for r in requests if r.document_id == document.id and r.language == language), None)
+                if variant is not None and variant.is_original:
+                    row[language] = "original"
+                elif request is not None:
+                    row[language] = {"open": "requested", "claimed": "claimed"}[request.status.value]
+                elif variant is not None:
+                    row[language] = "released" if document.status.value == "released" else "approved"
+                else:
+                    row[language] = "missing"
+            expected[ref] = row
+
+    client = app.test_client()
+    sign_in(client, staff_email)
+    response = client.get("/translations/coverage.csv")
+    rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
+    assert {r["ref"] for r in rows} == set(expected)
+    for row in rows:
+        assert {lang: row[lang] for lang in ("ar", "zh", "en", "fr", "ru", "es")} == expected[row["ref"]], row["ref"]
+    states = {cell for r in expected.values() for cell in r.values()}
+    assert {"original", "released", "requested", "claimed", "missing"} <= states

@@ -6,8 +6,10 @@ from dataclasses import dataclass
 
 from babel import Locale
 from flask import current_app
+from flask import has_request_context
 from flask import request
 from flask_babel import get_locale
+from flask_login import current_user
 from flask_babel import lazy_gettext as _l  # noqa: F401  (re-exported for modules)
 
 COOKIE = "lang"
@@ -34,11 +36,18 @@ def interface_languages() -> list[InterfaceLanguage]:
 
 
 def select_locale() -> str:
-    """?lang=xx, else the cookie, else the browser's preference, else English."""
+    """?lang=xx, else the cookie, else the signed-in user's preference, else the browser's
+    preference, else English. Outside a request (the command line) it is English."""
+    if not has_request_context():
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     languages = current_app.config["LANGUAGES"]
     chosen = request.args.get("lang") or request.cookies.get(COOKIE)
     if chosen in languages:
         return chosen
+    if current_user and current_user.is_authenticated:
+        preferred = current_user.interface_language
+        if preferred in languages:
+            return preferred
     return request.accept_languages.best_match(languages) or "en"
 
 

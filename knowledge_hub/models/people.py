@@ -62,6 +62,8 @@ class User(UserMixin, db.Model):
     roles: Mapped[list[str]] = mapped_column(JSON, default=list)
     #: Languages a translator works into (BCP 47), or a reader's preferences.
     languages: Mapped[list[str]] = mapped_column(JSON, default=list)
+    #: The interface language chosen by the user (one of the six), if any.
+    interface_language: Mapped[str | None] = mapped_column(String(8))
     organization_id: Mapped[int | None] = mapped_column(ForeignKey("organization.id"))
     is_active: Mapped[bool] = mapped_column(default=True)
     #: Changes at every sign-in and password change; a session carrying an older token

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from flask_babel import gettext
 from sqlalchemy import ColumnElement
 from sqlalchemy import and_
 from sqlalchemy import true
 
+from knowledge_hub.i18n import _l
 from knowledge_hub.models import AccessLevel
 from knowledge_hub.models import Document
 from knowledge_hub.models import DocumentStatus
@@ -41,6 +43,31 @@ RULES: dict[str, frozenset[Role]] = {
     "manage_users": frozenset({Role.ADMIN}),
 }
 
+#: What someone is told when their role does not allow an action.
+REFUSALS = {
+    "create": _l("You are not allowed to create."),
+    "edit": _l("You are not allowed to edit."),
+    "upload": _l("You are not allowed to upload."),
+    "import": _l("You are not allowed to import."),
+    "view_checklist": _l("You are not allowed to view checklist."),
+    "view_history": _l("You are not allowed to view history."),
+    "attest": _l("You are not allowed to attest."),
+    "send_back": _l("You are not allowed to send back."),
+    "release": _l("You are not allowed to release."),
+    "withdraw": _l("You are not allowed to withdraw."),
+    "waive": _l("You are not allowed to waive."),
+    "manage_criteria": _l("You are not allowed to manage criteria."),
+    "manage_vocabularies": _l("You are not allowed to manage vocabularies."),
+    "view_audit": _l("You are not allowed to view audit."),
+    "request_translation": _l("You are not allowed to request translation."),
+    "view_coverage": _l("You are not allowed to view coverage."),
+    "translate": _l("You are not allowed to translate."),
+    "submit_translation": _l("You are not allowed to submit translation."),
+    "review_translation": _l("You are not allowed to review translation."),
+    "reindex": _l("You are not allowed to reindex."),
+    "manage_users": _l("You are not allowed to manage users."),
+}
+
 #: Roles that work on records before release and so see every record.
 BACK_OFFICE = frozenset({Role.STAFF, Role.REVIEWER, Role.ADMIN})
 
@@ -63,7 +90,12 @@ def can(actor: User | None, action: str) -> bool:
 def require(actor: User | None, action: str) -> None:
     """Raise NotAllowed unless actor may perform action."""
     if not can(actor, action):
-        raise NotAllowed(f"You are not allowed to {action.replace('_', ' ')}.")
+        refusal = REFUSALS.get(action)
+        raise NotAllowed(
+            str(refusal)
+            if refusal is not None
+            else gettext("You are not allowed to %(action)s.", action=action.replace("_", " "))
+        )
 
 
 @dataclass(frozen=True)

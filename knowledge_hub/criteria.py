@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from dataclasses import field
 from datetime import datetime
 
+from knowledge_hub.messages import N_
+
 SUMMARY_MIN = 50
 SUMMARY_MAX = 1500
 #: Detected-language checks need enough text to be meaningful.
@@ -145,17 +147,17 @@ def metadata_complete(record: RecordFacts) -> Outcome:
     missing = [
         name
         for name, present in (
-            ("title", bool(version and version.title.strip())),
-            ("summary", bool(version and version.summary.strip())),
-            ("date", bool(record.date)),
-            ("type", bool(record.doc_type)),
-            ("organization", bool(record.organizations)),
-            ("topic", bool(record.topics)),
+            (N_("title"), bool(version and version.title.strip())),
+            (N_("summary"), bool(version and version.summary.strip())),
+            (N_("date"), bool(record.date)),
+            (N_("type"), bool(record.doc_type)),
+            (N_("organization"), bool(record.organizations)),
+            (N_("topic"), bool(record.topics)),
         )
         if not present
     ]
     if missing:
-        return Outcome("metadata_complete", False, "missing: " + ", ".join(missing))
+        return Outcome("metadata_complete", False, N_("missing: %(fields)s", fields=tuple(missing)))
     return Outcome("metadata_complete", True)
 
 
@@ -173,13 +175,18 @@ def language_matches(record: RecordFacts) -> Outcome:
 def summary_length(record: RecordFacts) -> Outcome:
     n = len((record.original.summary if record.original else "").strip())
     ok = SUMMARY_MIN <= n <= SUMMARY_MAX
-    return Outcome("summary_length", ok, f"{n} characters (between {SUMMARY_MIN} and {SUMMARY_MAX})")
+    detail = N_(
+        "%(count)s characters (between %(min)s and %(max)s)", count=n, min=SUMMARY_MIN, max=SUMMARY_MAX
+    )
+    return Outcome("summary_length", ok, detail)
 
 
 @automatic("no_duplicate")
 def no_duplicate(record: RecordFacts) -> Outcome:
     if record.duplicate_of:
-        return Outcome("no_duplicate", False, "same file as " + ", ".join(record.duplicate_of))
+        return Outcome(
+            "no_duplicate", False, N_("same file as %(refs)s", refs=tuple(record.duplicate_of))
+        )
     return Outcome("no_duplicate", True)
 
 
@@ -200,34 +207,42 @@ def translation_language_matches(version: VersionFacts) -> Outcome:
 def title_summary_translated(version: VersionFacts) -> Outcome:
     problems = []
     if not version.title.strip() or version.title.strip() == version.original_title.strip():
-        problems.append("title")
+        problems.append(N_("title"))
     if not version.summary.strip() or version.summary.strip() == version.original_summary.strip():
-        problems.append("summary")
+        problems.append(N_("summary"))
     if problems:
-        return Outcome("title_summary_translated", False, "not translated: " + ", ".join(problems))
+        return Outcome(
+            "title_summary_translated", False, N_("not translated: %(fields)s", fields=tuple(problems))
+        )
     return Outcome("title_summary_translated", True)
 
 
 def _text_extracted(code: str, version: VersionFacts | None) -> Outcome:
     if version is None or not version.files:
-        return Outcome(code, False, "no file")
+        return Outcome(code, False, N_("no file"))
     if any(f.has_text for f in version.files):
         return Outcome(code, True)
     errors = "; ".join(f.extraction_error for f in version.files if f.extraction_error)
-    return Outcome(code, False, errors or "no text could be extracted")
+    return Outcome(code, False, errors or N_("no text could be extracted"))
 
 
 def _language_matches(code: str, version: VersionFacts | None) -> Outcome:
     if version is None:
-        return Outcome(code, False, "no language version")
+        return Outcome(code, False, N_("no language version"))
     declared = version.language.split("-")[0].lower()
     if version.detected_language is None:
-        return Outcome(code, False, "the language of the text could not be detected")
+        return Outcome(code, False, N_("the language of the text could not be detected"))
     if version.detected_language != declared:
         return Outcome(
-            code, False, f"declared {declared}, but the text reads as {version.detected_language}"
+            code,
+            False,
+            N_(
+                "declared %(declared)s, but the text reads as %(detected)s",
+                declared=declared,
+                detected=version.detected_language,
+            ),
         )
-    return Outcome(code, True, f"the text reads as {declared}")
+    return Outcome(code, True, N_("the text reads as %(declared)s", declared=declared))
 
 
 # --- the gate

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import field
 
+from flask_babel import gettext as _
 from whoosh import highlight
 from whoosh.qparser import FieldsPlugin
 from whoosh.qparser import MultifieldParser
@@ -103,7 +104,7 @@ def _facet_filter(filters: Mapping[str, Sequence[str]]) -> list[Query]:
     clauses = []
     for facet, values in filters.items():
         if facet not in FACET_FIELDS:
-            raise BadQuery(f"Unknown filter {facet!r}.")
+            raise BadQuery(_("Unknown filter %(name)s.", name=repr(facet)))
         values = [v for v in values if v]
         if values:
             clauses.append(Or([Term(FACET_FIELDS[facet], v) for v in values]))
@@ -151,11 +152,19 @@ def search(index: SearchIndex, seen: Visibility, request: SearchRequest) -> Sear
     """Run a search as a viewer with the given visibility."""
     q = request.q.strip()
     if len(q) > MAX_QUERY_LENGTH:
-        raise BadQuery(f"The query is longer than {MAX_QUERY_LENGTH} characters.")
+        raise BadQuery(
+            _("The query is longer than %(count)s characters.", count=MAX_QUERY_LENGTH)
+        )
     if request.sort not in SORTS:
-        raise BadQuery(f"Unknown sort {request.sort!r}: use one of {', '.join(SORTS)}.")
+        raise BadQuery(
+            _(
+                "Unknown sort %(sort)s: use one of %(sorts)s.",
+                sort=repr(request.sort),
+                sorts=", ".join(SORTS),
+            )
+        )
     if request.page < 1 or request.page * request.per_page > MAX_RESULT_WINDOW:
-        raise BadQuery(f"Pages go from 1 up to result {MAX_RESULT_WINDOW}.")
+        raise BadQuery(_("Pages go from 1 up to result %(count)s.", count=MAX_RESULT_WINDOW))
     constraints = _facet_filter(request.filters)
     visibility = _visibility_filter(seen)
     if visibility is not None:

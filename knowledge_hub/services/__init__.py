@@ -8,6 +8,7 @@ from contextlib import contextmanager
 
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
 from knowledge_hub import search
@@ -55,7 +56,13 @@ class ReleaseRefused(Refused):
     """The release gate is not passed; `missing` lists the unsatisfied criteria."""
 
     def __init__(self, ref: str, missing: list[str]) -> None:
-        super().__init__(f"{ref} cannot be released yet. Missing: {'; '.join(missing)}.")
+        super().__init__(
+            _(
+                "%(ref)s cannot be released yet. Missing: %(missing)s.",
+                ref=ref,
+                missing="; ".join(missing),
+            )
+        )
         self.missing = missing
 
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from argon2 import PasswordHasher
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from knowledge_hub import access
 from knowledge_hub.extensions import db
+from knowledge_hub.i18n import translate
 from knowledge_hub.metadata import normalize_language
 from knowledge_hub.models import Organization
 from knowledge_hub.models import Role
@@ -40,28 +42,34 @@ def create_user(
         problems: dict[str, str] = {}
         email = email.strip().lower()
         if "@" not in email or len(email) > 320:
-            problems["email"] = f"{email!r} is not an e-mail address."
+            problems["email"] = _("%(email)s is not an e-mail address.", email=repr(email))
         elif session.scalar(select(User).where(User.email == email)):
-            problems["email"] = f"There is already an account for {email}."
+            problems["email"] = _("There is already an account for %(email)s.", email=email)
         if len(password) < MIN_PASSWORD_LENGTH:
-            problems["password"] = f"The password needs at least {MIN_PASSWORD_LENGTH} characters."
+            problems["password"] = _(
+                "The password needs at least %(count)s characters.", count=MIN_PASSWORD_LENGTH
+            )
         bad_roles = [r for r in roles if r not in Role._value2member_map_]
         if bad_roles:
             allowed = ", ".join(r.value for r in Role)
-            problems["role"] = f"Unknown role {', '.join(bad_roles)}: use {allowed}."
+            problems["role"] = _(
+                "Unknown role %(roles)s: use %(allowed)s.", roles=", ".join(bad_roles), allowed=allowed
+            )
         org = None
         if organization:
             org = session.scalar(
                 select(Organization).where(Organization.acronym.ilike(organization.strip()))
             )
             if org is None:
-                problems["organization"] = f"Unknown organization {organization!r}."
+                problems["organization"] = _(
+                    "Unknown organization %(acronym)s.", acronym=repr(organization)
+                )
         normalized_languages = []
         for tag in languages or []:
             try:
                 normalized_languages.append(normalize_language(tag))
             except ValueError as e:
-                problems["language"] = str(e)
+                problems["language"] = translate(e.args[0])
         if problems:
             raise Invalid(" ".join(problems.values()), problems)
         user = User(

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from argon2.exceptions import InvalidHashError
 from argon2.exceptions import VerificationError
+from flask_babel import gettext as _
 from sqlalchemy import func
 from sqlalchemy import select
 
@@ -59,7 +60,10 @@ def authenticate(email: str, password: str, address: str) -> User:
     ):
         minutes = int(FAILURE_WINDOW.total_seconds() // 60)
         raise TooManyAttempts(
-            f"Too many failed sign-ins. Wait {minutes} minutes, or ask an administrator to help."
+            _(
+                "Too many failed sign-ins. Wait %(minutes)s minutes, or ask an administrator to help.",
+                minutes=minutes,
+            )
         )
     user = db.session.scalar(select(User).where(User.email == email))
     valid = _verify(user.password_hash if user and user.password_hash else _DUMMY_HASH, password)
@@ -75,7 +79,7 @@ def authenticate(email: str, password: str, address: str) -> User:
             user.last_login_at = utcnow()
             audit(user, "login", user)
     if not succeeded:
-        raise LoginRefused("The e-mail address or the password is not right.")
+        raise LoginRefused(_("The e-mail address or the password is not right."))
     return user
 
 
@@ -89,10 +93,11 @@ def _verify(password_hash: str, password: str) -> bool:
 def change_password(user: User, current: str, new: str) -> None:
     """Change a user's own password; every other session of theirs is signed out."""
     if not user.password_hash or not _verify(user.password_hash, current):
-        raise Invalid("The current password is not right.", {"current": "wrong"})
+        raise Invalid(_("The current password is not right."), {"current": "wrong"})
     if len(new) < MIN_PASSWORD_LENGTH:
         raise Invalid(
-            f"The new password needs at least {MIN_PASSWORD_LENGTH} characters.", {"new": "short"}
+            _("The new password needs at least %(count)s characters.", count=MIN_PASSWORD_LENGTH),
+            {"new": "short"},
         )
     with transaction():
         user.password_hash = password_hasher.hash(new)

@@ -13,12 +13,15 @@ from typing import Any
 from typing import BinaryIO
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import func
 from sqlalchemy import select
 
 from knowledge_hub import access
 from knowledge_hub import extraction
 from knowledge_hub.extensions import db
+from knowledge_hub.i18n import status_label
+from knowledge_hub.i18n import translate
 from knowledge_hub.metadata import normalize_language
 from knowledge_hub.metadata import parse_partial_date
 from knowledge_hub.models import AccessLevel
@@ -91,9 +94,9 @@ def resolve(fields: RecordFields, existing: Document | None = None) -> ResolvedF
     problems: dict[str, str] = {}
     ref = fields.ref.strip()
     if not ref:
-        problems["ref"] = "The reference is missing."
+        problems["ref"] = _("The reference is missing.")
     elif len(ref) > 200:
-        problems["ref"] = "The reference is longer than 200 characters."
+        problems["ref"] = _("The reference is longer than 200 characters.")
     kind = _enum_value(DocumentKind, fields.kind, "kind", problems)
     level = _enum_value(AccessLevel, fields.access or "public", "access", problems)
     doc_type = None
@@ -101,15 +104,15 @@ def resolve(fields: RecordFields, existing: Document | None = None) -> ResolvedF
         code = fields.doc_type.strip().lower()
         doc_type = session.scalar(select(DocType).where(DocType.code == code))
         if doc_type is None:
-            problems["type"] = f"Unknown document type {fields.doc_type!r}."
+            problems["type"] = _("Unknown document type %(code)s.", code=repr(fields.doc_type))
         elif not doc_type.is_active and not (existing and existing.doc_type_id == doc_type.id):
-            problems["type"] = f"The document type {code!r} is retired."
+            problems["type"] = _("The document type %(code)s is retired.", code=repr(code))
     date = None
     if fields.date.strip():
         try:
             date = parse_partial_date(fields.date)
         except ValueError as e:
-            problems["date"] = str(e)
+            problems["date"] = translate(e.args[0])
     organizations = _lookup(
         Organization, Organization.acronym, fields.organizations, "organizations", problems
     )
@@ -117,7 +120,7 @@ def resolve(fields: RecordFields, existing: Document | None = None) -> ResolvedF
     kept = {t.id for t in existing.topics} if existing else set()
     retired = [t.code for t in topics if not t.is_active and t.id not in kept]
     if retired:
-        problems["topics"] = f"Retired topics: {', '.join(retired)}."
+        problems["topics"] = _("Retired topics: %(codes)s.", codes=", ".join(retired))
     regions = _lookup(Region, Region.code, fields.regions, "regions", problems)
     if problems:
         raise Invalid(" ".join(problems.values()), problems)
@@ -140,7 +143,12 @@ def _enum_value(enum_class, value: str, name: str, problems: dict[str, str]):
         return enum_class(value.strip().lower())
     except ValueError:
         allowed = " | ".join(m.value for m in enum_class)
-        problems[name] = f"{name} must be one of {allowed}, not {value!r}."
+        problems[name] = _(
+            "%(name)s must be one of %(allowed)s, not %(value)s.",
+            name=name,
+            allowed=allowed,
+            value=repr(value),
+        )
         return None
 
 
@@ -157,7 +165,7 @@ def _lookup(model, column, codes: list[str], name: str, problems: dict[str, str]
     }
     unknown = [c for c in wanted if c.lower() not in found]
     if unknown:
-        problems[name] = f"Unknown {name}: {', '.join(unknown)}."
+        problems[name] = _("Unknown %(name)s: %(codes)s.", name=name, codes=", ".join(unknown))
     seen: set[str] = set()
     ordered = []
     for code in wanted:
@@ -176,7 +184,7 @@ def _language(tag: str, problems: dict[str, str]) -> str | None:
     try:
         return normalize_language(tag)
     except ValueError as e:
-        problems["language"] = str(e)
+        problems["language"] = translate(e.args[0])
         return None
 
 
@@ -199,7 +207,9 @@ def create_document(actor: User | None, fields: RecordFields, language: str) -> 
         resolved = _check(fields, problems)
         original_language = _language(language, problems)
         if resolved is not None and find_by_ref(resolved.ref) is not None:
-            problems["ref"] = f"A record with reference {resolved.ref!r} already exists."
+            problems["ref"] = _(
+                "A record with reference %(ref)s already exists.", ref=repr(resolved.ref)
+            )
         if problems or resolved is None or original_language is None:
             raise Invalid(" ".join(problems.values()), problems)
         document = Document(
@@ -240,9 +250,11 @@ def create_record(
         resolved = _check(fields, problems)
         _language(language, problems)
         if resolved is not None and find_by_ref(resolved.ref) is not None:
-            problems["ref"] = f"A record with reference {resolved.ref!r} already exists."
+            problems["ref"] = _(
+                "A record with reference %(ref)s already exists.", ref=repr(resolved.ref)
+            )
         if not title.strip():
-            problems["title"] = "The title is missing."
+            problems["title"] = _("The title is missing.")
         if problems:
             raise Invalid(" ".join(problems.values()), problems)
         document = create_document(actor, fields, language)
@@ -288,12 +300,15 @@ def edit_document(
         new_ref = fields.ref.strip()
         if new_ref and new_ref != document.ref:
             if document.status in (DocumentStatus.RELEASED, DocumentStatus.WITHDRAWN):
-                problems["ref"] = (
-                    f"{document.ref} is {document.status.value}: its reference is cited and "
-                    "cannot change."
+                problems["ref"] = _(
+                    "%(ref)s is %(status)s: its reference is cited and cannot change.",
+                    ref=document.ref,
+                    status=status_label(document.status.value).lower(),
                 )
             elif find_by_ref(new_ref) is not None:
-                problems["ref"] = f"A record with reference {new_ref!r} already exists."
+                problems["ref"] = _(
+                    "A record with reference %(ref)s already exists.", ref=repr(new_ref)
+                )
         original_language = document.original_language
         if language is not None and language.strip():
             original_language = _language(language, problems) or original_language
@@ -301,9 +316,11 @@ def edit_document(
         if original_language != document.original_language:
             other = document.variant_in(original_language)
             if other is not None and other is not original:
-                problems["language"] = (
-                    f"{document.ref} already has a version in {original_language}; "
-                    "it cannot become the original language."
+                problems["language"] = _(
+                    "%(ref)s already has a version in %(language)s; "
+                    "it cannot become the original language.",
+                    ref=document.ref,
+                    language=original_language,
                 )
         if problems or resolved is None:
             raise Invalid(" ".join(problems.values()), problems)
@@ -362,9 +379,13 @@ def add_variant(
         normalized = _language(language, problems)
         title = title.strip()
         if not title:
-            problems["title"] = "The title is missing."
+            problems["title"] = _("The title is missing.")
         if normalized and document.variant_in(normalized) is not None:
-            problems["language"] = f"{document.ref} already has a version in {normalized}."
+            problems["language"] = _(
+                "%(ref)s already has a version in %(language)s.",
+                ref=document.ref,
+                language=normalized,
+            )
         if problems or normalized is None:
             raise Invalid(" ".join(problems.values()), problems)
         variant = Variant(
@@ -397,7 +418,8 @@ def edit_variant(actor: User | None, variant: Variant, title: str, summary: str)
     with transaction() as session:
         title = title.strip()
         if not title:
-            raise Invalid("The title is missing.", {"title": "The title is missing."})
+            missing = _("The title is missing.")
+            raise Invalid(missing, {"title": missing})
         before = {"title": variant.title, "summary": variant.summary}
         variant.title = title[:1000]
         variant.summary = summary.strip() or None
@@ -424,7 +446,7 @@ def update_record(
     with transaction():
         problems: dict[str, str] = {}
         if not title.strip():
-            problems["title"] = "The title is missing."
+            problems["title"] = _("The title is missing.")
         original = document.original
         before = (_snapshot(document), _texts(original))
         try:
@@ -467,7 +489,7 @@ def prepare_file(path: Path, original_name: str) -> PreparedFile:
     except extraction.UnsupportedType as e:
         raise Invalid(str(e), {"file": str(e)}) from e
     except OSError as e:
-        raise Invalid(f"The file cannot be read: {e.strerror}.") from e
+        raise Invalid(_("The file cannot be read: %(reason)s.", reason=e.strerror)) from e
     config = current_app.config
     try:
         blob = blob_store().put_file(path, max_size=config["MAX_CONTENT_LENGTH"])
@@ -626,15 +648,20 @@ def _upload_one(
                     return UploadOutcome(
                         name,
                         False,
-                        f"The file is larger than the limit of {limit // (1024 * 1024)} MB.",
+                        _(
+                            "The file is larger than the limit of %(size)s MB.",
+                            size=limit // (1024 * 1024),
+                        ),
                     )
                 digest.update(chunk)
                 out.write(chunk)
         if size == 0:
-            return UploadOutcome(name, False, "The file is empty.")
+            return UploadOutcome(name, False, _("The file is empty."))
         sha256 = digest.hexdigest()
         if any(f.sha256 == sha256 for f in variant.files):
-            return UploadOutcome(name, False, "This version already has this file.", size=size)
+            return UploadOutcome(
+                name, False, _("This version already has this file."), size=size
+            )
         try:
             prepared = prepare_file(temp, name)
         except Invalid as e:
@@ -659,5 +686,5 @@ def _upload_one(
 def get_document(document_id: int) -> Document:
     document = db.session.get(Document, document_id)
     if document is None:
-        raise NotFound(f"There is no record {document_id}.")
+        raise NotFound(_("There is no record %(id)s.", id=document_id))
     return document

@@ -29,10 +29,13 @@ from pathlib import PurePosixPath
 from typing import BinaryIO
 
 from flask import current_app
+from flask_babel import gettext as _
 
 from knowledge_hub import access
 from knowledge_hub import extraction
 from knowledge_hub.extensions import db
+from knowledge_hub.i18n import _l
+from knowledge_hub.i18n import translate
 from knowledge_hub.metadata import normalize_language
 from knowledge_hub.metadata import split_list
 from knowledge_hub.models import User
@@ -133,18 +136,20 @@ def read_manifest(manifest: Path) -> tuple[list[dict[str, str]], list[str]]:
                 {k: (v or "").strip() for k, v in row.items() if k is not None} for row in reader
             ]
     except UnicodeDecodeError as e:
-        raise Invalid(f"The manifest is not UTF-8 text (byte {e.start}).") from e
+        raise Invalid(_("The manifest is not UTF-8 text (byte %(byte)s).", byte=e.start)) from e
     except OSError as e:
-        raise Invalid(f"The manifest cannot be read: {e.strerror}.") from e
+        raise Invalid(_("The manifest cannot be read: %(reason)s.", reason=e.strerror)) from e
     except csv.Error as e:
-        raise Invalid(f"The manifest is not valid CSV: {e}.") from e
+        raise Invalid(_("The manifest is not valid CSV: %(reason)s.", reason=e)) from e
     missing = [c for c in REQUIRED if c not in header]
     if missing:
-        raise Invalid(f"The manifest lacks the column(s) {', '.join(missing)}.")
+        raise Invalid(
+            _("The manifest lacks the column(s) %(columns)s.", columns=", ".join(missing))
+        )
     notes = []
     ignored = [h for h in header if h not in COLUMNS]
     if ignored:
-        notes.append(f"Columns ignored: {', '.join(ignored)}.")
+        notes.append(_("Columns ignored: %(columns)s.", columns=", ".join(ignored)))
     return rows, notes
 
 
@@ -164,7 +169,7 @@ def import_manifest(
         access.require(actor, "release")
     folder = Path(folder).resolve()
     if not folder.is_dir():
-        raise Invalid(f"{folder} is not a folder.")
+        raise Invalid(_("%(folder)s is not a folder.", folder=folder))
     rows, notes = read_manifest(Path(manifest))
     report = ImportReport(dry_run=dry_run, notes=notes)
     touched: list[str] = []
@@ -199,7 +204,7 @@ def _import_row(
     try:
         missing = [c for c in REQUIRED if not row.get(c)]
         if missing:
-            raise Invalid(f"missing {', '.join(missing)}")
+            raise Invalid(_("missing %(columns)s", columns=", ".join(missing)))
         language = normalize_language(language)
         fields = documents.RecordFields(
             ref=ref,
@@ -221,7 +226,7 @@ def _import_row(
             return outcome
         return _write_row(actor, path, row, line, language, fields, replace)
     except ValueError as e:  # a bad language tag
-        return RowOutcome(line, ref, language, ERROR, str(e))
+        return RowOutcome(line, ref, language, ERROR, translate(e.args[0]))
     except ServiceError as e:
         db.session.rollback()
         return RowOutcome(line, ref, language, ERROR, str(e))
@@ -231,9 +236,9 @@ def _file_in(folder: Path, name: str) -> Path:
     """The row's file, which must lie inside the import folder."""
     path = (folder / name).resolve()
     if not path.is_relative_to(folder):
-        raise Invalid(f"{name!r} is outside the import folder.")
+        raise Invalid(_("%(name)s is outside the import folder.", name=repr(name)))
     if not path.is_file():
-        raise Invalid(f"file not found: {name}")
+        raise Invalid(_("file not found: %(name)s", name=name))
     return path
 
 
@@ -254,7 +259,7 @@ def _preview_row(
     document = documents.find_by_ref(ref)
     twin = documents.other_record_with(sha256_of(path), document.id if document else None)
     if twin:
-        label += f"; same file as {twin}"
+        label += "; " + _("same file as %(ref)s", ref=twin)
     if (ref, language) in planned:
         if replace:
             return RowOutcome(line, ref, language, REPLACED, label)
@@ -263,18 +268,20 @@ def _preview_row(
             ref,
             language,
             CONFLICT,
-            "an earlier row of the manifest has this language version",
+            _("an earlier row of the manifest has this language version"),
         )
     if document is None:
         if any(planned_ref == ref for planned_ref, __ in planned):
             return RowOutcome(line, ref, language, ADDED, label)
-        return RowOutcome(line, ref, language, CREATED, f"{label}, new record")
+        return RowOutcome(
+            line, ref, language, CREATED, _("%(label)s, new record", label=label)
+        )
     if document.variant_in(language) is None:
         return RowOutcome(line, row["ref"], language, ADDED, label)
     if replace:
         return RowOutcome(line, row["ref"], language, REPLACED, label)
     return RowOutcome(
-        line, row["ref"], language, CONFLICT, "this language version exists; use --replace"
+        line, row["ref"], language, CONFLICT, _("this language version exists; use --replace")
     )
 
 
@@ -292,9 +299,9 @@ def _write_row(
     existing = document.variant_in(language) if document else None
     if existing is not None and not replace:
         if sha256_of(path) in {f.sha256 for f in existing.files}:
-            return RowOutcome(line, ref, language, SKIPPED, "already imported")
+            return RowOutcome(line, ref, language, SKIPPED, _("already imported"))
         return RowOutcome(
-            line, ref, language, CONFLICT, "this language version exists; use --replace"
+            line, ref, language, CONFLICT, _("this language version exists; use --replace")
         )
     prepared = documents.prepare_file(path, path.name)
     with transaction() as session:
@@ -320,10 +327,10 @@ def _write_row(
         session.flush()
     notes = []
     if prepared.extraction.error:
-        notes.append(f"text not extracted: {prepared.extraction.error}")
+        notes.append(_("text not extracted: %(reason)s", reason=prepared.extraction.error))
     twin = documents.other_record_with(prepared.blob.sha256, document.id)
     if twin:
-        notes.append(f"same file as {twin}")
+        notes.append(_("same file as %(ref)s", ref=twin))
     return RowOutcome(line, ref, language, outcome, "; ".join(notes))
 
 
@@ -459,7 +466,7 @@ def stage_batch(
     sweep_batches()
     files = [(name, stream) for name, stream in files or [] if name]
     if archive is None and not files:
-        message = "Add the files: a ZIP of the folder, or the files themselves."
+        message = _("Add the files: a ZIP of the folder, or the files themselves.")
         raise Invalid(message, {"files": message})
     root = batches_root()
     root.mkdir(parents=True, exist_ok=True)
@@ -503,7 +510,7 @@ def stage_batch(
 def load_batch(actor: User | None, batch_id: str) -> Batch:
     """The actor's own batch, while it is kept; NotFound for anything else."""
     access.require(actor, "import")
-    missing = NotFound("This import batch does not exist or has expired: upload it again.")
+    missing = NotFound(_("This import batch does not exist or has expired: upload it again."))
     if not _BATCH_ID.match(batch_id or ""):
         raise missing
     path = batches_root() / batch_id
@@ -526,13 +533,13 @@ def run_batch(actor: User | None, batch_id: str, *, release: bool = False) -> Ba
         access.require(actor, "release")
     batch = load_batch(actor, batch_id)
     if batch.is_imported:
-        raise Refused("This batch is already imported; its report is below.")
+        raise Refused(_("This batch is already imported; its report is below."))
     lock = batch.path / "importing"
     try:
         # A second click on "Import now" must not import the batch twice.
         os.close(os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
     except FileExistsError as e:
-        raise Refused("This batch is being imported already.") from e
+        raise Refused(_("This batch is being imported already.")) from e
     try:
         batch.report = import_manifest(
             actor,
@@ -605,13 +612,21 @@ def _batch_limits() -> tuple[int, int]:
     )
 
 
+#: What _copy may be copying, as the sentence about its size names it.
+_COPIED = {"manifest": _l("manifest"), "ZIP": _l("ZIP"), "upload": _l("upload")}
+
+
 def _copy(stream: BinaryIO, target: Path, limit: int, what: str) -> int:
     size = 0
     with open(target, "wb") as out:
         while chunk := stream.read(CHUNK):
             size += len(chunk)
             if size > limit:
-                message = f"The {what} is larger than the limit of {limit // (1024 * 1024)} MB."
+                message = _(
+                    "The %(what)s is larger than the limit of %(size)s MB.",
+                    what=_COPIED.get(what, what),
+                    size=limit // (1024 * 1024),
+                )
                 raise Invalid(message, {"files": message})
             out.write(chunk)
     return size
@@ -623,7 +638,8 @@ def _plain_name(name: str) -> str:
 
 
 def _refuse_zip(message: str) -> Invalid:
-    return Invalid(f"The ZIP is refused: {message}", {"archive": f"The ZIP is refused: {message}"})
+    refusal = _("The ZIP is refused: %(reason)s", reason=message)
+    return Invalid(refusal, {"archive": refusal})
 
 
 def _unpack_zip(archive: Upload, zip_path: Path, dest: Path) -> None:
@@ -634,33 +650,46 @@ def _unpack_zip(archive: Upload, zip_path: Path, dest: Path) -> None:
         with zipfile.ZipFile(zip_path) as zf:
             members = [info for info in zf.infolist() if not _CLUTTER.search(info.filename)]
             if len(members) > max_files:
-                raise _refuse_zip(f"it holds {len(members)} members; the limit is {max_files}.")
+                raise _refuse_zip(
+                    _(
+                        "it holds %(count)s members; the limit is %(limit)s.",
+                        count=len(members),
+                        limit=max_files,
+                    )
+                )
             names: set[str] = set()
             total = 0
             for info in members:
                 name = info.filename
                 if name.startswith(("/", "\\")) or _DRIVE.match(name):
-                    raise _refuse_zip(f"the member {name!r} has an absolute path.")
+                    raise _refuse_zip(_("the member %(name)s has an absolute path.", name=repr(name)))
                 parts = name.replace("\\", "/").split("/")
                 if ".." in parts:
-                    raise _refuse_zip(f"the member {name!r} points outside the folder.")
+                    raise _refuse_zip(
+                        _("the member %(name)s points outside the folder.", name=repr(name))
+                    )
                 if any(ord(c) < 32 for c in name):
-                    raise _refuse_zip(f"the member {name!r} has control characters in its name.")
+                    raise _refuse_zip(
+                        _("the member %(name)s has control characters in its name.", name=repr(name))
+                    )
                 mode = info.external_attr >> 16
                 if stat.S_ISLNK(mode):
-                    raise _refuse_zip(f"the member {name!r} is a symbolic link.")
+                    raise _refuse_zip(_("the member %(name)s is a symbolic link.", name=repr(name)))
                 if info.flag_bits & 0x1:
-                    raise _refuse_zip(f"the member {name!r} is encrypted.")
+                    raise _refuse_zip(_("the member %(name)s is encrypted.", name=repr(name)))
                 if info.is_dir():
                     continue
                 key = "/".join(p for p in parts if p not in ("", ".")).lower()
                 if key in names:
-                    raise _refuse_zip(f"the member {name!r} appears twice.")
+                    raise _refuse_zip(_("the member %(name)s appears twice.", name=repr(name)))
                 names.add(key)
                 total += info.file_size
                 if total > max_bytes:
                     raise _refuse_zip(
-                        f"it unpacks to more than the limit of {max_bytes // (1024 * 1024)} MB."
+                        _(
+                            "it unpacks to more than the limit of %(size)s MB.",
+                            size=max_bytes // (1024 * 1024),
+                        )
                     )
             root = dest.resolve()
             written = 0
@@ -672,7 +701,12 @@ def _unpack_zip(archive: Upload, zip_path: Path, dest: Path) -> None:
                 )
                 target = (root / relative).resolve()
                 if not target.is_relative_to(root) or target == root:
-                    raise _refuse_zip(f"the member {info.filename!r} points outside the folder.")
+                    raise _refuse_zip(
+                        _(
+                            "the member %(name)s points outside the folder.",
+                            name=repr(info.filename),
+                        )
+                    )
                 target.parent.mkdir(parents=True, exist_ok=True)
                 with zf.open(info) as source, open(target, "xb") as out:
                     # The sizes a ZIP declares can lie: count what really comes out.
@@ -680,17 +714,19 @@ def _unpack_zip(archive: Upload, zip_path: Path, dest: Path) -> None:
                         written += len(chunk)
                         if written > max_bytes:
                             raise _refuse_zip(
-                                "it unpacks to more than the limit of "
-                                f"{max_bytes // (1024 * 1024)} MB."
+                                _(
+                                    "it unpacks to more than the limit of %(size)s MB.",
+                                    size=max_bytes // (1024 * 1024),
+                                )
                             )
                         out.write(chunk)
     except zipfile.BadZipFile as e:
-        raise _refuse_zip(f"it is not a readable ZIP file ({e}).") from e
+        raise _refuse_zip(_("it is not a readable ZIP file (%(reason)s).", reason=e)) from e
     except (NotImplementedError, RuntimeError, EOFError) as e:
         # An unsupported compression method or a damaged stream.
-        raise _refuse_zip(f"it cannot be unpacked ({e}).") from e
+        raise _refuse_zip(_("it cannot be unpacked (%(reason)s).", reason=e)) from e
     except (FileExistsError, NotADirectoryError, IsADirectoryError) as e:
-        raise _refuse_zip("two members would be written to the same file.") from e
+        raise _refuse_zip(_("two members would be written to the same file.")) from e
     finally:
         zip_path.unlink(missing_ok=True)
 
@@ -700,17 +736,19 @@ def _save_files(files: list[Upload], dest: Path) -> None:
     max_files, max_bytes = _batch_limits()
     existing = [p for p in dest.rglob("*") if p.is_file()]
     if len(existing) + len(files) > max_files:
-        message = f"There are more than {max_files} files; the limit is {max_files}."
+        message = _(
+            "There are more than %(limit)s files; the limit is %(limit)s.", limit=max_files
+        )
         raise Invalid(message, {"files": message})
     total = sum(p.stat().st_size for p in existing)
     for raw_name, stream in files:
         name = _plain_name(raw_name)
         if name in ("", ".", "..") or any(ord(c) < 32 for c in name):
-            message = f"{raw_name!r} is not a usable file name."
+            message = _("%(name)s is not a usable file name.", name=repr(raw_name))
             raise Invalid(message, {"files": message})
         target = dest / name
         if target.exists():
-            message = f"Two files are named {name!r}."
+            message = _("Two files are named %(name)s.", name=repr(name))
             raise Invalid(message, {"files": message})
         total += _copy(stream, target, max_bytes - total, "upload")
 

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from sqlalchemy import select
+from flask_babel import gettext as _
 
 from knowledge_hub import access
 from knowledge_hub import criteria
 from knowledge_hub.extensions import db
+from knowledge_hub.i18n import criterion_label
+from knowledge_hub.i18n import status_label
 from knowledge_hub.language_detection import detect_language
 from knowledge_hub.models import CheckOutcome
 from knowledge_hub.models import CriteriaSetVersion
@@ -121,7 +124,7 @@ def checklist(actor: User | None, document: Document) -> criteria.GateResult:
 def _criterion(code: str, target: str) -> Criterion:
     criterion = db.session.scalar(select(Criterion).where(Criterion.code == code))
     if criterion is None or not criterion.applies(target):
-        raise Invalid(f"There is no criterion {code!r} for this record.")
+        raise Invalid(_("There is no criterion %(code)s for this record.", code=repr(code)))
     return criterion
 
 
@@ -130,7 +133,13 @@ def submit_for_review(actor: User | None, document: Document) -> Document:
     access.require(actor, "edit")
     with transaction():
         if document.status != DocumentStatus.DRAFT:
-            raise Refused(f"{document.ref} is {document.status.value}, not a draft.")
+            raise Refused(
+                _(
+                    "%(ref)s is %(status)s, not a draft.",
+                    ref=document.ref,
+                    status=status_label(document.status.value).lower(),
+                )
+            )
         document.status = DocumentStatus.IN_REVIEW
         audit(actor, "submit_for_review", document)
         return document
@@ -144,7 +153,12 @@ def attest(
     with transaction() as session:
         criterion = _criterion(code, document.kind.value)
         if criterion.kind != CriterionKind.ATTESTATION:
-            raise Invalid(f"{criterion.label} is checked automatically.")
+            raise Invalid(
+                _(
+                    "%(criterion)s is checked automatically.",
+                    criterion=criterion_label(criterion.code, criterion.label),
+                )
+            )
         check = CriterionCheck(
             document_id=document.id,
             criterion_code=code,
@@ -182,9 +196,12 @@ def send_back(actor: User | None, document: Document, comment: str) -> Document:
     access.require(actor, "send_back")
     with transaction():
         if document.status != DocumentStatus.IN_REVIEW:
-            raise Refused(f"{document.ref} is not in review.")
+            raise Refused(_("%(ref)s is not in review.", ref=document.ref))
         if not comment.strip():
-            raise Invalid("Say what needs to change before the record can be released.", {"comment": "required"})
+            raise Invalid(
+                _("Say what needs to change before the record can be released."),
+                {"comment": "required"},
+            )
         document.status = DocumentStatus.DRAFT
         audit(actor, "send_back", document, comment=comment.strip())
         return document
@@ -197,7 +214,9 @@ def release(actor: User | None, document: Document) -> Document:
         if document.status == DocumentStatus.RELEASED:
             return document
         if document.status == DocumentStatus.WITHDRAWN:
-            raise Refused(f"{document.ref} was withdrawn; it cannot be released again.")
+            raise Refused(
+                _("%(ref)s was withdrawn; it cannot be released again.", ref=document.ref)
+            )
         result = criteria.gate(
             criteria_specs(), document.kind.value, record_facts(document), recorded_checks(document)
         )
@@ -237,9 +256,11 @@ def withdraw(actor: User | None, document: Document, reason: str) -> Document:
     access.require(actor, "withdraw")
     with transaction():
         if document.status != DocumentStatus.RELEASED:
-            raise Refused(f"{document.ref} is not released.")
+            raise Refused(_("%(ref)s is not released.", ref=document.ref))
         if not reason.strip():
-            raise Invalid("Say why the record is withdrawn; readers will see it.", {"reason": "required"})
+            raise Invalid(
+                _("Say why the record is withdrawn; readers will see it."), {"reason": "required"}
+            )
         document.status = DocumentStatus.WITHDRAWN
         document.withdrawn_at = utcnow()
         document.withdrawn_by_id = actor.id if actor else None

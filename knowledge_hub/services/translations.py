@@ -5,11 +5,14 @@ from __future__ import annotations
 
 from datetime import date
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from knowledge_hub import access
 from knowledge_hub import criteria
 from knowledge_hub.extensions import db
+from knowledge_hub.i18n import criterion_label
+from knowledge_hub.i18n import translate
 from knowledge_hub.metadata import normalize_language
 from knowledge_hub.models import ACTIVE_REQUEST_STATUSES
 from knowledge_hub.models import CheckOutcome
@@ -54,9 +57,10 @@ def request_translations(
             try:
                 wanted.append(normalize_language(tag))
             except ValueError as e:
-                raise Invalid(str(e), {"languages": str(e)}) from e
+                message = translate(e.args[0])
+                raise Invalid(message, {"languages": message}) from e
         if not wanted:
-            raise Invalid("Choose at least one language.", {"languages": "required"})
+            raise Invalid(_("Choose at least one language."), {"languages": "required"})
         created = []
         for language in dict.fromkeys(wanted):
             if language == document.original_language:
@@ -94,7 +98,7 @@ def active_request(document: Document, language: str) -> TranslationRequest | No
 def get_request(request_id: int) -> TranslationRequest:
     request = db.session.get(TranslationRequest, request_id)
     if request is None:
-        raise NotFound(f"There is no translation request {request_id}.")
+        raise NotFound(_("There is no translation request %(id)s.", id=request_id))
     return request
 
 
@@ -110,14 +114,17 @@ def _require_own_language(actor: User | None, request: TranslationRequest) -> No
     access.require(actor, "translate")
     if not works_in(actor, request.language):
         raise NotAllowed(
-            f"Requests in {request.language} are for translators who work in that language."
+            _(
+                "Requests in %(language)s are for translators who work in that language.",
+                language=request.language,
+            )
         )
 
 
 def _require_claimed_by(actor: User | None, request: TranslationRequest) -> None:
     _require_own_language(actor, request)
     if request.claimed_by_id != (actor.id if actor else None):
-        raise NotAllowed("This request is claimed by someone else, or by nobody.")
+        raise NotAllowed(_("This request is claimed by someone else, or by nobody."))
 
 
 def claim(actor: User | None, request: TranslationRequest) -> TranslationRequest:
@@ -125,7 +132,7 @@ def claim(actor: User | None, request: TranslationRequest) -> TranslationRequest
     _require_own_language(actor, request)
     with transaction():
         if request.status != RequestStatus.OPEN:
-            raise Refused("This request is no longer open.")
+            raise Refused(_("This request is no longer open."))
         request.status = RequestStatus.CLAIMED
         request.claimed_by_id = actor.id
         request.claimed_at = utcnow()
@@ -138,7 +145,7 @@ def release_claim(actor: User | None, request: TranslationRequest) -> Translatio
     _require_claimed_by(actor, request)
     with transaction():
         if request.status != RequestStatus.CLAIMED:
-            raise Refused("Only a claimed request can be given back.")
+            raise Refused(_("Only a claimed request can be given back."))
         request.status = RequestStatus.OPEN
         request.claimed_by_id = None
         request.claimed_at = None
@@ -160,16 +167,16 @@ def submit(
     _require_claimed_by(actor, request)
     with transaction() as session:
         if request.status not in (RequestStatus.CLAIMED,):
-            raise Refused("Only a claimed request can be submitted.")
+            raise Refused(_("Only a claimed request can be submitted."))
         problems = {}
         if not title.strip():
-            problems["title"] = "The translated title is missing."
+            problems["title"] = _("The translated title is missing.")
         if not summary.strip():
-            problems["summary"] = "The translated summary is missing."
+            problems["summary"] = _("The translated summary is missing.")
         document = request.document
         variant = document.variant_in(request.language)
         if not uploads and (variant is None or not variant.files):
-            problems["files"] = "Attach the translated file."
+            problems["files"] = _("Attach the translated file.")
         if problems:
             raise Invalid(" ".join(problems.values()), problems)
         if variant is None:
@@ -217,9 +224,14 @@ def attest_translation(
     with transaction() as session:
         criterion = session.scalar(select(Criterion).where(Criterion.code == code))
         if criterion is None or not criterion.applies(TRANSLATION):
-            raise Invalid(f"There is no translation criterion {code!r}.")
+            raise Invalid(_("There is no translation criterion %(code)s.", code=repr(code)))
         if criterion.kind != CriterionKind.ATTESTATION:
-            raise Invalid(f"{criterion.label} is checked automatically.")
+            raise Invalid(
+                _(
+                    "%(criterion)s is checked automatically.",
+                    criterion=criterion_label(criterion.code, criterion.label),
+                )
+            )
         check = CriterionCheck(
             document_id=variant.document_id, variant_id=variant.id, criterion_code=code,
             outcome=CheckOutcome.PASS if passed else CheckOutcome.FAIL,
@@ -239,9 +251,11 @@ def approve(actor: User | None, variant: Variant) -> Variant:
     access.require(actor, "review_translation")
     with transaction():
         if variant.is_original:
-            raise Refused("The original is released with its record, not approved here.")
+            raise Refused(_("The original is released with its record, not approved here."))
         if variant.status not in (VariantStatus.IN_REVIEW, VariantStatus.SUBMITTED):
-            raise Refused(f"The {variant.language} version is not waiting for review.")
+            raise Refused(
+                _("The %(language)s version is not waiting for review.", language=variant.language)
+            )
         result = _gate(variant)
         if not result.passed:
             raise ReleaseRefused(f"{variant.document.ref} [{variant.language}]", list(result.missing))
@@ -260,9 +274,11 @@ def send_back(actor: User | None, variant: Variant, comment: str) -> Variant:
     access.require(actor, "review_translation")
     with transaction():
         if variant.status not in (VariantStatus.IN_REVIEW, VariantStatus.SUBMITTED):
-            raise Refused(f"The {variant.language} version is not waiting for review.")
+            raise Refused(
+                _("The %(language)s version is not waiting for review.", language=variant.language)
+            )
         if not comment.strip():
-            raise Invalid("Say what must change in the translation.", {"comment": "required"})
+            raise Invalid(_("Say what must change in the translation."), {"comment": "required"})
         variant.status = VariantStatus.SENT_BACK
         for request in _requests_for(variant, (RequestStatus.SUBMITTED,)):
             request.status = RequestStatus.CLAIMED
@@ -276,7 +292,7 @@ def confirm_current(actor: User | None, variant: Variant, comment: str = "") -> 
     access.require(actor, "review_translation")
     with transaction():
         if not variant.is_out_of_date:
-            raise Refused(f"The {variant.language} version is up to date.")
+            raise Refused(_("The %(language)s version is up to date.", language=variant.language))
         before = variant.source_revision
         variant.source_revision = variant.document.original_revision
         audit(actor, "confirm_translation", variant, document_id=variant.document_id,

@@ -168,6 +168,14 @@ def _template_globals() -> dict:
         "language_name": i18n.language_name,
         "region_name": i18n.region_name,
         "format_number": format_decimal,
+        "type_label": i18n.type_label,
+        "topic_label": i18n.topic_label,
+        "status_label": i18n.status_label,
+        "kind_label": i18n.kind_label,
+        "access_label": i18n.access_label,
+        "criterion_label": i18n.criterion_label,
+        "criterion_help": i18n.criterion_help,
+        "translate": i18n.translate,
         # Never bound to the request: an error page (413 included) must not read the body.
         "logout_form": lambda: EmptyForm(formdata=None),
     }

@@ -108,7 +108,7 @@ class UserFilterForm(FlaskForm):
 
     role = SelectField(
         _l("Role"),
-        choices=[SelectChoice("", _l("Any role"))] + [SelectChoice(r.value) for r in Role],
+        choices=[SelectChoice("", _l("Any role"))] + [SelectChoice(r.value, label) for r, label in ROLE_LABELS.items()],
     )
     status = SelectField(
         _l("Status"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import current_app
+from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
 from knowledge_hub.search import BadQuery
@@ -17,9 +18,11 @@ def _positive_int(args: MultiDict, name: str, default: int) -> int:
     try:
         value = int(raw)
     except ValueError:
-        raise BadQuery(f"{name} must be a whole number, not {raw!r}.") from None
+        raise BadQuery(
+            _("%(name)s must be a whole number, not %(value)s.", name=name, value=repr(raw))
+        ) from None
     if value < 1:
-        raise BadQuery(f"{name} must be 1 or more.")
+        raise BadQuery(_("%(name)s must be 1 or more.", name=name))
     return value
 
 
@@ -28,7 +31,9 @@ def search_request(args: MultiDict) -> SearchRequest:
     config = current_app.config
     per_page = _positive_int(args, "per_page", config["SEARCH_PER_PAGE"])
     if per_page > config["SEARCH_MAX_PER_PAGE"]:
-        raise BadQuery(f"per_page can be at most {config['SEARCH_MAX_PER_PAGE']}.")
+        raise BadQuery(
+            _("per_page can be at most %(limit)s.", limit=config["SEARCH_MAX_PER_PAGE"])
+        )
     filters = {facet: args.getlist(facet) for facet in FACET_FIELDS if args.getlist(facet)}
     return SearchRequest(
         q=args.get("q", ""),

@@ -27,6 +27,8 @@ from wtforms.widgets import ListWidget
 
 from knowledge_hub.i18n import _l
 from knowledge_hub.i18n import language_name
+from knowledge_hub.i18n import topic_label
+from knowledge_hub.i18n import type_label
 from knowledge_hub.metadata import normalize_language
 from knowledge_hub.metadata import parse_partial_date
 from knowledge_hub.models import Document
@@ -183,15 +185,15 @@ class RecordForm(LanguageMixin, FlaskForm):
 
     def set_choices(self, vocab: Vocabularies) -> None:
         self.doc_type.choices = [SelectChoice("", str(_l("— not given —")))] + [
-            SelectChoice(t.code, t.label) for t in vocab.doc_types
+            SelectChoice(t.code, type_label(t.code, t.label)) for t in vocab.doc_types
         ]
         organizations = [
             SelectChoice(o.acronym, f"{o.acronym}: {o.name}") for o in vocab.organizations
         ]
         self.lead_organization.choices = [SelectChoice("", str(_l("— none —")))] + organizations
         self.organizations.choices = organizations
-        self.themes.choices = [SelectChoice(t.code, t.label) for t in vocab.themes]
-        self.sdgs.choices = [SelectChoice(t.code, t.label) for t in vocab.sdgs]
+        self.themes.choices = [SelectChoice(t.code, topic_label(t.code, t.label)) for t in vocab.themes]
+        self.sdgs.choices = [SelectChoice(t.code, topic_label(t.code, t.label)) for t in vocab.sdgs]
         self.language.choices = language_choices()
 
     def set_defaults(self) -> None:

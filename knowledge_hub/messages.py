@@ -1,0 +1,38 @@
+"""Sentences for people, written where Flask is not at hand (the pure engines, the
+metadata rules), and translated where they are shown.
+
+`N_("… %(name)s …", name=...)` marks the sentence for the catalogue and keeps its
+message id and values; as a string it is the English sentence, so logs, the command
+line and stored comments read as before. `knowledge_hub.i18n.translate` renders it in
+the reader's language.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class Message(str):
+    """An English sentence that remembers its message id and values."""
+
+    msgid: str
+    values: dict[str, Any]
+
+    def __new__(cls, msgid: str, **values: Any) -> Message:
+        english = msgid % {k: _english(v) for k, v in values.items()} if values else msgid
+        message = super().__new__(cls, english)
+        message.msgid = msgid
+        message.values = values
+        return message
+
+
+def _english(value: Any) -> Any:
+    if isinstance(value, tuple):
+        return ", ".join(str(v) for v in value)
+    return value
+
+
+def N_(msgid: str, **values: Any) -> Message:  # noqa: N802  (the gettext convention)
+    """Mark a sentence for translation without translating it now. A tuple value is a
+    list of words (themselves `N_` messages or plain text) joined with commas."""
+    return Message(msgid, **values)

@@ -122,3 +122,9 @@ def demo_command() -> None:
         if row.outcome in (imports.ERROR, imports.CONFLICT):
             click.echo(str(row), err=True)
     click.echo(report.summary())
+
+
+from knowledge_hub.cli_tokens import create_token_command  # noqa: E402  (a command of its own module)
+
+hub.add_command(create_token_command)
+import knowledge_hub.cli_check  # noqa: E402, F401  (adds check, backup and restore to hub)

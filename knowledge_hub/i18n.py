@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from functools import cache
 from typing import Any
 
 from babel import Locale
+from babel.dates import format_date
+from babel.dates import format_skeleton
 from flask import current_app
 from flask import has_request_context
 from flask import request
 from flask_babel import get_locale
 from flask_babel import gettext
 from flask_login import current_user
+from pyuca import Collator
 from flask_babel import lazy_gettext as _l
 
 from knowledge_hub.messages import Message
@@ -316,3 +320,33 @@ def _translated_value(value: object) -> object:
     if isinstance(value, tuple):
         return ", ".join(translate(v) for v in value)
     return translate(value) if isinstance(value, Message) else value
+
+
+# --- locale-aware ordering and dates
+
+
+@cache
+def _collator() -> Collator:
+    return Collator()
+
+
+def collation_key(text: str) -> tuple:
+    """Sort key by the Unicode Collation Algorithm: "Égypte" between "Afrique" and
+    "Zambie", whatever the accents and scripts, unlike sorting by code point."""
+    return _collator().sort_key(text)
+
+
+def format_partial_date(value: str | None, in_language: str | None = None) -> str:
+    """A partial date ("2023", "2023-09", "2023-09-05") in the reader's language."""
+    if not value:
+        return ""
+    parts = value.split("-")
+    locale = in_language or current_language()
+    try:
+        if len(parts) == 2:
+            return format_skeleton("yMMM", date(int(parts[0]), int(parts[1]), 1), locale=locale)
+        if len(parts) == 3:
+            return format_date(date(*(int(p) for p in parts)), format="medium", locale=locale)
+    except ValueError:
+        return value
+    return value

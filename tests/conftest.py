@@ -1,8 +1,14 @@
-"""Fixtures: a real application per test, with its own SQLite file, index and upload folder."""
+"""Fixtures: a real application per test, with its own database, index and upload folder.
+
+The database is a SQLite file, or, with HUB_TEST_DATABASE=postgresql, a fresh database
+in a throw-away PostgreSQL cluster that the session starts and stops.
+"""
 
 from __future__ import annotations
 
 import csv
+import os
+import subprocess
 from collections.abc import Callable
 from collections.abc import Iterator
 from contextlib import nullcontext
@@ -20,6 +26,8 @@ from knowledge_hub import seed
 from knowledge_hub.extensions import db
 from knowledge_hub.services import accounts
 from knowledge_hub.services import imports
+from tests import postgres
+from tests.postgres import PostgresCluster
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
@@ -34,12 +42,54 @@ def shared_data(*parts: str) -> Path:
     return path
 
 
+#: "sqlite" (the default) or "postgresql".
+TEST_DATABASE = os.environ.get("HUB_TEST_DATABASE", "sqlite").strip().lower() or "sqlite"
+if TEST_DATABASE not in ("sqlite", "postgresql"):
+    raise RuntimeError(f"HUB_TEST_DATABASE must be sqlite or postgresql, not {TEST_DATABASE!r}")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def postgres_cluster() -> Iterator[PostgresCluster | None]:
+    """Start the throw-away cluster for the session when PostgreSQL is asked for."""
+    if TEST_DATABASE != "postgresql":
+        yield None
+        return
+    cluster = PostgresCluster()
+    try:
+        cluster.start()
+    except subprocess.CalledProcessError as e:
+        cluster.stop()
+        raise RuntimeError(f"PostgreSQL did not start: {e.stderr.decode(errors='replace')}") from e
+    postgres.running = cluster
+    try:
+        yield cluster
+    finally:
+        postgres.running = None
+        cluster.stop()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_postgres_databases(postgres_cluster: PostgresCluster | None) -> Iterator[None]:
+    """Drop the databases a test made, whatever still holds a connection to them."""
+    yield
+    if postgres_cluster is not None:
+        postgres_cluster.drop_databases()
+
+
+def database_url(tmp_path: Path) -> str:
+    if TEST_DATABASE == "postgresql":
+        if postgres.running is None:
+            raise RuntimeError("the PostgreSQL test cluster is not running")
+        return postgres.running.database_url(tmp_path)
+    return f"sqlite:///{tmp_path / 'hub.sqlite'}"
+
+
 def make_config(tmp_path: Path) -> dict:
     return {
         "TESTING": True,
         "SECRET_KEY": "test",
         "WTF_CSRF_ENABLED": False,
-        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'hub.sqlite'}",
+        "SQLALCHEMY_DATABASE_URI": database_url(tmp_path),
         "INDEX_DIR": tmp_path / "index",
         "UPLOAD_DIR": tmp_path / "uploads",
         "EXTRACTION_SECONDS": 20.0,

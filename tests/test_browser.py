@@ -32,7 +32,7 @@ CHROMIUM_ARGS = [
 ]
 
 pytestmark = pytest.mark.skipif(
-    not Path(CHROMIUM).exists(), reason="Chromium is installed by tests/setup-browser.sh"
+    not Path(CHROMIUM).exists(), reason="Chromium is installed by tests/setup.sh"
 )
 
 
@@ -72,7 +72,7 @@ def six_language_record(app: Flask) -> int:
 def test_fonts_cover_arabic_and_chinese() -> None:
     for language in ("ar", "zh"):
         fonts = subprocess.run(["fc-list", f":lang={language}"], capture_output=True, text=True, check=True)
-        assert fonts.stdout.strip(), f"no font covers {language}: run tests/setup-browser.sh"
+        assert fonts.stdout.strip(), f"no font covers {language}: run tests/setup.sh"
 
 
 @pytest.mark.parametrize("language", ["ar", "zh", "en"])

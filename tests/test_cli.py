@@ -33,6 +33,8 @@ def test_init_creates_everything_and_can_run_again(tmp_path: Path) -> None:
         regions = set(db.session.scalars(select(Region.code)))
         assert {"SN", "BR", "CN", "002", "419", "001"} <= regions
         assert "ZZ" not in regions and "EU" not in regions
+        # Hand the session's connection back before closing the pool, or it is left open.
+        db.session.remove()
         db.engine.dispose()
     assert (tmp_path / "index").is_dir()
 

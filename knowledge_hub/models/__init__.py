@@ -16,6 +16,7 @@ from knowledge_hub.models.documents import StoredFile
 from knowledge_hub.models.documents import Topic
 from knowledge_hub.models.documents import Variant
 from knowledge_hub.models.documents import VariantStatus
+from knowledge_hub.models.fixity import FileCheck
 from knowledge_hub.models.people import LoginAttempt
 from knowledge_hub.models.people import Organization
 from knowledge_hub.models.people import OrganizationKind
@@ -28,6 +29,7 @@ from knowledge_hub.models.review import CriteriaSetVersion
 from knowledge_hub.models.review import Criterion
 from knowledge_hub.models.review import CriterionCheck
 from knowledge_hub.models.review import CriterionKind
+from knowledge_hub.models.tokens import ApiToken
 from knowledge_hub.models.translations import ACTIVE_REQUEST_STATUSES
 from knowledge_hub.models.translations import RequestStatus
 from knowledge_hub.models.translations import TranslationRequest
@@ -35,6 +37,7 @@ from knowledge_hub.models.translations import TranslationRequest
 __all__ = [
     "ACTIVE_REQUEST_STATUSES",
     "APPLIES_TO",
+    "ApiToken",
     "AccessLevel",
     "AuditEvent",
     "CheckOutcome",
@@ -48,6 +51,7 @@ __all__ = [
     "DocumentKind",
     "DocumentOrganization",
     "DocumentStatus",
+    "FileCheck",
     "LoginAttempt",
     "Organization",
     "OrganizationKind",

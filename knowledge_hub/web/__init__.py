@@ -42,13 +42,21 @@ def register_blueprints(app: Flask) -> None:
     from knowledge_hub.web import api
     from knowledge_hub.web import auth
     from knowledge_hub.web import documents
+    from knowledge_hub.web import feeds
+    from knowledge_hub.web import fixity
+    from knowledge_hub.web import oai
     from knowledge_hub.web import public
     from knowledge_hub.web import review
     from knowledge_hub.web import staff
+    from knowledge_hub.web import tokens
     from knowledge_hub.web import translations
 
     for blueprint in (public.bp, documents.bp, api.bp, auth.bp, staff.bp, review.bp, admin.bp, translations.bp):
         app.register_blueprint(blueprint)
+    app.register_blueprint(oai.bp)
+    app.register_blueprint(feeds.bp)
+    app.register_blueprint(fixity.bp)
+    app.register_blueprint(tokens.bp)
     login_manager.login_view = "auth.login"
     login_manager.unauthorized_handler(_unauthorized)
     login_manager.login_message = _l("Sign in to see this page.")
@@ -156,6 +164,25 @@ def url_toggle(facet: str, value: str) -> str:
     return request.path + ("?" + urlencode(list(args.items(multi=True))) if args else "")
 
 
+def sort_facet(
+    facet: str, values: list[tuple[str, int]], labels: dict[str, dict[str, str]]
+) -> list[tuple[str, int]]:
+    """Facet values by count, ties in the reader's alphabetical order; years newest first."""
+    if facet == "year":
+        return sorted(values, key=lambda item: item[0], reverse=True)
+    if facet == "language":
+        label = i18n.language_name
+    elif facet == "region":
+        label = i18n.region_name
+    elif facet == "type":
+        label = lambda code: i18n.type_label(code, labels.get("type", {}).get(code))  # noqa: E731
+    elif facet == "topic":
+        label = lambda code: i18n.topic_label(code, labels.get("topic", {}).get(code))  # noqa: E731
+    else:
+        label = str
+    return sorted(values, key=lambda item: (-item[1], i18n.collation_key(label(item[0]))))
+
+
 def _template_globals() -> dict:
     return {
         "url_with": url_with,
@@ -176,6 +203,8 @@ def _template_globals() -> dict:
         "criterion_label": i18n.criterion_label,
         "criterion_help": i18n.criterion_help,
         "translate": i18n.translate,
+        "format_partial_date": i18n.format_partial_date,
+        "sort_facet": sort_facet,
         # Never bound to the request: an error page (413 included) must not read the body.
         "logout_form": lambda: EmptyForm(formdata=None),
     }

@@ -1,0 +1,75 @@
+"""`hub check`, `hub backup` and `hub restore`: keeping what the hub holds safe.
+
+Imported at the end of knowledge_hub/cli.py, which is what adds these to the `hub` group.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from flask.cli import with_appcontext
+
+from knowledge_hub.cli import hub
+from knowledge_hub.services import ServiceError
+from knowledge_hub.services import backup as backups
+from knowledge_hub.services import fixity
+
+
+def _fail(message: str) -> None:
+    click.echo(f"Error: {message}", err=True)
+    sys.exit(1)
+
+
+@click.command("check")
+@with_appcontext
+@click.option("--limit", type=click.IntRange(min=0), help="Re-hash at most N files this run.")
+@click.option(
+    "--max-seconds", type=click.FloatRange(min=0), help="Stop re-hashing after S seconds."
+)
+def check_command(limit: int | None, max_seconds: float | None) -> None:
+    """Re-hash stored files (oldest-checked first) and check the index and the store."""
+    report = fixity.run_check(limit=limit, max_seconds=max_seconds)
+    for line in report.lines():
+        click.echo(line)
+    if not report.ok:
+        sys.exit(1)
+
+
+@click.command("backup")
+@with_appcontext
+@click.argument("destination", type=click.Path(file_okay=False, path_type=Path))
+def backup_command(destination: Path) -> None:
+    """Write the database and every stored file, with checksums, into a new folder."""
+    try:
+        report = backups.backup(destination)
+    except ServiceError as e:
+        _fail(str(e))
+    for sha256, outcome in sorted(report.problems.items()):
+        click.echo(f"not backed up ({outcome}): {sha256}", err=True)
+    click.echo(
+        f"Backed up the {report.database} database and {report.files} files "
+        f"({report.bytes} bytes) to {report.destination}."
+    )
+    if report.problems:
+        sys.exit(1)
+
+
+@click.command("restore")
+@with_appcontext
+@click.argument("source", type=click.Path(file_okay=False, exists=True, path_type=Path))
+def restore_command(source: Path) -> None:
+    """Restore a backup into this empty hub, then rebuild the search index."""
+    try:
+        report = backups.restore(source)
+    except ServiceError as e:
+        _fail(str(e))
+    click.echo(
+        f"Restored the {report.database} database and {report.files} files from "
+        f"{report.source}; indexed {report.indexed} language versions."
+    )
+
+
+for command in (check_command, backup_command, restore_command):
+    hub.add_command(command)

@@ -190,7 +190,10 @@ class AuditFilterForm(FlaskForm):
     class Meta:
         csrf = False  # a GET form that changes nothing
 
-    action = SelectField(_l("Action"), choices=[], validate_choice=False)
+    # The options are the recorded action codes themselves, as the log shows them.
+    action = SelectField(
+        _l("Action"), choices=[], validate_choice=False, render_kw={"class": "codes"}
+    )
     actor = StringField(_l("Actor e-mail"), validators=[Length(max=320)])
     record = StringField(
         _l("Record"),

@@ -113,3 +113,14 @@ def test_sign_out_needs_a_post(client: FlaskClient, make_user) -> None:
     assert client.get("/auth/logout").status_code == 405
     assert client.post("/auth/logout").status_code == 302
     assert client.get("/staff/").status_code == 302
+
+
+def test_a_users_language_follows_them_to_another_device(app: Flask, make_user) -> None:
+    staff = make_user("staff")
+    laptop, phone = app.test_client(), app.test_client()
+    sign_in(laptop, staff)
+    laptop.get("/?lang=ru")
+    sign_in(phone, staff)  # a new device: no language cookie
+    assert '<html lang="ru" dir="ltr">' in phone.get("/staff/").get_data(as_text=True)
+    # A reader's own choice on this device still wins.
+    assert '<html lang="zh"' in phone.get("/staff/?lang=zh").get_data(as_text=True)

@@ -38,6 +38,9 @@ class Config:
     #: Public address used in absolute links (API, feeds) when not behind a request.
     PUBLIC_URL = os.environ.get("HUB_PUBLIC_URL", "")
     MAX_CONTENT_LENGTH = 200 * 1024 * 1024
+    #: Believe the X-Forwarded-Proto of a proxy in front (for HSTS): set only when the hub
+    #: is reachable through that proxy alone (FLASK_TRUST_PROXY=true).
+    TRUST_PROXY = False
     #: Limits for text extraction, which runs in a child process.
     EXTRACTION_SECONDS = 60.0
     EXTRACTION_MEMORY_MB = 1024

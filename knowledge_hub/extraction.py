@@ -316,8 +316,14 @@ def _sniff(source: _Source, head: bytes, filename: str) -> str:
     text = decoded.lstrip("\ufeff \t\r\n")
     if text.startswith("{\\rtf"):
         return RTF
+    if text.startswith("#!"):
+        raise UnsupportedType("This file looks like a script (a program that starts with #!).")
     if _looks_like_html(text):
         return HTML
+    if _looks_like(text, _SVG_START):
+        raise UnsupportedType(
+            "This file looks like an SVG image; only PNG, JPEG and TIFF images are accepted."
+        )
     if filename.lower().endswith(MARKDOWN_SUFFIXES):
         return MARKDOWN
     return PLAIN
@@ -380,10 +386,16 @@ def _decode_legacy(data: bytes) -> str:
 
 _XML_PROLOGUE = re.compile(r"\s*(?:<\?.*?\?>|<!--.*?-->)", re.DOTALL)
 _HTML_START = re.compile(r"<(?:!doctype\s+html|html|head|body)[\s>/]", re.IGNORECASE)
+_SVG_START = re.compile(r"<(?:!doctype\s+svg|(?:[\w.-]+:)?svg)[\s>/]", re.IGNORECASE)
 
 
 def _looks_like_html(text: str) -> bool:
     """Tell whether text starts like an HTML or XHTML document."""
+    return _looks_like(text, _HTML_START)
+
+
+def _looks_like(text: str, start: re.Pattern[str]) -> bool:
+    """Tell whether text, past any XML declaration and comments, begins with start."""
     position = 0
     for __ in range(100):  # bounded: a prefix cannot hold endless prologue items
         match = _XML_PROLOGUE.match(text, position)
@@ -391,7 +403,7 @@ def _looks_like_html(text: str) -> bool:
             break
         position = match.end()
     rest = text[position:].lstrip()
-    return bool(_HTML_START.match(rest))
+    return bool(start.match(rest))
 
 
 # --- OLE2 (legacy Office) ----------------------------------------------------

@@ -8,6 +8,7 @@ from functools import cache
 from typing import Any
 
 from babel import Locale
+from babel import UnknownLocaleError
 from babel.dates import format_date
 from babel.dates import format_skeleton
 from flask import current_app
@@ -73,7 +74,8 @@ def language_name(tag: str, in_language: str | None = None) -> str:
     """The name of a language (BCP 47) in the reader's language, from CLDR."""
     try:
         name = Locale.parse(tag, sep="-").get_display_name(in_language or current_language())
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, UnknownLocaleError):
+        # Any string can come in a query (?language=...): an unknown tag is shown as it is.
         return tag
     return name or tag
 

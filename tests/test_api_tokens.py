@@ -20,6 +20,7 @@ from knowledge_hub.models import User
 from knowledge_hub.services import tokens
 from tests.conftest import make_config
 from tests.conftest import sign_in
+from tests.test_permissions import RECORD_READS
 from tests.test_permissions import ROLES
 from tests.test_permissions import STATES
 from tests.test_permissions import allowed_roles
@@ -169,7 +170,7 @@ def test_every_api_route_for_every_roles_token_and_state(
                         continue
                     if code in (401, 403):
                         problems.append(f"{role} {method} {url} -> {code}, expected access")
-                    if method == "GET" and rule.endpoint in ("api.document", "api.document_by_ref"):
+                    if method == "GET" and rule.endpoint in RECORD_READS:
                         visible = can_read(role, *state, rule.endpoint)
                         if visible != (code == 200):
                             problems.append(f"{role} GET {url} {state} -> {code}")

@@ -107,3 +107,9 @@ def test_an_unknown_page_says_what_to_do(client: FlaskClient) -> None:
     response = client.get("/documents/12345")
     assert response.status_code == 404
     assert "Back to the home page" in response.get_data(as_text=True)
+
+
+def test_an_oversized_id_is_simply_not_found(client: FlaskClient) -> None:
+    for path in ("/documents/99999999999999999999", "/documents/1/files/99999999999999999999",
+                 "/api/documents/99999999999999999999", "/review/99999999999999999999"):
+        assert client.get(path).status_code in (302, 404), path

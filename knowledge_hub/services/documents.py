@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from dataclasses import field
@@ -510,7 +511,39 @@ def prepare_file(path: Path, original_name: str) -> PreparedFile:
             seconds=config["EXTRACTION_SECONDS"],
             memory_mb=config["EXTRACTION_MEMORY_MB"],
         )
-    return PreparedFile(blob, media_type, Path(original_name).name[:300], result)
+    return PreparedFile(blob, media_type, safe_file_name(original_name), result)
+
+
+#: Characters that reorder or hide what a name shows: bidirectional embeddings,
+#: overrides and isolates, and the direction marks ("invoice\u202efdp.exe").
+_BIDI_CONTROLS = frozenset(
+    "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+)
+MAX_NAME_CHARS = 255
+
+
+def safe_file_name(name: str) -> str:
+    """The last part of a name a client sent, fit to record and to offer on download.
+
+    Files are stored under their hash, so the name is only shown: it loses any folder
+    part (Windows ones too), control characters (NUL, CR, LF...), direction overrides and
+    surrogates, and is cut to 255 characters keeping its extension; a name left empty or
+    made only of dots becomes "upload".
+    """
+    name = (name or "").replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(
+        c
+        for c in name
+        if unicodedata.category(c) not in ("Cc", "Cs", "Co", "Cn") and c not in _BIDI_CONTROLS
+    )
+    name = " ".join(name.split()).strip(" .")
+    if len(name) > MAX_NAME_CHARS:
+        stem, dot, suffix = name.rpartition(".")
+        if dot and 0 < len(suffix) <= 16 and stem:
+            name = stem[: MAX_NAME_CHARS - len(suffix) - 1].rstrip(" .") + "." + suffix
+        else:
+            name = name[:MAX_NAME_CHARS]
+    return name or "upload"
 
 
 def attach_file(
@@ -632,7 +665,7 @@ def _upload_one(
     actor: User | None, variant: Variant, name: str, stream: BinaryIO, permission: str
 ) -> UploadOutcome:
     # Some browsers send the whole client path; only the last part is the file's name.
-    name = Path((name or "").replace("\\", "/")).name.strip()[:300] or "upload"
+    name = safe_file_name(name)
     limit = current_app.config["MAX_CONTENT_LENGTH"]
     staging = Path(current_app.config["UPLOAD_DIR"])
     staging.mkdir(parents=True, exist_ok=True)

@@ -23,6 +23,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from flask_login import logout_user
 from werkzeug.exceptions import Forbidden
+from werkzeug.routing import IntegerConverter
 from werkzeug.exceptions import HTTPException
 from urllib.parse import urlencode
 
@@ -38,7 +39,18 @@ from knowledge_hub.orm import utcnow
 from knowledge_hub.web.forms import EmptyForm
 
 
+class RecordIdConverter(IntegerConverter):
+    """Ids in addresses go up to what the database's integer columns hold, so an
+    oversized number is an unknown page (404), not an overflow (500)."""
+
+    def __init__(self, url_map: object, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(url_map, *args, **kwargs)
+
+
 def register_blueprints(app: Flask) -> None:
+    # Before any rule is added: every <int:…> in the app is bounded.
+    app.url_map.converters["int"] = RecordIdConverter
     from knowledge_hub.web import admin
     from knowledge_hub.web import api
     from knowledge_hub.web import auth
@@ -48,11 +60,15 @@ def register_blueprints(app: Flask) -> None:
     from knowledge_hub.web import oai
     from knowledge_hub.web import public
     from knowledge_hub.web import review
+    from knowledge_hub.web import security
     from knowledge_hub.web import staff
     from knowledge_hub.web import tokens
     from knowledge_hub.web import translations
 
-    for blueprint in (public.bp, documents.bp, api.bp, auth.bp, staff.bp, review.bp, admin.bp, translations.bp):
+    app.register_blueprint(public.bp)
+    app.register_blueprint(documents.bp)
+    api.register(app)  # under /api/ and /api/v1/
+    for blueprint in (auth.bp, staff.bp, review.bp, admin.bp, translations.bp):
         app.register_blueprint(blueprint)
     app.register_blueprint(oai.bp)
     app.register_blueprint(feeds.bp)
@@ -68,6 +84,7 @@ def register_blueprints(app: Flask) -> None:
     app.before_request(_note_client_address)
     app.before_request(_expire_idle_sessions)
     app.after_request(_remember_language)
+    security.init_app(app)
 
 
 def requires(action: str) -> Callable:

@@ -23,7 +23,6 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from flask_login import logout_user
 from werkzeug.exceptions import Forbidden
-from werkzeug.routing import IntegerConverter
 from werkzeug.exceptions import HTTPException
 from urllib.parse import urlencode
 
@@ -39,18 +38,20 @@ from knowledge_hub.orm import utcnow
 from knowledge_hub.web.forms import EmptyForm
 
 
-class RecordIdConverter(IntegerConverter):
-    """Ids in addresses go up to what the database's integer columns hold, so an
-    oversized number is an unknown page (404), not an overflow (500)."""
+#: The largest id an integer column holds on every supported database (PostgreSQL's
+#: INTEGER is the smallest).
+MAX_ID = 2**31 - 1
 
-    def __init__(self, url_map: object, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("max", 2**31 - 1)
-        super().__init__(url_map, *args, **kwargs)
+
+def _ids_in_range(endpoint: str | None, values: dict[str, Any] | None) -> None:
+    """An id too large for any row names nothing: 404, not a database overflow (500)."""
+    for value in (values or {}).values():
+        if isinstance(value, int) and value > MAX_ID:
+            abort(404, description=_("There is no such entry."))
 
 
 def register_blueprints(app: Flask) -> None:
-    # Before any rule is added: every <int:…> in the app is bounded.
-    app.url_map.converters["int"] = RecordIdConverter
+    app.url_value_preprocessor(_ids_in_range)
     from knowledge_hub.web import admin
     from knowledge_hub.web import api
     from knowledge_hub.web import auth

@@ -51,18 +51,6 @@ API_VERSION = "1"
 OPENAPI = Path(__file__).with_name("openapi.json")
 
 
-#: The largest id a database row can have (a signed 64-bit integer).
-MAX_ID = 2**63 - 1
-
-
-@bp.url_value_preprocessor
-def _ids_in_range(endpoint_name: str | None, values: dict[str, Any] | None) -> None:
-    """An id too large for any row names nothing: 404, not a database overflow."""
-    for value in (values or {}).values():
-        if isinstance(value, int) and value > MAX_ID:
-            abort(404, description="There is no such record.")
-
-
 def error(status: int, code: str, message: str, **extra: Any):
     return jsonify(error=code, message=message, **extra), status
 

@@ -28,22 +28,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from knowledge_hub.services.imports import COLUMNS
+
 #: The columns of the hub's import manifest (see "Import manifest" in the design).
-MANIFEST_COLUMNS = (
-    "ref",
-    "file",
-    "language",
-    "title",
-    "summary",
-    "kind",
-    "type",
-    "date",
-    "organizations",
-    "authors",
-    "topics",
-    "regions",
-    "access",
-)
+MANIFEST_COLUMNS = COLUMNS
 
 REF_PREFIX = "CRAN-"
 NDCG_DEPTH = 10

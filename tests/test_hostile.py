@@ -573,3 +573,12 @@ def test_the_landing_page_json_ld_cannot_end_its_script(app: Flask, import_rows)
     assert response.status_code == 200
     assert html.count("<script") == 1 and "<script>alert(1)" not in html
     assert_security_headers(response)
+
+
+def test_text_with_nul_characters_is_refused_not_stored(app, client) -> None:
+    """PostgreSQL cannot store NUL in text; every surface refuses it with a 400."""
+    assert client.get("/search", query_string={"q": "co\x00op"}).status_code == 400
+    assert client.post("/auth/login", data={"email": "a\x00@b.org", "password": "x"}).status_code == 400
+    response = client.post("/api/documents", json={"ref": "X\x00", "title": "t"})
+    assert response.status_code == 400
+    assert response.get_json()["error"] == "bad_request"

@@ -82,6 +82,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _server_error)
     app.context_processor(_template_globals)
+    app.before_request(_refuse_nul_characters)
     app.before_request(_note_client_address)
     app.before_request(_expire_idle_sessions)
     app.after_request(_remember_language)
@@ -111,6 +112,28 @@ def _unauthorized() -> Any:
         return jsonify(error="unauthorized", message=_("Sign in to use this.")), 401
     flash(_("Sign in to see this page."), "error")
     return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+
+
+def _contains_nul(value: object) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_contains_nul(k) or _contains_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_contains_nul(v) for v in value)
+    return False
+
+
+def _refuse_nul_characters() -> None:
+    """Refuse text with NUL characters in a query, form or JSON body: no reader needs
+    one, and PostgreSQL cannot store it (the request would fail later, as a 500)."""
+    texts: list[object] = list(request.args.values())
+    if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        texts += list(request.form.values())
+    elif request.is_json:
+        texts.append(request.get_json(silent=True))
+    if any(_contains_nul(t) for t in texts):
+        abort(400, description=_("Text may not contain NUL characters."))
 
 
 def _note_client_address() -> None:

@@ -233,32 +233,6 @@ def review_queue(viewer: User | None) -> dict[str, list[Document]]:
     }
 
 
-@dataclass
-class StaffRecords:
-    documents: list[Document]
-    counts: dict[str, int]
-
-
-def staff_records(viewer: User | None, status: str | None = None, limit: int = 200) -> StaffRecords:
-    """The records staff work on, newest change first, with counts by status."""
-    stmt = select(Document).where(access.visible_to(viewer))
-    if status:
-        stmt = stmt.where(Document.status == status)
-    documents = db.session.scalars(
-        stmt.order_by(Document.updated_at.desc(), Document.id.desc())
-        .limit(limit)
-        .options(*_document_loader())
-    ).all()
-    counts = dict(
-        db.session.execute(
-            select(Document.status, func.count(Document.id))
-            .where(access.visible_to(viewer))
-            .group_by(Document.status)
-        ).all()
-    )
-    return StaffRecords(list(documents), {str(k): v for k, v in counts.items()})
-
-
 def document_history(document_id: int) -> list[AuditEvent]:
     """Every recorded event of a record, oldest first."""
     return list(

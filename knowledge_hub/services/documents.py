@@ -40,7 +40,6 @@ from knowledge_hub.models import User
 from knowledge_hub.models import Variant
 from knowledge_hub.models import VariantStatus
 from knowledge_hub.services import Invalid
-from knowledge_hub.services import NotFound
 from knowledge_hub.services import audit
 from knowledge_hub.services import transaction
 from knowledge_hub.storage import CHUNK
@@ -714,10 +713,3 @@ def _upload_one(
         )
     finally:
         temp.unlink(missing_ok=True)
-
-
-def get_document(document_id: int) -> Document:
-    document = db.session.get(Document, document_id)
-    if document is None:
-        raise NotFound(_("There is no record %(id)s.", id=document_id))
-    return document

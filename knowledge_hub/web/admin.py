@@ -77,6 +77,17 @@ def _status(form: FlaskForm) -> int:
     return 400 if form.is_submitted() else 200
 
 
+def _flash_version(version) -> None:
+    """Say whether a criteria edit made a new version of the set."""
+    if version is None:
+        flash(_("Nothing changed."), "success")
+    else:
+        flash(
+            _("Saved. The criteria set is now at version %(number)d.", number=version.number),
+            "success",
+        )
+
+
 @bp.get("/")
 @requires("manage_users")
 def index():
@@ -433,16 +444,7 @@ def criterion(criterion_id: int):
         except ServiceError as e:
             _show_error(form, e)
         else:
-            if version is None:
-                flash(_("Nothing changed."), "success")
-            else:
-                flash(
-                    _(
-                        "Saved. The criteria set is now at version %(number)d.",
-                        number=version.number,
-                    ),
-                    "success",
-                )
+            _flash_version(version)
             return redirect(url_for("admin.criteria"))
     return render_template("admin/criterion.html", form=form, criterion=item), _status(form)
 
@@ -462,16 +464,7 @@ def set_criterion_active(criterion_id: int, change: str):
         except ServiceError as e:
             flash(str(e), "error")
         else:
-            if version is None:
-                flash(_("Nothing changed."), "success")
-            else:
-                flash(
-                    _(
-                        "Saved. The criteria set is now at version %(number)d.",
-                        number=version.number,
-                    ),
-                    "success",
-                )
+            _flash_version(version)
     return redirect(url_for("admin.criteria"))
 
 

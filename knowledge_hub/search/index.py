@@ -8,7 +8,6 @@ import threading
 from collections.abc import Iterator
 from collections.abc import Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import delete
@@ -27,8 +26,9 @@ from knowledge_hub.models import Document
 from knowledge_hub.models import DocumentOrganization
 from knowledge_hub.models import PendingIndex
 from knowledge_hub.models import Variant
+from knowledge_hub.search.columns import Columns
+from knowledge_hub.search.columns import build_columns
 from knowledge_hub.search.indexer import index_fields
-from knowledge_hub.search.schema import FACET_FIELDS
 from knowledge_hub.search.schema import build_schema
 
 log = logging.getLogger(__name__)
@@ -38,16 +38,6 @@ BATCH = 500
 
 class IndexBusy(Exception):
     """Another writer holds the index lock; the work waits in the outbox."""
-
-
-@dataclass
-class Columns:
-    """Per-searcher arrays indexed by document number, for collapsing and facet counts
-    without Whoosh's own (slow) grouping."""
-
-    document_id: list[int]
-    sort_date: list[int]
-    facets: dict[str, list[tuple[str, ...]]]
 
 
 def _variant_loader() -> tuple:
@@ -240,21 +230,3 @@ class SearchIndex:
             self._searcher = None
             self._columns = None
             self._ix = None
-
-
-def build_columns(searcher: Searcher) -> Columns:
-    """Read the record number, date and facet values of every entry into plain lists."""
-    reader = searcher.reader()
-    size = reader.doc_count_all()
-    if size == 0:  # an empty index's reader has no columns at all
-        return Columns([], [], {facet: [] for facet in FACET_FIELDS})
-    document_id = list(reader.column_reader("document_id"))
-    sort_date = list(reader.column_reader("sort_date"))
-    facets: dict[str, list[tuple[str, ...]]] = {}
-    for facet, fieldname in FACET_FIELDS.items():
-        values: list[tuple[str, ...]] = [()] * size
-        for term in reader.field_terms(fieldname):
-            for docnum in reader.postings(fieldname, term).all_ids():
-                values[docnum] = (*values[docnum], term)
-        facets[facet] = values
-    return Columns(document_id, sort_date, facets)

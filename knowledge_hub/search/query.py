@@ -26,7 +26,7 @@ from whoosh.searching import Searcher
 from knowledge_hub.access import Visibility
 from knowledge_hub.search.analyzers import analyzer_for
 from knowledge_hub.search.analyzers import spelling_analyzer
-from knowledge_hub.search.index import Columns
+from knowledge_hub.search.columns import Columns
 from knowledge_hub.search.index import SearchIndex
 from knowledge_hub.search.indexer import OTHER_LANGUAGE
 from knowledge_hub.search.indexer import index_language

@@ -49,3 +49,12 @@ access_log_format = '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s"
 
 #: Trust X-Forwarded-* only from a proxy on this machine.
 forwarded_allow_ips = os.environ.get("HUB_FORWARDED_ALLOW_IPS", "127.0.0.1")
+
+
+def post_worker_init(worker: object) -> None:
+    """Start the worker's outbox drainer: index work that found the lock busy waits
+    at most INDEX_DRAIN_SECONDS before some worker applies it."""
+    from knowledge_hub.search.drainer import start_drainer
+
+    start_drainer(worker.wsgi)  # type: ignore[attr-defined]
+

@@ -46,6 +46,10 @@ class Config:
     EXTRACTION_MEMORY_MB = 1024
     #: How long a writer waits for the index lock before leaving work in the outbox.
     INDEX_LOCK_TIMEOUT = 2.0
+    #: How often each server worker applies what waits in the index outbox (gunicorn;
+    #: 0 turns the drainer off). A release is searchable everywhere within about this
+    #: plus INDEX_LOCK_TIMEOUT, however busy the index lock is.
+    INDEX_DRAIN_SECONDS = float(os.environ.get("HUB_INDEX_DRAIN_SECONDS", "1.0"))
     # Sessions: a signed cookie, sent over HTTPS only unless HUB_SECURE_COOKIES=0 (plain
     # http on a laptop), out of reach of scripts, not sent on cross-site posts.
     SESSION_COOKIE_SECURE = os.environ.get("HUB_SECURE_COOKIES", "1") != "0"

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import sqlite3
+
 from flask_babel import Babel
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
 
 from knowledge_hub.orm import Base
 
@@ -15,3 +19,18 @@ migrate = Migrate(compare_type=True, render_as_batch=True)  # batch: SQLite cann
 babel = Babel()
 login_manager = LoginManager()
 csrf = CSRFProtect()
+
+#: How long a SQLite writer waits for another process's transaction to end.
+SQLITE_BUSY_MILLISECONDS = 15_000
+
+
+@event.listens_for(Engine, "connect")
+def _tune_sqlite(dbapi_connection: object, connection_record: object) -> None:
+    """Let several processes share one SQLite file: readers go on while one writes (WAL),
+    and a writer waits for another's commit instead of failing at once."""
+    if not isinstance(dbapi_connection, sqlite3.Connection):
+        return
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_MILLISECONDS}")
+    cursor.close()

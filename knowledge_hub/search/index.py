@@ -11,7 +11,6 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import delete
-from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm import selectinload
@@ -129,39 +128,45 @@ class SearchIndex:
         """
         done = 0
         while True:
-            # Everything queued so far, each version once however often it was queued.
-            last_id = session.scalar(select(func.max(PendingIndex.id)))
-            if last_id is None:
-                return done
-            variant_ids = set(
-                session.scalars(
-                    select(PendingIndex.variant_id)
-                    .where(PendingIndex.id <= last_id)
-                    .distinct()
-                    .order_by(PendingIndex.variant_id)
-                    .limit(BATCH)
-                )
-            )
-            variants = session.scalars(
-                select(Variant).where(Variant.id.in_(variant_ids)).options(*_variant_loader())
-            ).all()
+            if session.scalar(select(PendingIndex.id).limit(1)) is None:
+                return done  # nothing queued: no need to wait for the lock
             try:
-                with self.writing() as writer:
-                    for variant in variants:
-                        writer.update_document(**index_fields(variant, self.languages))
-                    for gone in variant_ids - {v.id for v in variants}:
-                        writer.delete_by_term("variant_id", str(gone))
+                writer = self.writer()
             except IndexBusy:
                 session.rollback()
-                log.warning("index busy: %d versions wait in the outbox", len(variant_ids))
+                log.warning("index busy: the outbox waits for the next drain")
                 return done
-            # Deleted only after the index commit: at least once, and again is harmless.
-            # Rows queued after last_id stay: their change may be newer than what we read.
-            session.execute(
-                delete(PendingIndex).where(
-                    PendingIndex.variant_id.in_(variant_ids), PendingIndex.id <= last_id
-                )
-            )
+            # Read the outbox and the versions only once the lock is held: a drain that
+            # read before waiting for the lock could write an older state of a version
+            # over the newer one that the previous lock holder wrote.
+            try:
+                rows = session.execute(
+                    select(PendingIndex.id, PendingIndex.variant_id)
+                    .order_by(PendingIndex.id)
+                    .limit(BATCH)
+                ).all()
+                variant_ids = {variant_id for __, variant_id in rows}
+                variants = session.scalars(
+                    select(Variant)
+                    .where(Variant.id.in_(variant_ids))
+                    .options(*_variant_loader())
+                    .execution_options(populate_existing=True)
+                ).all()
+                for variant in variants:
+                    writer.update_document(**index_fields(variant, self.languages))
+                for gone in variant_ids - {v.id for v in variants}:
+                    writer.delete_by_term("variant_id", str(gone))
+            except BaseException:
+                writer.cancel()
+                raise
+            if not rows:
+                writer.cancel()
+                session.rollback()
+                return done
+            writer.commit()
+            # Deleted only after the index commit (at least once; again is harmless), and
+            # only the rows read: a row queued since holds a change we may not have read.
+            session.execute(delete(PendingIndex).where(PendingIndex.id.in_([i for i, __ in rows])))
             session.commit()
             done += len(variant_ids)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import socket
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -12,6 +13,34 @@ from typing import BinaryIO
 
 CHUNK = 1024 * 1024
 TEMP_PREFIX = ".incoming-"
+
+
+def _temp_prefix() -> str:
+    """Name temporary files after the host and process writing them, so that files left
+    by a process that died (killed, out of memory, power cut) can be told from files
+    still being written."""
+    return f"{TEMP_PREFIX}{socket.gethostname()}-{os.getpid()}-"
+
+
+def _writer_is_gone(path: Path) -> bool:
+    """Whether the process that wrote a temporary file on this host has ended."""
+    try:
+        host, pid, __ = path.name[len(TEMP_PREFIX) :].rsplit("-", 2)
+        pid_number = int(pid)
+    except ValueError:
+        return False  # not named by this version: only its age can tell
+    if host != socket.gethostname():
+        return False
+    try:
+        os.kill(pid_number, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    try:  # a killed process not yet reaped by its parent still answers, as a zombie
+        return Path(f"/proc/{pid_number}/stat").read_text().split(") ")[-1][:1] == "Z"
+    except OSError:
+        return False
 
 
 def sha256_of(path: Path) -> str:
@@ -54,7 +83,7 @@ class BlobStore:
         self.root.mkdir(parents=True, exist_ok=True)
         digest = hashlib.sha256()
         size = 0
-        fd, temp_name = tempfile.mkstemp(prefix=TEMP_PREFIX, dir=self.root)
+        fd, temp_name = tempfile.mkstemp(prefix=_temp_prefix(), dir=self.root)
         temp_path = Path(temp_name)
         try:
             with os.fdopen(fd, "wb") as temp:
@@ -117,3 +146,13 @@ class BlobStore:
 
     def leftover_temp_files(self) -> list[Path]:
         return sorted(self.root.glob(TEMP_PREFIX + "*")) if self.root.is_dir() else []
+
+    def remove_abandoned_temp_files(self) -> list[Path]:
+        """Delete the temporary files of writers on this host that have ended; a file
+        still being written by a running process is left alone."""
+        removed = []
+        for path in self.leftover_temp_files():
+            if _writer_is_gone(path):
+                path.unlink(missing_ok=True)
+                removed.append(path)
+        return removed

@@ -1,5 +1,6 @@
-"""The hub served for real: gunicorn with the project's gunicorn.conf.py and several
-worker processes, on a free port of 127.0.0.1, over a test's database and folders."""
+"""The hub run for real, over a test's database and folders: its commands in new
+processes, and gunicorn with the project's gunicorn.conf.py and several workers on a
+free port of 127.0.0.1."""
 
 from __future__ import annotations
 
@@ -22,26 +23,44 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def environment(config: dict, **more: str) -> dict[str, str]:
+    """The environment that points the hub's own commands at a test's database and
+    folders, as an operator's environment points them at production's."""
+    return {
+        **os.environ,
+        "DATABASE_URL": config["SQLALCHEMY_DATABASE_URI"],
+        "HUB_INDEX_DIR": str(config["INDEX_DIR"]),
+        "HUB_UPLOAD_DIR": str(config["UPLOAD_DIR"]),
+        "SECRET_KEY": "test",
+        "HUB_SECURE_COOKIES": "0",
+        **more,
+    }
+
+
+def run_hub(config: dict, *args: str, module: str = "flask") -> subprocess.CompletedProcess:
+    """Run `flask --app app ARGS` (or `python -m MODULE ARGS`) in a new process."""
+    command = [sys.executable, "-m", module]
+    command += ["--app", "app", *args] if module == "flask" else list(args)
+    return subprocess.run(
+        command, cwd=PROJECT_ROOT, env=environment(config), capture_output=True, text=True
+    )
+
+
 class GunicornServer:
     """`gunicorn -c gunicorn.conf.py app:app`, configured through the environment only,
     as production is."""
 
-    def __init__(self, config: dict, workers: int = 3, **environment: str) -> None:
+    def __init__(self, config: dict, workers: int = 3, **more: str) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = Path(config["INDEX_DIR"]).parent / "gunicorn.log"
-        self.env = {
-            **os.environ,
-            "DATABASE_URL": config["SQLALCHEMY_DATABASE_URI"],
-            "HUB_INDEX_DIR": str(config["INDEX_DIR"]),
-            "HUB_UPLOAD_DIR": str(config["UPLOAD_DIR"]),
-            "SECRET_KEY": "test",
-            "HUB_SECURE_COOKIES": "0",
-            "HUB_BIND": f"127.0.0.1:{self.port}",
-            "HUB_WORKERS": str(workers),
-            "HUB_ACCESS_LOG": "/dev/null",
-            **environment,
-        }
+        self.env = environment(
+            config,
+            HUB_BIND=f"127.0.0.1:{self.port}",
+            HUB_WORKERS=str(workers),
+            HUB_ACCESS_LOG="/dev/null",
+            **more,
+        )
         self.process: subprocess.Popen | None = None
 
     def start(self, timeout: float = 60.0) -> GunicornServer:

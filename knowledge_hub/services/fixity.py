@@ -65,6 +65,8 @@ class FixityReport:
     pending: int = 0
     orphan_blobs: list[str] = field(default_factory=list)
     temp_files: list[Path] = field(default_factory=list)
+    #: Temporary files of processes that ended mid-write, removed by this run.
+    removed_temp_files: list[Path] = field(default_factory=list)
 
     @property
     def file_problems(self) -> list[FileOutcome]:
@@ -87,6 +89,7 @@ class FixityReport:
                 out.append(f"index {kind}: language version {variant_id}")
         out += [f"orphan blob: {sha256}" for sha256 in self.orphan_blobs]
         out += [f"leftover temporary file: {path}" for path in self.temp_files]
+        out += [f"removed temporary file of an ended process: {p}" for p in self.removed_temp_files]
         matched = sum(1 for c in self.checked if not c.is_problem)
         out.append(
             f"Files: {len(self.checked)} checked, {matched} match, "
@@ -222,7 +225,8 @@ def orphan_blobs(grace_seconds: float = GRACE_SECONDS) -> list[str]:
 
 
 def leftover_temp_files(grace_seconds: float = GRACE_SECONDS) -> list[Path]:
-    """Temporary files of uploads that never finished."""
+    """Temporary files of uploads that never finished, though their writer still runs
+    (or ran on another host): a stuck upload, or one the hub cannot tell about."""
     return [p for p in blob_store().leftover_temp_files() if _old_enough(p, grace_seconds)]
 
 
@@ -238,6 +242,7 @@ def run_check(
     report.earlier_problems = earlier_problems({c.sha256 for c in report.checked})
     report.index, report.pending = index_differences()
     report.orphan_blobs = orphan_blobs(grace_seconds)
+    report.removed_temp_files = blob_store().remove_abandoned_temp_files()
     report.temp_files = leftover_temp_files(grace_seconds)
     return report
 

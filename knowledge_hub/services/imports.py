@@ -172,6 +172,9 @@ def import_manifest(
         raise Invalid(_("%(folder)s is not a folder.", folder=folder))
     rows, notes = read_manifest(Path(manifest))
     report = ImportReport(dry_run=dry_run, notes=notes)
+    if not dry_run:
+        # A run killed mid-file (the same import, most likely) left its temporary copy.
+        documents.blob_store().remove_abandoned_temp_files()
     touched: list[str] = []
     # What a dry run would have written so far, so that later rows are previewed after it.
     planned: set[tuple[str, str]] = set()

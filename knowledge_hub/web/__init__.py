@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Callable
 from datetime import datetime
 from datetime import timedelta
@@ -209,11 +210,22 @@ def url_toggle(facet: str, value: str) -> str:
 
 
 def sort_facet(
-    facet: str, values: list[tuple[str, int]], labels: dict[str, dict[str, str]]
+    facet: str,
+    values: list[tuple[str, int]],
+    labels: dict[str, dict[str, str]],
+    limit: int | None = None,
 ) -> list[tuple[str, int]]:
-    """Facet values by count, ties in the reader's alphabetical order; years newest first."""
+    """Facet values by count, ties in the reader's alphabetical order; years newest first.
+
+    With a limit, the first `limit` of that order. Only the values that can be among them
+    are named and collated: doing so for every value of a long facet (hundreds of regions)
+    took about a tenth of a browsing page's time.
+    """
     if facet == "year":
-        return sorted(values, key=lambda item: item[0], reverse=True)
+        return sorted(values, key=lambda item: item[0], reverse=True)[:limit]
+    if limit is not None and len(values) > limit:
+        lowest = heapq.nlargest(limit, (count for __, count in values))[-1]
+        values = [item for item in values if item[1] >= lowest]
     if facet == "language":
         label = i18n.language_name
     elif facet == "region":
@@ -224,7 +236,7 @@ def sort_facet(
         label = lambda code: i18n.topic_label(code, labels.get("topic", {}).get(code))  # noqa: E731
     else:
         label = str
-    return sorted(values, key=lambda item: (-item[1], i18n.collation_key(label(item[0]))))
+    return sorted(values, key=lambda item: (-item[1], i18n.collation_key(label(item[0]))))[:limit]
 
 
 def _template_globals() -> dict:

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import field
 
+import numpy as np
 from flask_babel import gettext as _
 from whoosh import highlight
 from whoosh.qparser import FieldsPlugin
@@ -17,7 +18,6 @@ from whoosh.qparser import MultifieldParser
 from whoosh.qparser import OrGroup
 from whoosh.qparser import WildcardPlugin
 from whoosh.query import And
-from whoosh.query import Every
 from whoosh.query import Or
 from whoosh.query import Query
 from whoosh.query import Term
@@ -26,7 +26,10 @@ from whoosh.searching import Searcher
 from knowledge_hub.access import Visibility
 from knowledge_hub.search.analyzers import analyzer_for
 from knowledge_hub.search.analyzers import spelling_analyzer
+from knowledge_hub.search.columns import MATCHES_BETWEEN_PRUNINGS
 from knowledge_hub.search.columns import Columns
+from knowledge_hub.search.columns import Unsupported
+from knowledge_hub.search.columns import score_every_match
 from knowledge_hub.search.index import SearchIndex
 from knowledge_hub.search.indexer import OTHER_LANGUAGE
 from knowledge_hub.search.indexer import index_language
@@ -99,16 +102,35 @@ def _visibility_filter(seen: Visibility) -> Query | None:
     )
 
 
-def _facet_filter(filters: Mapping[str, Sequence[str]]) -> list[Query]:
-    """Values of one facet are alternatives; different facets must all hold."""
-    clauses = []
-    for facet, values in filters.items():
+def _refuse_unknown_facets(filters: Mapping[str, Sequence[str]]) -> None:
+    for facet in filters:
         if facet not in FACET_FIELDS:
             raise BadQuery(_("Unknown filter %(name)s.", name=repr(facet)))
+
+
+def _facet_filter(filters: Mapping[str, Sequence[str]]) -> list[Query]:
+    """Values of one facet are alternatives; different facets must all hold."""
+    _refuse_unknown_facets(filters)
+    clauses = []
+    for facet, values in filters.items():
         values = [v for v in values if v]
         if values:
             clauses.append(Or([Term(FACET_FIELDS[facet], v) for v in values]))
     return clauses
+
+
+def restriction(seen: Visibility, filters: Mapping[str, Sequence[str]]) -> Query | None:
+    """The entries a search may return, the facet filters and what the viewer may see,
+    as one Whoosh filter (None: no restriction).
+
+    search() applies the same terms as a mask read from the columns
+    (_allowed_entries); this form serves plain Whoosh searches, which the tests and
+    benchmarks compare with it."""
+    constraints = _facet_filter(filters)
+    visibility = _visibility_filter(seen)
+    if visibility is not None:
+        constraints.append(visibility)
+    return And(constraints) if constraints else None
 
 
 #: Weight of a match in a title field against one in the text. A version's text holds
@@ -165,81 +187,164 @@ def search(index: SearchIndex, seen: Visibility, request: SearchRequest) -> Sear
         )
     if request.page < 1 or request.page * request.per_page > MAX_RESULT_WINDOW:
         raise BadQuery(_("Pages go from 1 up to result %(count)s.", count=MAX_RESULT_WINDOW))
-    constraints = _facet_filter(request.filters)
-    visibility = _visibility_filter(seen)
-    if visibility is not None:
-        constraints.append(visibility)
-    restriction = And(constraints) if constraints else None
+    _refuse_unknown_facets(request.filters)
 
     query = parse(index, q) if q else None
     with index.searching() as (searcher, columns):
+        allowed = _allowed_entries(columns, seen, request.filters)
         if query is not None:
-            results = searcher.search(query, filter=restriction, limit=None)
-            scored = [(hit.docnum, hit.score) for hit in results]
+            docnums, scores = _scored_matches(searcher, columns, query, allowed)
         else:
-            scored = [(n, 0.0) for n in searcher.docs_for_query(restriction or Every())]
-        by_record = _collapse(scored, columns)
-        order = _order(by_record, columns, request.sort if query is not None else "newest")
+            docnums = np.flatnonzero(allowed)
+            scores = np.zeros(len(docnums))
+        found = _collapse(docnums, scores, columns)
+        order = _order(found, columns, request.sort if query is not None else "newest")
         start = (request.page - 1) * request.per_page
         page = order[start : start + request.per_page]
-        hits = [_hit(searcher, document_id, by_record[document_id]) for document_id in page]
-        facets = _count_facets(by_record, columns)
+        hits = [_hit(searcher, found, columns, group) for group in page.tolist()]
+        facets = _count_facets(found, columns)
         suggestion = None
-        if query is not None and len(by_record) < FEW_RESULTS:
+        if query is not None and found.records < FEW_RESULTS:
             suggestion = _suggest(searcher, q)
-    return SearchResult(len(by_record), hits, facets, suggestion, query)
+    return SearchResult(found.records, hits, facets, suggestion, query)
 
 
-def _collapse(
-    scored: list[tuple[int, float]], columns: Columns
-) -> dict[int, list[tuple[int, float]]]:
+def _allowed_entries(
+    columns: Columns, seen: Visibility, filters: Mapping[str, Sequence[str]]
+) -> np.ndarray:
+    """The entries restriction() lets through, as a mask: the same terms, read from
+    the columns instead of the postings at every search."""
+    allowed = columns.live.copy()
+    for facet, values in filters.items():
+        wanted = [v for v in values if v]
+        if wanted:
+            allowed &= columns.values[FACET_FIELDS[facet]].entries_with_any(wanted)
+    if not seen.everything:
+        for fieldname, levels in (
+            ("status", seen.statuses),
+            ("access", seen.access_levels),
+            ("variant_status", seen.variant_statuses),
+        ):
+            allowed &= columns.values[fieldname].entries_with_any(v.value for v in levels)
+    return allowed
+
+
+def _scored_matches(
+    searcher: Searcher, columns: Columns, query: Query, allowed: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The allowed entries that match, with the scores an unlimited Whoosh search gives
+    them: computed over whole posting lists at once where the query is made of words
+    and prefixes (nearly always), else by stepping Whoosh's own matchers."""
+    try:
+        docnums, scores = score_every_match(searcher, columns, query)
+    except Unsupported:
+        return _scored_by_matchers(searcher, query, allowed)
+    keep = allowed[docnums]
+    return docnums[keep], scores[keep]
+
+
+def _scored_by_matchers(
+    searcher: Searcher, query: Query, allowed: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Step Whoosh's matchers the way its unlimited collector does (pruning the tree
+    before every tenth match, which the scores depend on), scoring the allowed
+    entries only."""
+    docnums: list[int] = []
+    scores: list[float] = []
+    for sub, offset in searcher.leaf_searchers():
+        matcher = query.matcher(sub, searcher.context())
+        until_pruning = 0
+        while matcher.is_active():
+            if until_pruning == 0:
+                matcher = matcher.replace(0)
+                if not matcher.is_active():
+                    break
+                until_pruning = MATCHES_BETWEEN_PRUNINGS
+            until_pruning -= 1
+            docnum = offset + matcher.id()
+            if allowed[docnum]:
+                docnums.append(docnum)
+                scores.append(matcher.score())
+            matcher.next()
+    return np.array(docnums, dtype=np.int64), np.array(scores, dtype=np.float64)
+
+
+@dataclass(frozen=True)
+class _Found:
+    """Matched entries grouped by record, the best entry of each record first (then by
+    document number); group g is docnums[starts[g]:starts[g + 1]]."""
+
+    docnums: np.ndarray
+    scores: np.ndarray
+    starts: np.ndarray
+    record: np.ndarray  # record number of each group
+
+    @property
+    def records(self) -> int:
+        return len(self.record)
+
+    @property
+    def best(self) -> np.ndarray:
+        return self.docnums[self.starts[:-1]]
+
+
+def _collapse(docnums: np.ndarray, scores: np.ndarray, columns: Columns) -> _Found:
     """Group matched entries by record, best entry first."""
-    by_record: dict[int, list[tuple[int, float]]] = {}
-    for docnum, score in scored:
-        by_record.setdefault(columns.document_id[docnum], []).append((docnum, score))
-    for entries in by_record.values():
-        entries.sort(key=lambda e: -e[1])
-    return by_record
+    record = columns.record[docnums]
+    order = np.lexsort((docnums, -scores, record))
+    docnums, scores, record = docnums[order], scores[order], record[order]
+    firsts = np.flatnonzero(np.concatenate(([True], record[1:] != record[:-1])))
+    if len(docnums) == 0:
+        firsts = np.zeros(0, dtype=np.int64)
+    starts = np.concatenate((firsts, [len(docnums)]))
+    return _Found(docnums, scores, starts, record[firsts])
 
 
-def _order(by_record: dict[int, list[tuple[int, float]]], columns: Columns, sort: str) -> list[int]:
-    def date_of(document_id: int) -> int:
-        return columns.sort_date[by_record[document_id][0][0]]
-
+def _order(found: _Found, columns: Columns, sort: str) -> np.ndarray:
+    """The groups in the order shown: best score, then newest, then the latest record."""
+    date = columns.sort_date[found.best]
+    document_id = columns.record_document_id[found.record]
     if sort == "relevance":
-        return sorted(by_record, key=lambda d: (-by_record[d][0][1], -date_of(d), -d))
+        return np.lexsort((-document_id, -date, -found.scores[found.starts[:-1]]))
     if sort == "oldest":
-        return sorted(by_record, key=lambda d: (date_of(d), d))
-    return sorted(by_record, key=lambda d: (-date_of(d), -d))
+        return np.lexsort((document_id, date))
+    return np.lexsort((-document_id, -date))
 
 
-def _hit(searcher: Searcher, document_id: int, entries: list[tuple[int, float]]) -> Hit:
-    stored = [searcher.stored_fields(docnum) for docnum, __ in entries]
+def _hit(searcher: Searcher, found: _Found, columns: Columns, group: int) -> Hit:
+    begin, end = found.starts[group], found.starts[group + 1]
+    stored = [searcher.stored_fields(docnum) for docnum in found.docnums[begin:end].tolist()]
     best = stored[0]
     return Hit(
-        document_id=document_id,
+        document_id=int(columns.record_document_id[found.record[group]]),
         variant_id=int(best["variant_id"]),
         language=best["language"],
-        score=round(entries[0][1], 4),
+        score=round(float(found.scores[begin]), 4),
         matched_variant_ids=tuple(int(s["variant_id"]) for s in stored),
     )
 
 
-def _count_facets(
-    by_record: dict[int, list[tuple[int, float]]], columns: Columns
-) -> dict[str, list[tuple[str, int]]]:
-    """Count records (not versions) per facet value over the matched set."""
-    counts: dict[str, Counter[str]] = {facet: Counter() for facet in FACET_FIELDS}
-    for entries in by_record.values():
-        for facet, values_by_doc in columns.facets.items():
+def _count_facets(found: _Found, columns: Columns) -> dict[str, list[tuple[str, int]]]:
+    """Count records (not versions) per facet value over the matched set.
+
+    A value shared by the versions of a record (its metadata) is counted on the record's
+    best entry; one that differs between them (the language) on every entry. Records
+    whose entries break that rule (an index part way through an update) are counted
+    one by one."""
+    facets = {}
+    for facet, fieldname in FACET_FIELDS.items():
+        column = columns.values[fieldname]
+        entries = found.best if columns.shared_by_record[fieldname] else found.docnums
+        irregular = columns.irregular[fieldname]
+        counts = column.count(entries[~irregular[entries]])
+        counter = Counter({column.names[i]: int(n) for i, n in enumerate(counts.tolist()) if n})
+        for group in np.flatnonzero(irregular[found.best]).tolist():
             values: set[str] = set()
-            for docnum, __ in entries:
-                values.update(values_by_doc[docnum])
-            counts[facet].update(values)
-    return {
-        facet: sorted(counter.items(), key=lambda item: (-item[1], item[0]))
-        for facet, counter in counts.items()
-    }
+            for docnum in found.docnums[found.starts[group] : found.starts[group + 1]]:
+                values.update(column.values_of(int(docnum)))
+            counter.update(values)
+        facets[facet] = sorted(counter.items(), key=lambda item: (-item[1], item[0]))
+    return facets
 
 
 RULE_LINE = re.compile(r"[-=_*#~]{3,}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import socket
@@ -56,6 +57,24 @@ class StorageError(Exception):
     """A file could not be stored or read; the message is worded for people."""
 
 
+class StorageFull(StorageError):
+    """The disk (or the quota) holding the store is full."""
+
+
+def storage_error(e: OSError) -> StorageError:
+    """The StorageError for an operating system's refusal to write."""
+    if e.errno in (errno.ENOSPC, errno.EDQUOT):
+        return StorageFull(f"The store is full: {e.strerror}.")
+    return StorageError(f"The file could not be stored: {e.strerror or e}.")
+
+
+def new_temp_file(directory: Path) -> tuple[int, Path]:
+    """Open a new temporary file in directory, named after this host and process."""
+    directory.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(prefix=_temp_prefix(), dir=directory)
+    return fd, Path(name)
+
+
 @dataclass(frozen=True)
 class StoredBlob:
     sha256: str
@@ -80,11 +99,12 @@ class BlobStore:
 
         A second put of the same bytes finds the first and keeps it.
         """
-        self.root.mkdir(parents=True, exist_ok=True)
         digest = hashlib.sha256()
         size = 0
-        fd, temp_name = tempfile.mkstemp(prefix=_temp_prefix(), dir=self.root)
-        temp_path = Path(temp_name)
+        try:
+            fd, temp_path = new_temp_file(self.root)
+        except OSError as e:
+            raise storage_error(e) from e
         try:
             with os.fdopen(fd, "wb") as temp:
                 while chunk := stream.read(CHUNK):
@@ -107,7 +127,7 @@ class BlobStore:
             return StoredBlob(sha256, size, final)
         except OSError as e:
             temp_path.unlink(missing_ok=True)
-            raise StorageError(f"The file could not be stored: {e.strerror or e}.") from e
+            raise storage_error(e) from e
         except BaseException:
             temp_path.unlink(missing_ok=True)
             raise

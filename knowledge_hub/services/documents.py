@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -45,6 +44,9 @@ from knowledge_hub.services import transaction
 from knowledge_hub.storage import CHUNK
 from knowledge_hub.storage import BlobStore
 from knowledge_hub.storage import StorageError
+from knowledge_hub.storage import StorageFull
+from knowledge_hub.storage import new_temp_file
+from knowledge_hub.storage import storage_error
 from knowledge_hub.storage import StoredBlob
 
 
@@ -494,7 +496,8 @@ def prepare_file(path: Path, original_name: str) -> PreparedFile:
     try:
         blob = blob_store().put_file(path, max_size=config["MAX_CONTENT_LENGTH"])
     except StorageError as e:
-        raise Invalid(str(e), {"file": str(e)}) from e
+        message = storage_full_message() if isinstance(e, StorageFull) else str(e)
+        raise Invalid(message, {"file": message}) from e
     earlier = db.session.scalar(
         select(StoredFile)
         .where(StoredFile.sha256 == blob.sha256, StoredFile.extraction_error.is_(None))
@@ -665,31 +668,17 @@ def _upload_one(
 ) -> UploadOutcome:
     # Some browsers send the whole client path; only the last part is the file's name.
     name = safe_file_name(name)
-    limit = current_app.config["MAX_CONTENT_LENGTH"]
-    staging = Path(current_app.config["UPLOAD_DIR"])
-    staging.mkdir(parents=True, exist_ok=True)
-    fd, temp_name = tempfile.mkstemp(prefix=".upload-", dir=staging)
-    temp = Path(temp_name)
     try:
-        digest = hashlib.sha256()
-        size = 0
-        with os.fdopen(fd, "wb") as out:
-            while chunk := stream.read(CHUNK):
-                size += len(chunk)
-                if limit is not None and size > limit:
-                    return UploadOutcome(
-                        name,
-                        False,
-                        _(
-                            "The file is larger than the limit of %(size)s MB.",
-                            size=limit // (1024 * 1024),
-                        ),
-                    )
-                digest.update(chunk)
-                out.write(chunk)
-        if size == 0:
-            return UploadOutcome(name, False, _("The file is empty."))
-        sha256 = digest.hexdigest()
+        fd, temp = new_temp_file(Path(current_app.config["UPLOAD_DIR"]))
+    except OSError as e:
+        return UploadOutcome(name, False, _storage_refusal(e))
+    try:
+        try:
+            sha256, size = _receive(stream, fd)
+        except OSError as e:  # a full disk, most likely: nothing of the file is kept
+            return UploadOutcome(name, False, _storage_refusal(e))
+        except Invalid as e:
+            return UploadOutcome(name, False, str(e))
         if any(f.sha256 == sha256 for f in variant.files):
             return UploadOutcome(
                 name, False, _("This version already has this file."), size=size
@@ -713,3 +702,38 @@ def _upload_one(
         )
     finally:
         temp.unlink(missing_ok=True)
+
+
+def _receive(stream: BinaryIO, fd: int) -> tuple[str, int]:
+    """Copy an upload into the open temporary file; return its sha256 and size."""
+    limit = current_app.config["MAX_CONTENT_LENGTH"]
+    digest = hashlib.sha256()
+    size = 0
+    with os.fdopen(fd, "wb") as out:
+        while chunk := stream.read(CHUNK):
+            size += len(chunk)
+            if limit is not None and size > limit:
+                raise Invalid(
+                    _(
+                        "The file is larger than the limit of %(size)s MB.",
+                        size=limit // (1024 * 1024),
+                    )
+                )
+            digest.update(chunk)
+            out.write(chunk)
+        out.flush()
+    if size == 0:
+        raise Invalid(_("The file is empty."))
+    return digest.hexdigest(), size
+
+
+def _storage_refusal(e: OSError) -> str:
+    refusal = storage_error(e)
+    return storage_full_message() if isinstance(refusal, StorageFull) else str(refusal)
+
+
+def storage_full_message() -> str:
+    return _(
+        "The hub's storage is full: the file was not stored and nothing of it was kept. "
+        "Please tell the secretariat."
+    )

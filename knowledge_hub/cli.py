@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import sys
+import time
 from pathlib import Path
 
 import click
 from flask.cli import AppGroup
 
 from knowledge_hub import search
+from knowledge_hub.search.index import MAX_DEFAULT_PROCESSES
 from knowledge_hub.services import ServiceError
 from knowledge_hub.services import accounts
 from knowledge_hub.services import documents
@@ -105,10 +107,43 @@ def release_command(ref: str | None, all_passing: bool) -> None:
 
 
 @hub.command("reindex")
-def reindex_command() -> None:
-    """Rebuild the search index from the database."""
-    count = search.reindex()
+@click.option(
+    "--processes",
+    type=click.IntRange(min=1),
+    help=f"Build with N processes (default: one per CPU, at most {MAX_DEFAULT_PROCESSES}).",
+)
+def reindex_command(processes: int | None) -> None:
+    """Rebuild the search index from the database and switch to it while serving."""
+    processes = processes or search.default_processes()
+    shown = _progress_on_terminal("Indexing")
+    started = time.monotonic()
+    try:
+        count = search.reindex(processes=processes, progress=shown)
+    except (search.IndexBusy, search.IndexUnreadable) as e:
+        fail(str(e))
+    seconds = time.monotonic() - started
     click.echo(f"Indexed {count} language versions.")
+    click.echo(
+        f"Took {seconds:.1f} s with {processes} process{'es' if processes > 1 else ''} "
+        f"({count / max(seconds, 1e-9):.0f} versions per second)."
+    )
+
+
+def _progress_on_terminal(label: str) -> search.ProgressCallback | None:
+    """A progress line on stderr when a person watches it; nothing in scripts and logs."""
+    if not sys.stderr.isatty():
+        return None
+    last_shown = [0.0]
+
+    def show(done: int, total: int) -> None:
+        now = time.monotonic()
+        finished = done >= total
+        if not finished and now - last_shown[0] < 0.5:
+            return
+        last_shown[0] = now
+        click.echo(f"\r{label}: {done} of {total}", nl=finished, err=True)
+
+    return show
 
 
 @hub.command("demo")

@@ -11,7 +11,10 @@ from flask import current_app
 from knowledge_hub.extensions import db
 from knowledge_hub.search import indexer  # noqa: F401  (registers the outbox listeners)
 from knowledge_hub.search.index import IndexBusy
+from knowledge_hub.search.index import IndexUnreadable
+from knowledge_hub.search.index import ProgressCallback
 from knowledge_hub.search.index import SearchIndex
+from knowledge_hub.search.index import default_processes
 from knowledge_hub.search.query import BadQuery
 from knowledge_hub.search.query import Hit
 from knowledge_hub.search.query import SearchRequest
@@ -23,10 +26,12 @@ __all__ = [
     "BadQuery",
     "Hit",
     "IndexBusy",
+    "IndexUnreadable",
     "SearchIndex",
     "SearchRequest",
     "SearchResult",
     "apply_pending",
+    "default_processes",
     "get_index",
     "init_app",
     "reindex",
@@ -50,6 +55,9 @@ def apply_pending() -> int:
     return get_index().apply_pending(db.session)
 
 
-def reindex() -> int:
-    """Rebuild the whole index from the database."""
-    return get_index().reindex(db.session)
+def reindex(processes: int | None = None, progress: ProgressCallback | None = None) -> int:
+    """Rebuild the whole index from the database into a new generation and switch to it,
+    with `processes` building processes (default: one per CPU, up to a few)."""
+    return get_index().reindex(
+        db.session, processes or default_processes(), progress=progress
+    )

@@ -1,25 +1,61 @@
-"""The Whoosh index of one application: opening it, writing to it through the outbox,
-rebuilding it, and the searcher kept open and refreshed per process."""
+"""The Whoosh index of one application: its generations, writing to it through the
+outbox, rebuilding it beside the one in use, and the searcher kept open per process.
+
+INDEX_DIR holds one folder per generation of the index (`gen-<UTC time>-<pid>`) and a
+pointer file, CURRENT, naming the generation in use. `reindex` builds a complete new
+generation from the database while the current one goes on answering searches, then
+replaces the pointer in one atomic step; each process notices at its next search or
+write and moves over. An install made before generations keeps its index directly in
+INDEX_DIR; that folder counts as the current generation until the first `reindex`.
+"""
 
 from __future__ import annotations
 
+import errno
+import heapq
 import logging
+import marshal
+import multiprocessing
+import os
+import re
+import shutil
 import threading
+import time
+import traceback
+from collections.abc import Callable
 from collections.abc import Iterator
 from collections.abc import Sequence
 from contextlib import contextmanager
+from datetime import UTC
+from datetime import datetime
+from multiprocessing.connection import Connection
+from multiprocessing.connection import wait
 from pathlib import Path
 
+from sqlalchemy import Engine
+from sqlalchemy import create_engine
 from sqlalchemy import delete
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm import selectinload
+from sqlalchemy.pool import NullPool
 from whoosh import index as whoosh_index
+from whoosh.codec.base import Segment
+from whoosh.codec.whoosh3 import W3LeafMatcher
+from whoosh.codec.whoosh3 import W3PostingsWriter
+from whoosh.filedb.filestore import FileStorage
 from whoosh.index import Index
 from whoosh.index import LockError
+from whoosh.matching.wrappers import WrappingMatcher
+from whoosh.reading import IndexReader
 from whoosh.searching import Searcher
-from whoosh.writing import CLEAR
+from whoosh.util import random_name
+from whoosh.util.filelock import FileLock
+from whoosh.util.filelock import try_for
+from whoosh.util.numeric import byte_to_length
+from whoosh.util.numeric import length_to_byte
 from whoosh.writing import IndexWriter
+from whoosh.writing import SegmentWriter
 
 from knowledge_hub.models import Document
 from knowledge_hub.models import DocumentOrganization
@@ -34,9 +70,111 @@ log = logging.getLogger(__name__)
 
 BATCH = 500
 
+#: The file naming the generation in use, and the prefix of generation folders.
+POINTER = "CURRENT"
+GENERATION_PREFIX = "gen-"
+#: Held for the whole of a rebuild: a second `reindex` waits for it, and a drain that
+#: finds it held leaves its work in the outbox at once instead of waiting for the lock.
+REINDEX_LOCK = "REINDEX_LOCK"
+#: Whoosh's own name for the index inside a folder, and so for its files and lock.
+INDEX_NAME = "MAIN"
+WRITE_LOCK = f"{INDEX_NAME}_WRITELOCK"
+LEGACY_TOC = re.compile(rf"^_{INDEX_NAME}_[0-9]+\.toc$")
+LEGACY_SEGMENT_FILE = re.compile(rf"^{INDEX_NAME}_[0-9a-z]+\.[A-Za-z0-9_.]+$")
+
+#: How long `reindex` waits for a drain in progress to let go of the index lock.
+REINDEX_LOCK_WAIT = 60.0
+#: Memory each building process may fill with postings before it writes them to disk.
+BUILD_LIMIT_MB = 384
+#: More building processes than this rarely pay: each holds its own postings in memory
+#: and the database has to feed them all.
+MAX_DEFAULT_PROCESSES = 4
+
+ProgressCallback = Callable[[int, int], None]
+
+
+def default_processes() -> int:
+    """One building process per CPU this process may run on, up to a few."""
+    return max(1, min(len(os.sched_getaffinity(0)), MAX_DEFAULT_PROCESSES))
+
 
 class IndexBusy(Exception):
     """Another writer holds the index lock; the work waits in the outbox."""
+
+
+class IndexUnreadable(Exception):
+    """The index on disk cannot be opened or read; `hub reindex` rebuilds it."""
+
+    def __init__(self, where: Path, reason: str) -> None:
+        self.where = where
+        self.reason = reason
+        super().__init__(
+            f"The search index in {where} cannot be read ({reason}); "
+            "rebuild it with `hub reindex`."
+        )
+
+
+@contextmanager
+def _unreadable_as(folder: Path) -> Iterator[None]:
+    """Turn a failure to open or read the index in `folder` into IndexUnreadable."""
+    try:
+        yield
+    except (IndexBusy, IndexUnreadable):
+        raise
+    except Exception as e:
+        reason = f"{type(e).__name__}: {e}" if str(e) else type(e).__name__
+        raise IndexUnreadable(folder, reason) from e
+
+
+class _Storage(FileStorage):
+    """A generation's folder, which can close the files a failed open left open.
+
+    Whoosh leaves a file open when a damaged table of contents or segment fails to
+    open (and retries the segment ten times); without this they would stay open until
+    collected.
+    """
+
+    _opened: list | None = None
+
+    def open_file(self, name: str, **kwargs: object) -> object:
+        f = super().open_file(name, **kwargs)
+        if self._opened is not None:
+            self._opened.append(f)
+        return f
+
+    @contextmanager
+    def closing_files_on_failure(self) -> Iterator[None]:
+        self._opened = []
+        try:
+            yield
+        except BaseException:
+            for f in self._opened:
+                if not f.is_closed:
+                    try:
+                        f.close()
+                    except Exception:  # the failure being raised matters more
+                        pass
+            raise
+        finally:
+            self._opened = None
+
+
+def _open_index(folder: Path, schema: object) -> Index:
+    """Open the index in a generation's folder with our schema (not the pickled copy:
+    analyzers are code and may have moved on)."""
+    storage = _Storage(str(folder))
+    with storage.closing_files_on_failure():
+        return whoosh_index.FileIndex(storage, schema=schema, indexname=INDEX_NAME)
+
+
+@contextmanager
+def _closing_files_on_failure(ix: Index) -> Iterator[None]:
+    storage = ix.storage
+    if isinstance(storage, _Storage):
+        with storage.closing_files_on_failure():
+            yield
+    else:
+        yield
 
 
 def _variant_loader() -> tuple:
@@ -53,27 +191,61 @@ def _variant_loader() -> tuple:
     )
 
 
-def each_variant(session: Session) -> Iterator[Variant]:
-    """Every language version with what its index entry needs, a batch at a time, so that
-    memory stays flat on large catalogues."""
-    last_id = 0
-    while True:
-        variants = session.scalars(
-            select(Variant)
-            .where(Variant.id > last_id)
-            .order_by(Variant.id)
-            .limit(BATCH)
-            .options(*_variant_loader())
-        ).all()
-        if not variants:
-            return
+def _variants_after(session: Session, last_id: int, until: int | None) -> list[Variant]:
+    """The next batch of versions after last_id (up to until), with what their index
+    entries need."""
+    query = select(Variant).where(Variant.id > last_id)
+    if until is not None:
+        query = query.where(Variant.id <= until)
+    return list(
+        session.scalars(query.order_by(Variant.id).limit(BATCH).options(*_variant_loader()))
+    )
+
+
+def each_variant(session: Session, after: int = 0, until: int | None = None) -> Iterator[Variant]:
+    """Every language version (with after < id <= until) with what its index entry
+    needs, a batch at a time, so that memory stays flat on large catalogues."""
+    last_id = after
+    while variants := _variants_after(session, last_id, until):
         yield from variants
         last_id = variants[-1].id
         session.expunge_all()
 
 
+# --- generation folders and the pointer
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _fsync_folder_and_files(folder: Path) -> None:
+    """Make a finished generation durable before the pointer names it."""
+    for path in folder.iterdir():
+        if path.is_file():
+            _fsync(path)
+    _fsync(folder)
+
+
+def _lock_file(folder: Path, name: str) -> FileLock:
+    return FileStorage(str(folder)).lock(name)
+
+
+def _has_legacy_index(folder: Path) -> bool:
+    """Tell whether a Whoosh index lies directly in the folder (installs made before
+    generations), by its table-of-contents files alone, without reading them."""
+    try:
+        return any(LEGACY_TOC.match(name) for name in os.listdir(folder))
+    except FileNotFoundError:
+        return False
+
+
 class SearchIndex:
-    """One application's index folder and its open searcher."""
+    """One application's index folder, its current generation and its open searcher."""
 
     def __init__(self, directory: Path, languages: Sequence[str], lock_timeout: float = 2.0):
         self.directory = Path(directory)
@@ -81,33 +253,164 @@ class SearchIndex:
         self.schema = build_schema(self.languages)
         self.lock_timeout = lock_timeout
         self._ix: Index | None = None
+        self._generation: Path | None = None
+        #: What the pointer file looked like when it was last read (None: no pointer).
+        self._pointer_seen: tuple[int, int, int] | None = None
         self._searcher: Searcher | None = None
+        self._searcher_ix: Index | None = None
         self._columns: Columns | None = None
         self._lock = threading.RLock()
 
-    # --- opening and writing
+    # --- which generation is current
+
+    @property
+    def pointer(self) -> Path:
+        return self.directory / POINTER
+
+    def _pointer_signature(self) -> tuple[int, int, int] | None:
+        # The pointer is only ever replaced by a rename, so a new inode means a switch;
+        # a stat costs far less than reading the file on every search.
+        try:
+            st = os.stat(self.pointer)
+        except FileNotFoundError:
+            return None
+        return (st.st_ino, st.st_mtime_ns, st.st_size)
+
+    def _read_pointer(self) -> tuple[Path | None, tuple[int, int, int] | None]:
+        """The folder the pointer names (None without a pointer), and the signature of
+        the pointer file read."""
+        try:
+            with open(self.pointer, encoding="utf-8") as f:
+                st = os.fstat(f.fileno())
+                name = f.read().strip()
+        except FileNotFoundError:
+            return None, None
+        if not name or "/" in name or "\\" in name or name in (".", ".."):
+            raise IndexUnreadable(self.directory, f"{POINTER} names no generation: {name!r}")
+        return self.directory / name, (st.st_ino, st.st_mtime_ns, st.st_size)
+
+    def current_generation(self) -> Path | None:
+        """The folder of the generation in use as the disk says now: the one the pointer
+        names, INDEX_DIR itself for an install made before generations, or None."""
+        folder, __ = self._read_pointer()
+        if folder is not None:
+            return folder
+        return self.directory if _has_legacy_index(self.directory) else None
+
+    def _new_generation_folder(self) -> Path:
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+        folder = self.directory / f"{GENERATION_PREFIX}{stamp}-{os.getpid()}"
+        folder.mkdir(parents=True)
+        return folder
+
+    def _publish(self, folder: Path, only_if_none: bool = False) -> bool:
+        """Point CURRENT at a finished generation, atomically and durably.
+
+        With only_if_none, the pointer is created only where there is none yet, so that
+        of two processes creating the first generation at once, one wins. Returns
+        whether the pointer now names this folder.
+        """
+        temporary = self.directory / f"{POINTER}.{os.getpid()}.{threading.get_ident()}.tmp"
+        with open(temporary, "w", encoding="utf-8") as f:
+            f.write(folder.name + "\n")
+            f.flush()
+            os.fsync(f.fileno())
+        try:
+            if only_if_none:
+                try:
+                    os.link(temporary, self.pointer)
+                except FileExistsError:
+                    return False
+            else:
+                os.replace(temporary, self.pointer)
+        finally:
+            temporary.unlink(missing_ok=True)
+        _fsync(self.directory)
+        return True
+
+    def _create_first_generation(self) -> None:
+        folder = self._new_generation_folder()
+        whoosh_index.create_in(str(folder), self.schema)
+        _fsync_folder_and_files(folder)
+        if not self._publish(folder, only_if_none=True):
+            shutil.rmtree(folder, ignore_errors=True)  # another process was first
+
+    # --- opening
 
     @property
     def ix(self) -> Index:
-        if self._ix is None:
-            with self._lock:
-                if self._ix is None:
-                    self._ix = self._open_or_create()
-        return self._ix
+        """The current generation's index, reopened when the pointer has moved."""
+        with self._lock:
+            if self._ix is None or self._pointer_signature() != self._pointer_seen:
+                self._open_current()
+            assert self._ix is not None
+            return self._ix
 
-    def _open_or_create(self) -> Index:
+    def _open_current(self) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
-        if whoosh_index.exists_in(str(self.directory)):
-            # Our schema, not the pickled copy: analyzers are code and may have moved on.
-            return whoosh_index.open_dir(str(self.directory), schema=self.schema)
-        return whoosh_index.create_in(str(self.directory), self.schema)
+        folder, signature = self._read_pointer()
+        if folder is None:
+            if not _has_legacy_index(self.directory):
+                try:
+                    self._create_first_generation()
+                except OSError:
+                    # A rebuild that published first may have removed ours half made.
+                    if not self.pointer.exists():
+                        raise
+                folder, signature = self._read_pointer()
+            if folder is None:
+                folder = self.directory
+        with _unreadable_as(folder):
+            if not folder.is_dir():
+                raise FileNotFoundError(errno.ENOENT, "no such generation folder", str(folder))
+            ix = _open_index(folder, self.schema)
+        self._ix, self._generation, self._pointer_seen = ix, folder, signature
+
+    def _is_still_current(self, folder: Path) -> bool:
+        return self.current_generation() == folder
+
+    # --- writing
+
+    def _reindex_is_running(self) -> bool:
+        lock = _lock_file(self.directory, REINDEX_LOCK)
+        try:
+            if lock.acquire(blocking=False):
+                lock.release()
+                return False
+        except FileNotFoundError:
+            return False  # no index folder yet, so no rebuild either
+        return True
 
     def writer(self) -> IndexWriter:
-        """A plain writer that waits briefly for the lock (buffered writers lose work)."""
-        try:
-            return self.ix.writer(timeout=self.lock_timeout)
-        except LockError as e:
-            raise IndexBusy("The search index is being written by another process.") from e
+        """A plain writer on the current generation that waits briefly for the lock
+        (buffered writers lose work).
+
+        Once it holds the lock it checks that its generation is still the current one:
+        a rebuild switches generations while holding the old one's lock, so a writer
+        that got the lock after a switch writes nothing there and tries the new one.
+        """
+        deadline = time.monotonic() + self.lock_timeout
+        while True:
+            if self._reindex_is_running():
+                raise IndexBusy("The search index is being rebuilt.")
+            with self._lock:
+                ix, folder = self.ix, self._generation
+            assert folder is not None
+            try:
+                with _unreadable_as(folder), _closing_files_on_failure(ix):
+                    try:
+                        writer = ix.writer(timeout=max(0.0, deadline - time.monotonic()))
+                    except LockError as e:
+                        raise IndexBusy(
+                            "The search index is being written by another process."
+                        ) from e
+            except IndexUnreadable:
+                if self._is_still_current(folder):
+                    raise
+                continue  # retired (and removed) while we opened it
+            if self._is_still_current(folder):
+                return writer
+            writer.cancel()
 
     @contextmanager
     def writing(self, **commit_options: object) -> Iterator[IndexWriter]:
@@ -128,67 +431,250 @@ class SearchIndex:
         """
         done = 0
         while True:
-            if session.scalar(select(PendingIndex.id).limit(1)) is None:
-                return done  # nothing queued: no need to wait for the lock
+            # Each version once however often it was queued.
+            variant_ids = set(
+                session.scalars(
+                    select(PendingIndex.variant_id)
+                    .distinct()
+                    .order_by(PendingIndex.variant_id)
+                    .limit(BATCH)
+                )
+            )
+            if not variant_ids:
+                return done
+            # Exactly the rows read here are cleared afterwards. Their changes are
+            # committed, so the versions read next include them. A row committed later
+            # stays, even one with a smaller id (PostgreSQL hands out ids before commit).
+            row_ids = list(
+                session.scalars(
+                    select(PendingIndex.id).where(PendingIndex.variant_id.in_(variant_ids))
+                )
+            )
+            variants = session.scalars(
+                select(Variant).where(Variant.id.in_(variant_ids)).options(*_variant_loader())
+            ).all()
             try:
-                writer = self.writer()
+                with self.writing() as writer:
+                    for variant in variants:
+                        writer.update_document(**index_fields(variant, self.languages))
+                    for gone in variant_ids - {v.id for v in variants}:
+                        writer.delete_by_term("variant_id", str(gone))
             except IndexBusy:
                 session.rollback()
-                log.warning("index busy: the outbox waits for the next drain")
+                log.warning("index busy: %d versions wait in the outbox", len(variant_ids))
                 return done
-            # Read the outbox and the versions only once the lock is held: a drain that
-            # read before waiting for the lock could write an older state of a version
-            # over the newer one that the previous lock holder wrote.
-            try:
-                rows = session.execute(
-                    select(PendingIndex.id, PendingIndex.variant_id)
-                    .order_by(PendingIndex.id)
-                    .limit(BATCH)
-                ).all()
-                variant_ids = {variant_id for __, variant_id in rows}
-                variants = session.scalars(
-                    select(Variant)
-                    .where(Variant.id.in_(variant_ids))
-                    .options(*_variant_loader())
-                    .execution_options(populate_existing=True)
-                ).all()
-                for variant in variants:
-                    writer.update_document(**index_fields(variant, self.languages))
-                for gone in variant_ids - {v.id for v in variants}:
-                    writer.delete_by_term("variant_id", str(gone))
-            except BaseException:
-                writer.cancel()
-                raise
-            if not rows:
-                writer.cancel()
-                session.rollback()
-                return done
-            writer.commit()
-            # Deleted only after the index commit (at least once; again is harmless), and
-            # only the rows read: a row queued since holds a change we may not have read.
-            session.execute(delete(PendingIndex).where(PendingIndex.id.in_([i for i, __ in rows])))
-            session.commit()
+            # Deleted only after the index commit: at least once, and again is harmless.
+            self._forget_queued(session, row_ids)
             done += len(variant_ids)
 
-    def reindex(self, session: Session) -> int:
-        """Rebuild every entry from the database; readers see the old index until the end."""
-        started_with = session.scalar(select(PendingIndex.id).order_by(PendingIndex.id.desc()))
-        count = 0
-        with self.writing(mergetype=CLEAR) as writer:
-            for variant in each_variant(session):
-                writer.add_document(**index_fields(variant, self.languages))
-                count += 1
-        if started_with is not None:
-            session.execute(delete(PendingIndex).where(PendingIndex.id <= started_with))
+    @staticmethod
+    def _forget_queued(session: Session, row_ids: Sequence[int]) -> None:
+        for start in range(0, len(row_ids), BATCH * 4):
+            chunk = row_ids[start : start + BATCH * 4]
+            session.execute(delete(PendingIndex).where(PendingIndex.id.in_(chunk)))
         session.commit()
+
+    # --- rebuilding
+
+    @contextmanager
+    def _holding_generation_lock(self, folder: Path | None) -> Iterator[None]:
+        """Hold a generation's write lock without opening its index, which may be broken."""
+        if folder is None or not folder.is_dir():
+            yield  # nothing there that anyone could write to
+            return
+        lock = _lock_file(folder, WRITE_LOCK)
+        if not try_for(lock.acquire, timeout=REINDEX_LOCK_WAIT, delay=0.1):
+            raise IndexBusy("The search index is being written by another process.")
+        try:
+            yield
+        finally:
+            lock.release()
+
+    @contextmanager
+    def _holding_reindex_lock(self) -> Iterator[None]:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        lock = _lock_file(self.directory, REINDEX_LOCK)
+        lock.acquire(blocking=True)  # a second rebuild waits for the first
+        try:
+            yield
+        finally:
+            lock.release()
+
+    def reindex(
+        self,
+        session: Session,
+        processes: int = 1,
+        progress: ProgressCallback | None = None,
+    ) -> int:
+        """Build a new generation from the database and switch to it; searches go on
+        against the current one meanwhile. Returns how many versions were indexed.
+
+        No change is lost: the current generation's lock is held from before the
+        outbox is read until after the switch, so changes committed meanwhile stay in
+        the outbox, and are applied to the new generation once it is current.
+        """
+        with self._holding_reindex_lock():
+            while True:
+                retiring = self._generation_to_retire()
+                with self._holding_generation_lock(retiring):
+                    if self._generation_to_retire() != retiring:
+                        continue  # a first generation appeared meanwhile
+                    # Changes queued so far are committed, so the rebuild reads them.
+                    queued = list(session.scalars(select(PendingIndex.id)))
+                    session.commit()
+                    folder = self._new_generation_folder()
+                    try:
+                        count = self._build(folder, session, processes, progress)
+                        _fsync_folder_and_files(folder)
+                    except BaseException:
+                        shutil.rmtree(folder, ignore_errors=True)
+                        raise
+                    self._publish(folder)
+                    self._remove_generations_except(folder, retiring)
+                break
+        self._forget_queued(session, queued)
+        self.apply_pending(session)
+        log.info("reindexed %d versions into %s", count, folder.name)
         return count
 
+    def _generation_to_retire(self) -> Path | None:
+        try:
+            return self.current_generation()
+        except IndexUnreadable:
+            return None  # a pointer that names nothing: the rebuild replaces it
+
+    def _remove_generations_except(self, current: Path, previous: Path | None) -> None:
+        """Remove retired generations, keeping the one just retired: other processes may
+        still have searchers open on it until their next search."""
+        keep = {current, previous}
+        for path in self.directory.iterdir():
+            if path.name.startswith(GENERATION_PREFIX) and path.is_dir() and path not in keep:
+                self._remove_if_unused(path, lambda folder=path: shutil.rmtree(folder))
+        if self.directory not in keep and _has_legacy_index(self.directory):
+            self._remove_if_unused(self.directory, self._remove_legacy_files)
+
+    def _remove_if_unused(self, folder: Path, remove: Callable[[], None]) -> None:
+        # A writer that still holds a retired generation's lock is about to find out it
+        # is stale; leave that folder to the next rebuild.
+        lock = _lock_file(folder, WRITE_LOCK)
+        if not lock.acquire(blocking=False):
+            return
+        try:
+            remove()
+        except OSError:
+            log.warning("could not remove the retired index generation %s", folder, exc_info=True)
+        finally:
+            lock.release()
+
+    def _remove_legacy_files(self) -> None:
+        for name in os.listdir(self.directory):
+            path = self.directory / name
+            if path.is_file() and (LEGACY_TOC.match(name) or LEGACY_SEGMENT_FILE.match(name)):
+                path.unlink(missing_ok=True)
+
+    def _build(
+        self,
+        folder: Path,
+        session: Session,
+        processes: int,
+        progress: ProgressCallback | None,
+    ) -> int:
+        """Write every version into the empty generation in `folder`, one segment per
+        process, each process reading its own share of the versions."""
+        whoosh_index.create_in(str(folder), self.schema)
+        ids = list(session.scalars(select(Variant.id).order_by(Variant.id)))
+        session.commit()
+        total = len(ids)
+        parts = _split(ids, max(1, min(processes, total)))
+        if progress is not None:
+            progress(0, total)
+        if len(parts) <= 1:
+            after, until = parts[0] if parts else (0, None)
+            report = (lambda n: progress(n, total)) if progress is not None else None
+            written = _write_part(folder, self.languages, session, after, until, report)
+            segments = [written]
+        else:
+            engine = session.get_bind()
+            assert isinstance(engine, Engine)
+            segments = self._write_parts_in_processes(folder, engine, parts, total, progress)
+        ix = whoosh_index.open_dir(str(folder), schema=self.schema)
+        writer = SegmentWriter(ix)
+        # Whoosh's own multiprocess writer ends the same way: the parts become the
+        # segments of the generation's first table of contents.
+        writer._close_segment()
+        writer._commit_toc([s for s, count in segments if count])
+        writer._finish()
+        return sum(count for __, count in segments)
+
+    def _write_parts_in_processes(
+        self,
+        folder: Path,
+        engine: Engine,
+        parts: list[tuple[int, int | None]],
+        total: int,
+        progress: ProgressCallback | None,
+    ) -> list[tuple[Segment, int]]:
+        # Forked, so that each child starts with everything imported and the analyzers
+        # loaded; a child opens its own database connections and never uses the
+        # parent's (SQLAlchemy's advice for pools across fork).
+        context = multiprocessing.get_context("fork")
+        children = []
+        try:
+            for after, until in parts:
+                receiver, sender = context.Pipe(duplex=False)
+                child = context.Process(
+                    target=_write_part_in_child,
+                    args=(sender, engine, folder, self.languages, after, until),
+                    name="knowledge-hub-reindex",
+                    daemon=True,
+                )
+                child.start()
+                sender.close()
+                children.append((child, receiver))
+            results: dict[Connection, tuple[Segment, int]] = {}
+            done: dict[Connection, int] = {}
+            waiting = [receiver for __, receiver in children]
+            while waiting:
+                for receiver in wait(waiting):
+                    assert isinstance(receiver, Connection)
+                    try:
+                        message = receiver.recv()
+                    except EOFError:
+                        message = ("failed", "the indexing process ended without a word")
+                    kind, *details = message
+                    if kind == "progress":
+                        done[receiver] = details[0]
+                        if progress is not None:
+                            progress(sum(done.values()), total)
+                        continue
+                    waiting.remove(receiver)
+                    if kind == "failed":
+                        raise RuntimeError(f"an indexing process failed:\n{details[0]}")
+                    results[receiver] = (details[0], details[1])
+            return [results[receiver] for __, receiver in children]
+        finally:
+            for child, receiver in children:
+                if child.is_alive():
+                    child.terminate()
+                child.join()
+                receiver.close()
+
+    # --- checking
+
     def stale_entries(self, session: Session) -> dict[str, list[int]]:
-        """Compare the index with the database: versions missing, stale or orphaned."""
+        """Compare the index with the database: versions missing, stale or orphaned.
+
+        Reads the current generation afresh from disk, all of it, so that a damaged
+        index is found here (IndexUnreadable) rather than by a search.
+        """
         indexed: dict[int, str] = {}
-        with self.searching() as (searcher, __):
-            for fields in searcher.all_stored_fields():
-                indexed[int(fields["variant_id"])] = fields.get("stamp", "")
+        folder = self.current_generation() or self.directory
+        with _unreadable_as(folder):
+            ix = _open_index(folder, self.schema)
+            with _closing_files_on_failure(ix), ix.reader() as reader:
+                for fields in reader.all_stored_fields():
+                    indexed[int(fields["variant_id"])] = fields.get("stamp", "")
+                _read_every_posting(reader)
         missing, stale = [], []
         for variant in each_variant(session):
             entry = indexed.pop(variant.id, None)
@@ -208,30 +694,335 @@ class SearchIndex:
         sharing its file handles at the same moment.
         """
         with self._lock:
-            searcher = self._current_searcher()
-            yield searcher, self._current_columns(searcher)
+            searcher, columns = self._current_searcher_and_columns()
+            yield searcher, columns
 
-    def _current_searcher(self) -> Searcher:
-        if self._searcher is None:
-            self._searcher = self.ix.searcher()
-        elif not self._searcher.up_to_date():
-            # A new searcher, not refresh(): refresh() reuses the readers of unchanged
-            # segments together with their old deletion lists, so an entry replaced
-            # since (a withdrawn record's old version) would still match.
-            self._searcher.close()
-            self._searcher = self.ix.searcher()
-            self._columns = None
-        return self._searcher
+    def _current_searcher_and_columns(self) -> tuple[Searcher, Columns]:
+        ix = self.ix  # moves to a new generation when the pointer has moved
+        folder = self._generation or self.directory
+        try:
+            with _unreadable_as(folder), _closing_files_on_failure(ix):
+                if self._searcher is not None and (
+                    self._searcher_ix is not ix or not self._searcher.up_to_date()
+                ):
+                    # A new searcher, not refresh(): refresh() reuses the readers of
+                    # unchanged segments together with their old deletion lists, so an
+                    # entry replaced since (a withdrawn record's old version) would match.
+                    self._drop_searcher()
+                if self._searcher is None:
+                    self._searcher, self._searcher_ix = ix.searcher(), ix
+                if self._columns is None:
+                    self._columns = build_columns(self._searcher)
+        except IndexUnreadable:
+            self._drop_searcher()
+            raise
+        return self._searcher, self._columns
 
-    def _current_columns(self, searcher: Searcher) -> Columns:
-        if self._columns is None:
-            self._columns = build_columns(searcher)
-        return self._columns
+    def _drop_searcher(self) -> None:
+        searcher = self._searcher
+        self._searcher, self._searcher_ix, self._columns = None, None, None
+        if searcher is not None:
+            try:
+                searcher.close()
+            except Exception:  # its files may be the broken ones
+                log.warning("could not close the index searcher", exc_info=True)
 
     def close(self) -> None:
         with self._lock:
-            if self._searcher is not None:
-                self._searcher.close()
-            self._searcher = None
-            self._columns = None
+            self._drop_searcher()
             self._ix = None
+            self._generation = None
+            self._pointer_seen = None
+
+
+def _split(ids: list[int], parts: int) -> list[tuple[int, int | None]]:
+    """Cut the sorted ids into `parts` runs of about the same length, as (after, until]
+    ranges; the last is open-ended, so versions added meanwhile are read too."""
+    if not ids:
+        return []
+    ranges = []
+    after = 0
+    for k in range(1, parts + 1):
+        if k == parts:
+            ranges.append((after, None))
+        else:
+            until = ids[len(ids) * k // parts - 1]
+            ranges.append((after, until))
+            after = until
+    return ranges
+
+
+def _write_part(
+    folder: Path,
+    languages: Sequence[str],
+    session: Session,
+    after: int,
+    until: int | None,
+    progress: Callable[[int], None] | None = None,
+) -> tuple[Segment, int]:
+    """Index the versions with after < id <= until into one new segment of the
+    generation in `folder`, which the caller lists in the table of contents."""
+    ix = whoosh_index.open_dir(str(folder), schema=build_schema(languages))
+    writer = BuildingWriter(ix, limitmb=BUILD_LIMIT_MB)
+    count = 0
+    last_id = after
+    try:
+        while variants := _variants_after(session, last_id, until):
+            for variant in variants:
+                writer.add_document(**index_fields(variant, languages))
+            count += len(variants)
+            last_id = variants[-1].id
+            # Each batch is read in a transaction of its own, ended before progress is
+            # reported: a long rebuild holds no database snapshot (or SQLite lock) open.
+            session.expunge_all()
+            session.commit()
+            if progress is not None:
+                progress(count)
+        segment = writer._finalize_segment()
+    except BaseException:
+        writer._close_segment()
+        raise
+    return segment, count
+
+
+def _write_part_in_child(
+    sender: Connection,
+    parent_engine: Engine,
+    folder: Path,
+    languages: Sequence[str],
+    after: int,
+    until: int | None,
+) -> None:
+    try:
+        parent_engine.dispose(close=False)  # the parent's connections stay the parent's
+        engine = create_engine(parent_engine.url, poolclass=NullPool)
+        try:
+            with Session(engine) as session:
+                result = _write_part(
+                    folder, languages, session, after, until,
+                    lambda n: sender.send(("progress", n)),
+                )
+        finally:
+            engine.dispose()
+        sender.send(("done", *result))
+    except BaseException:
+        sender.send(("failed", traceback.format_exc()))
+    finally:
+        sender.close()
+
+
+def _read_every_posting(reader: IndexReader) -> None:
+    """Read the terms, postings (with their positions) and columns of the index once,
+    so that a damaged file shows up as an exception."""
+    for leaf, __ in reader.leaf_readers():
+        for fieldname, text in leaf.all_terms():
+            matcher = leaf.postings(fieldname, text)
+            while isinstance(matcher, WrappingMatcher):  # the deleted entries left out
+                matcher = matcher.child
+            if isinstance(matcher, W3LeafMatcher):
+                # A block at a time: unpacking its data reads all of it, in C.
+                while True:
+                    matcher._read_data()
+                    if matcher._lastblock:
+                        break
+                    matcher._goto(matcher._nextoffset)
+            else:
+                for __ in matcher.all_items():
+                    pass
+    for fieldname in reader.schema.names():
+        if reader.has_column(fieldname):
+            for __ in reader.column_reader(fieldname):
+                pass
+
+
+# --- a segment writer for building a generation
+
+
+#: What one posting costs in memory, roughly, while a segment is being built: a tuple
+#: of four, the encoded positions and the list slot.
+_POSTING_BYTES = 160
+
+
+class BuildingWriter(SegmentWriter):
+    """Writes one segment of a new generation, faster than Whoosh's own writer.
+
+    Whoosh pools every posting as a tuple, sorts them all when it commits and looks up
+    each document's field length again while writing them out. Building from scratch,
+    documents arrive in number order, so each term's postings are already in order:
+    this writer keeps them per term as they come, with the field length at hand, and
+    sorts only the terms. When its memory limit is reached it writes the terms so far
+    to a run file, in term order, and merges the runs term by term at the end. The
+    segment it writes is the same, byte for byte in its postings, as Whoosh's.
+
+    It takes no lock: the generation is not published yet, and each part writes its
+    own segment.
+    """
+
+    def __init__(self, ix: Index, limitmb: int = BUILD_LIMIT_MB) -> None:
+        super().__init__(ix, _lk=False, limitmb=limitmb)
+        #: fieldname -> term bytes -> [(docnum, weight, encoded value, field length)]
+        self._terms: dict[str, dict[bytes, list[tuple]]] = {}
+        self._postings_in_memory = 0
+        self._postings_limit = max(1, limitmb * 1024 * 1024 // _POSTING_BYTES)
+        self._runs: list[str] = []
+
+    def add_document(self, **fields: object) -> None:
+        self._check_state()
+        perdocwriter = self.perdocwriter
+        schema = self.schema
+        docnum = self.docnum
+        docboost = self._doc_boost(fields)
+        fieldnames = sorted(name for name in fields if not name.startswith("_"))
+        self._check_fields(schema, fieldnames)
+        perdocwriter.start_doc(docnum)
+        try:
+            for fieldname in fieldnames:
+                value = fields[fieldname]
+                if value is None:
+                    continue
+                field = schema[fieldname]
+                if field.separate_spelling() or field.vector:
+                    raise NotImplementedError(f"{fieldname}: spelling or vector fields")
+                length = 0
+                if field.indexed:
+                    fieldboost = self._field_boost(fields, fieldname, docboost)
+                    items = list(field.index(value))
+                    if field.scorable:
+                        length = sum(item[1] for item in items)
+                    # What Whoosh's writer reads back from the lengths column: the
+                    # length rounded to one byte, or none for an unscored field.
+                    stored_length = byte_to_length(length_to_byte(length)) if length else 0
+                    terms = self._terms.get(fieldname)
+                    if terms is None:
+                        terms = self._terms[fieldname] = {}
+                    for tbytes, __, weight, vbytes in items:
+                        posting = (docnum, weight * fieldboost, vbytes, stored_length)
+                        postings = terms.get(tbytes)
+                        if postings is None:
+                            terms[tbytes] = [posting]
+                        else:
+                            postings.append(posting)
+                    self._postings_in_memory += len(items)
+                customval = fields.get(f"_stored_{fieldname}", value)
+                perdocwriter.add_field(
+                    fieldname, field, customval if field.stored else None, length
+                )
+                column = field.column_type
+                if column and customval is not None:
+                    perdocwriter.add_column_value(
+                        fieldname, column, field.to_column_value(customval)
+                    )
+        except Exception:
+            perdocwriter.cancel_doc()
+            raise
+        perdocwriter.finish_doc()
+        self._added = True
+        self.docnum += 1
+        if self._postings_in_memory >= self._postings_limit:
+            self._write_run()
+
+    def _terms_in_order(self) -> Iterator[tuple[str, bytes, list[tuple]]]:
+        for fieldname in sorted(self._terms):
+            terms = self._terms[fieldname]
+            for tbytes in sorted(terms):
+                yield fieldname, tbytes, terms[tbytes]
+
+    def _write_run(self) -> None:
+        name = f"{random_name()}.terms"
+        with self._tempstorage.create_file(name).raw_file() as f:
+            for entry in self._terms_in_order():
+                marshal.dump(entry, f)
+        self._runs.append(name)
+        self._terms = {}
+        self._postings_in_memory = 0
+
+    def _read_run(self, name: str, order: int) -> Iterator[tuple]:
+        with self._tempstorage.open_file(name).raw_file() as f:
+            while True:
+                try:
+                    fieldname, tbytes, postings = marshal.load(f)
+                except EOFError:
+                    break
+                yield fieldname, tbytes, order, postings
+        self._tempstorage.delete_file(name)
+
+    def _flush_segment(self) -> None:
+        self.perdocwriter.close()
+        sources = [self._read_run(name, order) for order, name in enumerate(self._runs)]
+        in_memory = len(sources)
+        sources.append(
+            (fieldname, tbytes, in_memory, postings)
+            for fieldname, tbytes, postings in self._terms_in_order()
+        )
+        self._runs = []
+        self._write_postings(heapq.merge(*sources))
+        self._terms = {}
+        self.fieldwriter.close()
+
+    def _write_postings(self, entries: Iterator[tuple]) -> None:
+        """Write each term's postings, joining a term's pieces from the runs in the order
+        they were written (which is document order)."""
+        fieldwriter = self.fieldwriter
+        schema = self.schema
+        field_now: str | None = None
+        term_now: bytes | None = None
+        for fieldname, tbytes, __, postings in entries:
+            if fieldname != field_now:
+                if term_now is not None:
+                    fieldwriter.finish_term()
+                    term_now = None
+                if field_now is not None:
+                    fieldwriter.finish_field()
+                fieldwriter.start_field(fieldname, schema[fieldname])
+                field_now = fieldname
+            if tbytes != term_now:
+                if term_now is not None:
+                    fieldwriter.finish_term()
+                fieldwriter.start_term(tbytes)
+                term_now = tbytes
+            self._add_postings(fieldwriter, postings)
+        if term_now is not None:
+            fieldwriter.finish_term()
+        if field_now is not None:
+            fieldwriter.finish_field()
+
+    @staticmethod
+    def _add_postings(fieldwriter: object, postings: list[tuple]) -> None:
+        """Add a term's postings (in document order) to the term being written.
+
+        Whoosh's own writer hands over one posting at a time, checking each; here a
+        block's worth at a time goes into the postings writer's block, with the same
+        block statistics, which is most of the saving.
+        """
+        block = getattr(fieldwriter, "_postwriter", None)
+        if not isinstance(block, W3PostingsWriter) or block._byteids:
+            add = fieldwriter.add  # type: ignore[attr-defined]
+            for docnum, weight, vbytes, length in postings:
+                add(docnum, weight, vbytes or b"", length)
+            return
+        limit = block._blocklimit
+        start, end = 0, len(postings)
+        while start < end:
+            room = limit - len(block._ids)
+            if room <= 0:
+                block._write_block()  # full, and more to come: as add_posting does
+                room = limit
+            docnums, weights, values, lengths = zip(*postings[start : start + room], strict=True)
+            start += len(docnums)
+            block._ids.extend(docnums)
+            block._weights.extend(weights)
+            block._maxweight = max(block._maxweight, *weights)
+            block._values.extend(v for v in values if v)
+            lengths = [n for n in lengths if n]
+            if lengths:
+                shortest, longest = min(lengths), max(lengths)
+                if block._minlength is None or shortest < block._minlength:
+                    block._minlength = shortest
+                if longest > block._maxlength:
+                    block._maxlength = longest
+
+    def _close_segment(self) -> None:
+        super()._close_segment()
+        for name in self._runs:  # a build given up half way
+            self._tempstorage.delete_file(name)
+        self._runs = []

@@ -61,6 +61,8 @@ class FixityReport:
     earlier_problems: list[FileOutcome] = field(default_factory=list)
     #: Index-versus-database differences: "missing", "stale", "orphaned" variant ids.
     index: dict[str, list[int]] = field(default_factory=dict)
+    #: Why the index could not be read at all, when it could not (rebuild it).
+    index_unreadable: str | None = None
     #: Versions queued in the index outbox (not a problem: the next drain applies them).
     pending: int = 0
     orphan_blobs: list[str] = field(default_factory=list)
@@ -76,6 +78,7 @@ class FixityReport:
     def ok(self) -> bool:
         return not (
             self.file_problems
+            or self.index_unreadable
             or any(self.index.values())
             or self.orphan_blobs
             or self.temp_files
@@ -84,6 +87,8 @@ class FixityReport:
     def lines(self) -> list[str]:
         """The report, one line per finding, then a summary."""
         out = [str(c) for c in self.file_problems]
+        if self.index_unreadable:
+            out.append(f"index unreadable: {self.index_unreadable}")
         for kind, ids in self.index.items():
             for variant_id in ids:
                 out.append(f"index {kind}: language version {variant_id}")
@@ -95,11 +100,13 @@ class FixityReport:
             f"Files: {len(self.checked)} checked, {matched} match, "
             f"{len(self.file_problems)} with problems, {self.remaining} not reached."
         )
-        out.append(
-            "Index: "
-            + ", ".join(f"{len(self.index.get(k, []))} {k}" for k in ("missing", "stale", "orphaned"))
-            + f"; {self.pending} waiting in the outbox."
-        )
+        if self.index_unreadable:
+            index_summary = "unreadable, rebuild it with `hub reindex`"
+        else:
+            index_summary = ", ".join(
+                f"{len(self.index.get(k, []))} {k}" for k in ("missing", "stale", "orphaned")
+            )
+        out.append(f"Index: {index_summary}; {self.pending} waiting in the outbox.")
         out.append(
             f"Store: {len(self.orphan_blobs)} orphan blobs, "
             f"{len(self.temp_files)} leftover temporary files."
@@ -197,10 +204,15 @@ def earlier_problems(exclude: set[str]) -> list[FileOutcome]:
 
 
 def index_differences() -> tuple[dict[str, list[int]], int]:
-    """Compare the index with the database both ways, leaving out queued versions."""
+    """Compare the index with the database both ways, leaving out queued versions.
+
+    Raises search.IndexUnreadable when the index cannot be opened or read through.
+    """
     pending = set(db.session.scalars(select(PendingIndex.variant_id).distinct()))
-    differences = search.get_index().stale_entries(db.session)
-    db.session.rollback()  # the comparison read in batches; end its transaction
+    try:
+        differences = search.get_index().stale_entries(db.session)
+    finally:
+        db.session.rollback()  # the comparison read in batches; end its transaction
     return {k: [i for i in ids if i not in pending] for k, ids in differences.items()}, len(
         pending
     )
@@ -240,7 +252,11 @@ def run_check(
     report = FixityReport()
     report.checked, report.remaining = check_files(limit, max_seconds, progress)
     report.earlier_problems = earlier_problems({c.sha256 for c in report.checked})
-    report.index, report.pending = index_differences()
+    try:
+        report.index, report.pending = index_differences()
+    except search.IndexUnreadable as e:
+        report.index_unreadable = str(e)
+        report.pending = db.session.scalar(select(func.count(PendingIndex.id))) or 0
     report.orphan_blobs = orphan_blobs(grace_seconds)
     report.removed_temp_files = blob_store().remove_abandoned_temp_files()
     report.temp_files = leftover_temp_files(grace_seconds)

@@ -19,6 +19,7 @@ import multiprocessing
 import os
 import re
 import shutil
+import struct
 import threading
 import time
 import traceback
@@ -840,7 +841,8 @@ def _read_every_posting(reader: IndexReader) -> None:
 
 #: What one posting costs in memory, roughly, while a segment is being built: a tuple
 #: of four, the encoded positions and the list slot.
-_POSTING_BYTES = 160
+_POSTING_BYTES = 170
+_RUN_ENTRY_LENGTH = struct.Struct("<I")
 
 
 class BuildingWriter(SegmentWriter):
@@ -928,21 +930,23 @@ class BuildingWriter(SegmentWriter):
                 yield fieldname, tbytes, terms[tbytes]
 
     def _write_run(self) -> None:
+        # Each term as its length and its marshalled bytes: marshal.load() on a file
+        # reads it a few bytes at a time, loads() on bytes read at once is much faster.
         name = f"{random_name()}.terms"
         with self._tempstorage.create_file(name).raw_file() as f:
             for entry in self._terms_in_order():
-                marshal.dump(entry, f)
+                data = marshal.dumps(entry)
+                f.write(_RUN_ENTRY_LENGTH.pack(len(data)))
+                f.write(data)
         self._runs.append(name)
         self._terms = {}
         self._postings_in_memory = 0
 
     def _read_run(self, name: str, order: int) -> Iterator[tuple]:
         with self._tempstorage.open_file(name).raw_file() as f:
-            while True:
-                try:
-                    fieldname, tbytes, postings = marshal.load(f)
-                except EOFError:
-                    break
+            while header := f.read(_RUN_ENTRY_LENGTH.size):
+                (length,) = _RUN_ENTRY_LENGTH.unpack(header)
+                fieldname, tbytes, postings = marshal.loads(f.read(length))
                 yield fieldname, tbytes, order, postings
         self._tempstorage.delete_file(name)
 

@@ -56,7 +56,9 @@ from benchmarks.serve import ProcessSample
 from benchmarks.serve import Server
 from benchmarks.serve import code_version
 from benchmarks.serve import machine_busy_seconds
+from benchmarks.serve import priority
 from benchmarks.serve import sample_process
+from benchmarks.serve import set_priority
 
 KINDS = ("search", "facet", "landing", "download", "api")
 DEFAULT_MIX = "search=40,facet=20,landing=30,download=10"
@@ -501,8 +503,12 @@ def print_workers(samples: list[ProcessSample], master: ProcessSample | None) ->
         )
 
 
-def print_cpu(client: float, server: float, machine: float, span: float, recycled: int = 0) -> None:
-    """Where the machine's CPU went during the run; "others" is everything else running."""
+def print_cpu(
+    client: float, server: float, machine: float, span: float, requests: int, recycled: int = 0
+) -> None:
+    """Where the machine's CPU went during the run ("other processes" is everything else
+    running on it), and the workers' CPU time per request: on otherwise idle cores that
+    bounds the requests/s, whatever else was running during the measurement."""
     cores = os.cpu_count() or 1
     others = max(0.0, machine - client - server)
     print(
@@ -516,6 +522,12 @@ def print_cpu(client: float, server: float, machine: float, span: float, recycle
             else ""
         )
     )
+    if requests and server > 0:
+        per_request = server / requests
+        print(
+            f"worker CPU per request: {per_request * 1000:.1f} ms, so at most "
+            f"{cores / per_request:.0f} requests/s on {cores} otherwise idle cores"
+        )
 
 
 def common_arguments(parser: argparse.ArgumentParser, clients: int) -> None:
@@ -538,6 +550,15 @@ def common_arguments(parser: argparse.ArgumentParser, clients: int) -> None:
     )
     parser.add_argument("--warmup", type=float, default=10.0, help="seconds of load first")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
+    parser.add_argument("--app", default="app:app", help="the WSGI application gunicorn serves")
+    parser.add_argument(
+        "--nice",
+        type=int,
+        default=0,
+        help="run gunicorn and the clients at this niceness (below 0 needs root): on a "
+        "machine shared with other work, a negative value, with the script started by "
+        "`setsid -w`, approximates having its cores to oneself",
+    )
 
 
 def print_catalogue(catalogue: Catalogue) -> None:
@@ -578,6 +599,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=60.0)
     args = parser.parse_args(argv)
     mix = parse_mix(args.mix)
+    if args.nice:
+        set_priority(args.nice)  # gunicorn and the client processes inherit it
 
     started = time.monotonic()
     catalogue = discover(args.dir, seed=args.seed)
@@ -585,7 +608,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"code {code_version()}")
     print_catalogue(catalogue)
 
-    server = Server(args.dir, workers=args.workers, max_requests=args.max_requests)
+    server = Server(args.dir, workers=args.workers, max_requests=args.max_requests, app=args.app)
     started = time.monotonic()
     server.start()
     try:
@@ -627,6 +650,7 @@ def main(argv: list[str] | None = None) -> int:
         f"{args.clients} clients in {run.processes} processes, {args.seconds:.0f} s, "
         f"mix {args.mix}, seed {args.seed}"
         + (f", think {args.think_ms:.0f} ms" if args.think_ms else "")
+        + (f", {priority()}" if args.nice else "")
     )
     print(
         f"requests: {len(result.samples)} in {span:.1f} s = "
@@ -642,7 +666,7 @@ def main(argv: list[str] | None = None) -> int:
         for text, n in result.errors.most_common(10):
             if n:
                 print(f"  {n} x {text}")
-    print_cpu(result.client_cpu, server_cpu, busy, span, len(recycled))
+    print_cpu(result.client_cpu, server_cpu, busy, span, len(result.samples), len(recycled))
     print()
     print("gunicorn at the end of the run:")
     print_workers(after, master)

@@ -44,7 +44,9 @@ from benchmarks.serve import ProcessSample
 from benchmarks.serve import Server
 from benchmarks.serve import code_version
 from benchmarks.serve import machine_busy_seconds
+from benchmarks.serve import priority
 from benchmarks.serve import sample_process
+from benchmarks.serve import set_priority
 
 
 def slope_per_minute(points: list[tuple[float, float]]) -> float:
@@ -75,12 +77,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.set_defaults(max_requests=0, warmup=20.0)
     args = parser.parse_args(argv)
     seconds = args.minutes * 60
+    if args.nice:
+        set_priority(args.nice)  # gunicorn and the client processes inherit it
 
     catalogue = discover(args.dir, seed=args.seed)
     print(f"instance {args.dir.resolve()}")
     print(f"code {code_version()}")
     print_catalogue(catalogue)
-    server = Server(args.dir, workers=args.workers, max_requests=args.max_requests)
+    server = Server(args.dir, workers=args.workers, max_requests=args.max_requests, app=args.app)
     server.start()
     #: pid -> [(t, sample)]
     series: dict[int, list[tuple[float, ProcessSample]]] = defaultdict(list)
@@ -92,6 +96,7 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"gunicorn pid {server.master_pid} on 127.0.0.1:{server.port}, "
             f"{len(server.worker_pids())} workers, worker recycling {recycling}"
+            + (f", {priority()}" if args.nice else "")
         )
         warm_up(server, catalogue, args)
         run = LoadRun(
@@ -144,7 +149,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     print_latency(latency_rows(result.samples, span))
     server_cpu = sum(cpu - cpu_before.get(pid, 0.0) for pid, cpu in last_cpu.items())
-    print_cpu(result.client_cpu, server_cpu, busy, span)
+    print_cpu(result.client_cpu, server_cpu, busy, span, len(result.samples))
 
     # Throughput and latency per minute: does the server slow down as it runs?
     by_minute: dict[int, list[float]] = defaultdict(list)

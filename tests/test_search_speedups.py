@@ -313,3 +313,22 @@ def reference_search(index: SearchIndex, seen: Visibility, request: SearchReques
 def _as_hit(row: tuple) -> Hit:
     d, variant_id, language, score, matched = row
     return Hit(d, variant_id, language, score, matched)
+
+
+def test_posting_lists_read_before_an_update_serve_after_it(tmp_path: Path) -> None:
+    rng = random.Random(7)
+    index = SearchIndex(tmp_path / "index", LANGUAGES)
+    with index.writing() as writer:
+        for document_id in range(1, 80):
+            meta = record_meta(rng, document_id)
+            writer.add_document(**entry(rng, document_id, document_id, "en", meta))
+    request = SearchRequest(q="flow heat", per_page=50)
+    assert search(index, STAFF, request).hits == reference_search(index, STAFF, request)[1]
+    with index.writing(merge=False) as writer:
+        for gone in range(1, 80, 3):
+            writer.delete_by_term("variant_id", str(gone))
+        for document_id in range(80, 90):
+            meta = record_meta(rng, document_id)
+            writer.add_document(**entry(rng, document_id, document_id, "en", meta))
+    result = search(index, STAFF, request)
+    assert (result.total, result.hits, result.facets) == reference_search(index, STAFF, request)

@@ -11,12 +11,16 @@ reproduce raises Unsupported and the caller uses Whoosh's matchers instead.
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
 from collections.abc import Iterable
 from dataclasses import dataclass
 from dataclasses import field
 from typing import Any
 
 import numpy as np
+from whoosh import columns as whoosh_columns
 from whoosh.codec import whoosh3
 from whoosh.matching import CoordMatcher
 from whoosh.matching import FilterMatcher
@@ -39,6 +43,10 @@ VISIBILITY_FIELDS = ("status", "access", "variant_status")
 #: (whoosh.collectors.ScoredCollector, replace=10); scores depend on it (see _coordinate).
 MATCHES_BETWEEN_PRUNINGS = 10
 
+#: Memory for the posting lists kept read (see PostingCache): 8 bytes an entry, about
+#: a hundred and fifty lists of the commonest words of a 100k-version catalogue.
+POSTING_CACHE_BYTES = 32 * 1024 * 1024
+
 #: Field length as Whoosh decodes it from the byte it stores per entry and field.
 LENGTH_OF_BYTE = np.array([byte_to_length(b) for b in range(256)], dtype=np.float64)
 
@@ -49,37 +57,104 @@ class Unsupported(Exception):
 
 @dataclass(frozen=True)
 class ValueColumn:
-    """The values of one field for every entry, as value numbers in compressed rows:
-    entry n holds value_ids[starts[n]:starts[n + 1]], each the index of a name."""
+    """The values of one field for every entry, as value numbers (indexes into names).
+
+    A field that holds at most one value per entry (kind, type, year, language, the
+    visibility fields) keeps one number per entry in `single`, -1 for none; the others
+    keep compressed rows: entry n holds value_ids[starts[n]:starts[n + 1]]."""
 
     names: tuple[str, ...]
-    starts: np.ndarray  # int64, one more than there are entries
-    value_ids: np.ndarray  # int32
+    single: np.ndarray | None  # int32 per entry
+    starts: np.ndarray | None  # int64, one more than there are entries
+    value_ids: np.ndarray | None  # int32
 
     def entries_with_any(self, names: Iterable[str]) -> np.ndarray:
         """A mask of the entries that hold at least one of the names."""
         chosen = set(names)
-        wanted = [i for i, name in enumerate(self.names) if name in chosen]
-        hits = np.isin(self.value_ids, wanted)
+        wanted = np.zeros(len(self.names) + 1, dtype=bool)  # [0] stands for "none"
+        wanted[[i + 1 for i, name in enumerate(self.names) if name in chosen]] = True
+        if self.single is not None:
+            return wanted[self.single + 1]
+        hits = wanted[self.value_ids + 1]
         # Running count of hits, so that empty rows need no special case.
         running = np.concatenate(([0], np.cumsum(hits)))
         return running[self.starts[1:]] > running[self.starts[:-1]]
 
     def count(self, entries: np.ndarray) -> np.ndarray:
         """How many of the entries hold each value (an entry counts a value once)."""
+        if self.single is not None:
+            values = self.single[entries]
+            return np.bincount(values[values >= 0], minlength=len(self.names))
+        return np.bincount(self.value_ids[self.positions(entries)], minlength=len(self.names))
+
+    def positions(self, entries: np.ndarray) -> np.ndarray:
+        """Where the values of the entries are in value_ids, row after row."""
         starts = self.starts[entries]
         lengths = self.starts[entries + 1] - starts
-        total = int(lengths.sum())
-        if total == 0:
-            return np.zeros(len(self.names), dtype=np.int64)
-        # Positions of every value of every entry, row after row.
         row_begins = np.cumsum(lengths) - lengths
-        positions = np.arange(total) + np.repeat(starts - row_begins, lengths)
-        return np.bincount(self.value_ids[positions], minlength=len(self.names))
+        return np.arange(int(lengths.sum())) + np.repeat(starts - row_begins, lengths)
 
     def values_of(self, entry: int) -> tuple[str, ...]:
+        if self.single is not None:
+            number = int(self.single[entry])
+            return () if number < 0 else (self.names[number],)
         begin, end = self.starts[entry], self.starts[entry + 1]
         return tuple(self.names[i] for i in self.value_ids[begin:end])
+
+    def rows(self, entries: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(entry, value number) for every value the entries hold."""
+        if self.single is not None:
+            values = self.single[entries]
+            held = values >= 0
+            return entries[held], values[held]
+        lengths = self.starts[entries + 1] - self.starts[entries]
+        return np.repeat(entries, lengths), self.value_ids[self.positions(entries)]
+
+
+class PostingCache:
+    """Posting lists read lately, as arrays of document numbers and weights, up to a
+    number of bytes, the least recently used going first.
+
+    A search for a common word decompresses and unpickles hundreds of blocks (about a
+    microsecond an entry), and the words people search for repeat. A segment never
+    changes once written (deletions are kept apart), so the lists are keyed by segment
+    and serve every searcher that still has the segment, across index updates."""
+
+    def __init__(self, budget: int) -> None:
+        self.budget = budget
+        self.held = 0
+        self._lists: OrderedDict[tuple, tuple[np.ndarray, np.ndarray]] = OrderedDict()
+        self._lock = threading.Lock()  # searchers of several indexes may share it
+
+    def get(
+        self, key: tuple, read: Callable[[], tuple[np.ndarray, np.ndarray]]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        with self._lock:
+            if key in self._lists:
+                self._lists.move_to_end(key)
+                return self._lists[key]
+        ids, weights = read()
+        ids = ids.astype(np.int32)  # document numbers within a segment fit
+        if np.array_equal(weights.astype(np.float32), weights):
+            weights = weights.astype(np.float32)  # half the memory, the same numbers
+        size = ids.nbytes + weights.nbytes
+        with self._lock:
+            if size <= self.budget and key not in self._lists:
+                while self.held + size > self.budget:
+                    __, (old_ids, old_weights) = self._lists.popitem(last=False)
+                    self.held -= old_ids.nbytes + old_weights.nbytes
+                self._lists[key] = (ids, weights)
+                self.held += size
+        return ids, weights
+
+    def clear(self) -> None:
+        with self._lock:
+            self._lists.clear()
+            self.held = 0
+
+
+#: The process's posting lists (see PostingCache).
+read_postings = PostingCache(POSTING_CACHE_BYTES)
 
 
 @dataclass
@@ -95,6 +170,9 @@ class Columns:
     record: np.ndarray
     #: Record number -> document id.
     record_document_id: np.ndarray
+    #: The live entries by record, then document number; and each entry's place there.
+    by_record: np.ndarray
+    place_by_record: np.ndarray
     #: Index field -> its values (the facet fields and the visibility fields).
     values: dict[str, ValueColumn]
     #: Facet field -> True when the live entries of one record hold the same values of
@@ -103,6 +181,8 @@ class Columns:
     #: Facet field -> entries of records that break that rule (an index that is part
     #: way through an update): their facet counts are made one by one.
     irregular: dict[str, np.ndarray]
+    #: Visibility -> the entries it lets see (computed at its first search).
+    visible: dict[Any, np.ndarray] = field(default_factory=dict)
     #: (segment offset, field) -> length byte of every entry of the segment.
     length_bytes: dict[tuple[int, str], np.ndarray | None] = field(default_factory=dict)
 
@@ -111,7 +191,7 @@ def build_columns(searcher: Searcher) -> Columns:
     """Read the record number, date, facet and visibility values of every entry."""
     reader = searcher.reader()
     size = reader.doc_count_all()
-    leaves = [(leaf, offset) for leaf, offset in reader.leaf_readers()]
+    leaves = list(reader.leaf_readers())
     live = np.zeros(size, dtype=bool)
     for leaf, offset in leaves:
         live[offset : offset + leaf.doc_count_all()] = True
@@ -121,16 +201,20 @@ def build_columns(searcher: Searcher) -> Columns:
         document_id = np.zeros(0, dtype=np.int64)
         sort_date = np.zeros(0, dtype=np.int64)
     else:
-        document_id = np.array(list(reader.column_reader("document_id")), dtype=np.int64)
-        sort_date = np.array(list(reader.column_reader("sort_date")), dtype=np.int64)
+        document_id = _numbers(leaves, "document_id", size)
+        sort_date = _numbers(leaves, "sort_date", size)
     record_document_id, inverse = np.unique(document_id[live], return_inverse=True)
     record = np.full(size, -1, dtype=np.int64)
     record[live] = inverse
+    entries = np.flatnonzero(live)
+    by_record = entries[np.argsort(record[entries], kind="stable")]
+    place_by_record = np.full(size, -1, dtype=np.int64)
+    place_by_record[by_record] = np.arange(len(by_record))
     fieldnames = (*FACET_FIELDS.values(), *VISIBILITY_FIELDS)
     values = {name: _value_column(reader, leaves, name, size) for name in fieldnames}
     shared_by_record, irregular = {}, {}
     for name in FACET_FIELDS.values():
-        shared, breaking = _record_rule(values[name], record, live, len(record_document_id))
+        shared, breaking = _record_rule(values[name], record, by_record, size)
         shared_by_record[name] = shared
         irregular[name] = breaking
     return Columns(
@@ -139,10 +223,42 @@ def build_columns(searcher: Searcher) -> Columns:
         sort_date,
         record,
         record_document_id,
+        by_record,
+        place_by_record,
         values,
         shared_by_record,
         irregular,
     )
+
+
+def _numbers(leaves: list[tuple[IndexReader, int]], fieldname: str, size: int) -> np.ndarray:
+    """A NUMERIC field's column for every entry, read a segment at a time."""
+    numbers = np.zeros(size, dtype=np.int64)
+    for leaf, offset in leaves:
+        count = leaf.doc_count_all()
+        numbers[offset : offset + count] = _segment_numbers(leaf, fieldname, count)
+    return numbers
+
+
+def _segment_numbers(leaf: Any, fieldname: str, count: int) -> np.ndarray:
+    field_ = leaf.schema[fieldname]
+    column = leaf.column_reader(fieldname, translate=False)
+    width = {"B": 1, "H": 2, "I": 4, "Q": 8}.get(field_.sortable_typecode)
+    if (
+        field_.numtype is not int
+        or field_.decimal_places
+        or width is None
+        or type(column) is not whoosh_columns.NumericColumn.Reader
+    ):
+        return np.array(list(leaf.column_reader(fieldname)), dtype=np.int64)
+    # The stored numbers are Whoosh's "sortable" form: unsigned, big-endian, and
+    # shifted by half the range when signed (whoosh.util.numeric.from_sortable).
+    raw = np.full(count, column._default, dtype=np.uint64)
+    stored = column._dbfile.get(column._basepos, column._count * width)
+    raw[: column._count] = np.frombuffer(stored, dtype=f">u{width}")
+    if field_.signed:
+        raw = raw - np.uint64(1 << (field_.bits - 1))  # wraps around, as intended
+    return raw.view(np.int64) if field_.bits == 64 else raw.astype(np.int64)
 
 
 def _value_column(
@@ -159,61 +275,42 @@ def _value_column(
             numbers.append(np.full(len(ids), number, dtype=np.int32))
     entry = np.concatenate(entries) if entries else np.zeros(0, dtype=np.int64)
     value_ids = np.concatenate(numbers) if numbers else np.zeros(0, dtype=np.int32)
+    held = np.bincount(entry, minlength=size)
+    if size == 0 or held.max() <= 1:
+        single = np.full(size, -1, dtype=np.int32)
+        single[entry] = value_ids
+        return ValueColumn(names, single, None, None)
     order = np.argsort(entry, kind="stable")  # rows by entry, values in term order
-    starts = np.concatenate(([0], np.cumsum(np.bincount(entry, minlength=size))))
-    return ValueColumn(names, starts.astype(np.int64), value_ids[order])
+    starts = np.concatenate(([0], np.cumsum(held))).astype(np.int64)
+    return ValueColumn(names, None, starts, value_ids[order])
 
 
 def _record_rule(
-    column: ValueColumn, record: np.ndarray, live: np.ndarray, records: int
+    column: ValueColumn, record: np.ndarray, by_record: np.ndarray, size: int
 ) -> tuple[bool, np.ndarray]:
-    """Whether the entries of a record share this field's values (else: hold different
-    ones), and the entries of the records that break the rule chosen."""
-    entries = np.flatnonzero(live)
-    if len(entries) == 0:
-        return True, np.zeros(len(live), dtype=bool)
-    by_record = entries[np.argsort(record[entries], kind="stable")]
-    records_of = record[by_record]
-    first_of_record = np.searchsorted(records_of, np.arange(records))
-    first = by_record[first_of_record[records_of]]
-    not_same = np.zeros(records, dtype=bool)
-    not_same[records_of[~_same_row(column, by_record, first)]] = True
-    # Different values: no (record, value) pair twice.
-    lengths = column.starts[by_record + 1] - column.starts[by_record]
-    pair_record = np.repeat(records_of, lengths)
-    pair_value = column.value_ids[_row_positions(column, by_record)]
-    pairs = pair_record * max(1, len(column.names)) + pair_value
-    unique, counts = np.unique(pairs, return_counts=True)
+    """Whether the live entries of a record share this field's values (else: hold
+    different ones), and the entries of the records that break the rule chosen."""
+    irregular = np.zeros(size, dtype=bool)
+    if len(by_record) == 0:
+        return True, irregular
+    records = int(record[by_record[-1]]) + 1
+    width = len(column.names) + 1
+    # Every (record, value) pair, with how many entries of the record hold it.
+    pair_entry, pair_value = column.rows(by_record)
+    pairs = record[pair_entry] * width + pair_value
+    unique_pairs, pair_counts = np.unique(pairs, return_counts=True)
+    entries_per_record = np.bincount(record[by_record], minlength=records)
+    # Shared: each value of a record held by every entry of it.
+    not_shared = np.zeros(records, dtype=bool)
+    pair_record = unique_pairs // width
+    not_shared[pair_record[pair_counts != entries_per_record[pair_record]]] = True
+    # Apart: no value held by two entries of a record.
     not_apart = np.zeros(records, dtype=bool)
-    not_apart[unique[counts > 1] // max(1, len(column.names))] = True
-    shared = int(not_same.sum()) <= int(not_apart.sum())
-    breaking = not_same if shared else not_apart
-    irregular = np.zeros(len(live), dtype=bool)
-    irregular[entries] = breaking[record[entries]]
+    not_apart[pair_record[pair_counts > 1]] = True
+    shared = int(not_shared.sum()) <= int(not_apart.sum())
+    breaking = not_shared if shared else not_apart
+    irregular[by_record] = breaking[record[by_record]]
     return shared, irregular
-
-
-def _row_positions(column: ValueColumn, entries: np.ndarray) -> np.ndarray:
-    starts = column.starts[entries]
-    lengths = column.starts[entries + 1] - starts
-    row_begins = np.cumsum(lengths) - lengths
-    return np.arange(int(lengths.sum())) + np.repeat(starts - row_begins, lengths)
-
-
-def _same_row(column: ValueColumn, entries: np.ndarray, others: np.ndarray) -> np.ndarray:
-    """Whether each entry holds exactly the values of the other entry beside it."""
-    lengths = column.starts[entries + 1] - column.starts[entries]
-    same = lengths == column.starts[others + 1] - column.starts[others]
-    compared = np.flatnonzero(same & (lengths > 0))
-    if len(compared):
-        mine = column.value_ids[_row_positions(column, entries[compared])]
-        theirs = column.value_ids[_row_positions(column, others[compared])]
-        equal = mine == theirs
-        running = np.concatenate(([0], np.cumsum(~equal)))
-        row_ends = np.cumsum(lengths[compared])
-        mismatches = running[row_ends] - running[row_ends - lengths[compared]]
-        same[compared] = mismatches == 0
-    return same
 
 
 # --- posting lists and scores as arrays
@@ -229,10 +326,12 @@ def posting_arrays(matcher: Matcher) -> tuple[np.ndarray, np.ndarray]:
         return ids[keep], weights[keep]
     if type(matcher) is ListMatcher:
         ids = np.asarray(matcher._ids, dtype=np.int64)
-        if matcher._weights is None:
-            weights = np.full(len(ids), matcher._all_weights or 1.0, dtype=np.float64)
-        else:
+        if matcher._all_weights:
+            weights = np.full(len(ids), matcher._all_weights, dtype=np.float64)
+        elif matcher._weights:
             weights = np.asarray(matcher._weights, dtype=np.float64)
+        else:
+            weights = np.ones(len(ids), dtype=np.float64)
         return ids, weights
     if type(matcher) is whoosh3.W3LeafMatcher:
         return _block_arrays(matcher)
@@ -255,7 +354,7 @@ def _block_arrays(matcher: Any) -> tuple[np.ndarray, np.ndarray]:
             # Whoosh expands a block's single weight into a float32 array.
             weight_parts.append(np.full(count, np.float32(weights), dtype=np.float64))
         else:
-            weight_parts.append(np.asarray(weights, dtype=np.float32).astype(np.float64))
+            weight_parts.append(np.asarray(weights, dtype=np.float64))
         if matcher._lastblock:
             break
         matcher._goto(matcher._nextoffset)
@@ -304,16 +403,22 @@ def score_every_match(
         _read_leaves(matcher, sub.reader(), offset, columns, leaves)
         if not leaves:
             continue
-        matched = np.unique(np.concatenate([ids for ids, __ in leaves.values()]))
+        hit = np.zeros(sub.doc_count_all(), dtype=bool)
+        for ids, __ in leaves.values():
+            hit[ids] = True
+        matched = np.flatnonzero(hit)
         if len(matched) == 0:
             continue
+        place = np.cumsum(hit) - 1  # a matched document's place in matched
         # Whoosh prunes exhausted term matchers from the tree before every tenth match,
         # counted over all matches of the segment (allowed or not), and a coordination
         # bonus counts the term matchers left at that moment.
         pruned_at = matched[
             np.arange(len(matched)) // MATCHES_BETWEEN_PRUNINGS * MATCHES_BETWEEN_PRUNINGS
         ]
-        root = _evaluate(matcher, matched, pruned_at, leaves)
+        root = _evaluate(matcher, len(matched), place, pruned_at, leaves)
+        if root is None:
+            continue
         all_ids.append(matched[root.present] + offset)
         all_scores.append(root.score[root.present])
     if not all_ids:
@@ -333,30 +438,44 @@ def _read_leaves(
     elif kind is CoordMatcher or kind is WrappingMatcher:
         _read_leaves(matcher.child, reader, offset, columns, leaves)
     elif kind is FilterMatcher or kind is ListMatcher or kind is whoosh3.W3LeafMatcher:
-        ids, weights = posting_arrays(matcher)
-        leaves[id(matcher)] = (ids, _bm25(matcher, reader, offset, ids, weights, columns))
+        leaves[id(matcher)] = _scored_postings(matcher, reader, offset, columns)
     else:
         raise Unsupported(kind.__name__)
 
 
-def _bm25(
-    matcher: Matcher,
-    reader: Any,
-    offset: int,
-    ids: np.ndarray,
-    weights: np.ndarray,
-    columns: Columns,
-) -> np.ndarray:
-    """whoosh.scoring.bm25 over a posting list, in Whoosh's order of operations (and
-    times the boost of a filter around it, as WrappingMatcher.score does)."""
+def _segment_key(reader: Any) -> tuple:
+    """What tells a segment apart from any other in the process: its folder and id."""
+    storage = reader._storage
+    folder = getattr(getattr(storage, "b", storage), "folder", None)
+    return (folder, reader._segment.segment_id(), reader.doc_count_all())
+
+
+def _scored_postings(
+    matcher: Matcher, reader: Any, offset: int, columns: Columns
+) -> tuple[np.ndarray, np.ndarray]:
+    """A posting list without its deleted entries, and whoosh.scoring.bm25 over it in
+    Whoosh's order of operations (times the boost of a filter around it, as
+    WrappingMatcher.score does)."""
     leaf = matcher.child if type(matcher) is FilterMatcher else matcher
+    if type(leaf) is not ListMatcher and type(leaf) is not whoosh3.W3LeafMatcher:
+        raise Unsupported(type(leaf).__name__)
     scorer = leaf.scorer if type(leaf) is whoosh3.W3LeafMatcher else leaf._scorer
     if type(scorer) is not BM25FScorer:
         raise Unsupported("a weighting other than BM25F")
-    key = (offset, leaf.term()[0])
-    if key not in columns.length_bytes:
-        columns.length_bytes[key] = _length_bytes(reader, leaf.term()[0])
-    length_bytes = columns.length_bytes[key]
+    fieldname = leaf.term()[0]
+    key = (*_segment_key(reader), leaf.term())
+    ids, weights = read_postings.get(key, lambda: posting_arrays(leaf))
+    if type(matcher) is FilterMatcher:
+        if matcher._exclude and matcher._ids is reader.deleted_docs_set:
+            keep = columns.live[ids + offset]  # the same deletions, as a mask
+        else:
+            held = np.isin(ids, np.fromiter(matcher._ids, dtype=np.int64))
+            keep = ~held if matcher._exclude else held
+        ids, weights = ids[keep], weights[keep]
+    lengths_key = (offset, fieldname)
+    if lengths_key not in columns.length_bytes:
+        columns.length_bytes[lengths_key] = _length_bytes(reader, fieldname)
+    length_bytes = columns.length_bytes[lengths_key]
     if length_bytes is None:
         lengths = np.ones(len(ids), dtype=np.float64)
     else:
@@ -364,40 +483,48 @@ def _bm25(
         if not found.all():  # Whoosh would find no length there and fail
             raise Unsupported("an entry without a length")
         lengths = LENGTH_OF_BYTE[found]
+    weights = weights.astype(np.float64)
     idf, avgfl, b, k1 = scorer.idf, scorer.avgfl, scorer.B, scorer.K1
     scores = idf * ((weights * (k1 + 1)) / (weights + k1 * ((1 - b) + b * lengths / avgfl)))
-    return scores * matcher.boost if type(matcher) is FilterMatcher else scores
+    if type(matcher) is FilterMatcher:
+        scores = scores * matcher.boost
+    return ids.astype(np.int64), scores
 
 
 def _evaluate(
-    matcher: Matcher, matched: np.ndarray, pruned_at: np.ndarray, leaves: _Leaves
-) -> _Node:
+    matcher: Matcher, size: int, place: np.ndarray, pruned_at: np.ndarray, leaves: _Leaves
+) -> _Node | None:
+    """A matcher's scores over the matched documents; None where it matches nothing."""
     kind = type(matcher)
+    if kind is NullMatcherClass:
+        return None
     if kind is UnionMatcher:
-        a = _evaluate(matcher.a, matched, pruned_at, leaves)
-        b = _evaluate(matcher.b, matched, pruned_at, leaves)
+        a = _evaluate(matcher.a, size, place, pruned_at, leaves)
+        b = _evaluate(matcher.b, size, place, pruned_at, leaves)
+        if a is None or b is None:
+            return b if a is None else a
         # UnionMatcher.score adds a's score and b's; where one side is absent its 0
         # adds nothing, exactly.
         return _Node(
             a.present | b.present, a.score + b.score, a.terms + b.terms, a.last_ids + b.last_ids
         )
-    if kind is WrappingMatcher:
-        child = _evaluate(matcher.child, matched, pruned_at, leaves)
-        child.score = child.score * matcher.boost
+    if kind is WrappingMatcher or kind is CoordMatcher:
+        child = _evaluate(matcher.child, size, place, pruned_at, leaves)
+        if child is not None:
+            if kind is WrappingMatcher:
+                child.score = child.score * matcher.boost
+            else:
+                child.score = _coordinate(child, matcher._scale, pruned_at)
         return child
-    if kind is CoordMatcher:
-        child = _evaluate(matcher.child, matched, pruned_at, leaves)
-        child.score = _coordinate(child, matcher._scale, pruned_at)
-        return child
-    present = np.zeros(len(matched), dtype=bool)
-    score = np.zeros(len(matched), dtype=np.float64)
-    if kind is NullMatcherClass:
-        return _Node(present, score, present.astype(np.int64), [])
     ids, scores = leaves[id(matcher)]
-    where = np.searchsorted(matched, ids)
+    if len(ids) == 0:
+        return None
+    where = place[ids]
+    present = np.zeros(size, dtype=bool)
     present[where] = True
+    score = np.zeros(size, dtype=np.float64)
     score[where] = scores
-    return _Node(present, score, present.astype(np.int64), [int(ids[-1])] if len(ids) else [])
+    return _Node(present, score, present.astype(np.int64), [int(ids[-1])])
 
 
 def _coordinate(node: _Node, scale: float, pruned_at: np.ndarray) -> np.ndarray:
@@ -405,13 +532,12 @@ def _coordinate(node: _Node, scale: float, pruned_at: np.ndarray) -> np.ndarray:
     each match: the term matchers not exhausted when the tree was last pruned."""
     last_ids = np.sort(np.array(node.last_ids, dtype=np.int64))
     termcount = len(last_ids) - np.searchsorted(last_ids, pruned_at, side="left")
-    # The two factors that depend on the term count alone, computed in Python as
-    # Whoosh does (float ** 2 is C pow), for the few counts there are.
-    counts = np.unique(termcount[node.present])
+    # The factors that depend on the term count alone, computed in Python as Whoosh
+    # computes them (float ** 2 is C pow), for every count there can be.
     spread = np.zeros(len(last_ids) + 1)
     share = np.zeros(len(last_ids) + 1)
-    for count in counts.tolist():
-        if count != 0 and count != scale:
+    for count in range(1, len(last_ids) + 1):
+        if count != scale:
             spread[count] = (count - scale) ** 2
             share[count] = (count - 1) / count
     usable = node.present & (spread[termcount] != 0)

@@ -198,10 +198,10 @@ def search(index: SearchIndex, seen: Visibility, request: SearchRequest) -> Sear
             docnums = np.flatnonzero(allowed)
             scores = np.zeros(len(docnums))
         found = _collapse(docnums, scores, columns)
-        order = _order(found, columns, request.sort if query is not None else "newest")
+        sort = request.sort if query is not None else "newest"
         start = (request.page - 1) * request.per_page
-        page = order[start : start + request.per_page]
-        hits = [_hit(searcher, found, columns, group) for group in page.tolist()]
+        page = _page(found, columns, sort, start, request.per_page)
+        hits = [_hit(searcher, found, columns, g) for g in page.tolist()]
         facets = _count_facets(found, columns)
         suggestion = None
         if query is not None and found.records < FEW_RESULTS:
@@ -214,18 +214,21 @@ def _allowed_entries(
 ) -> np.ndarray:
     """The entries restriction() lets through, as a mask: the same terms, read from
     the columns instead of the postings at every search."""
-    allowed = columns.live.copy()
+    if seen not in columns.visible:
+        visible = columns.live.copy()
+        if not seen.everything:
+            for fieldname, levels in (
+                ("status", seen.statuses),
+                ("access", seen.access_levels),
+                ("variant_status", seen.variant_statuses),
+            ):
+                visible &= columns.values[fieldname].entries_with_any(v.value for v in levels)
+        columns.visible[seen] = visible
+    allowed = columns.visible[seen]
     for facet, values in filters.items():
         wanted = [v for v in values if v]
         if wanted:
-            allowed &= columns.values[FACET_FIELDS[facet]].entries_with_any(wanted)
-    if not seen.everything:
-        for fieldname, levels in (
-            ("status", seen.statuses),
-            ("access", seen.access_levels),
-            ("variant_status", seen.variant_statuses),
-        ):
-            allowed &= columns.values[fieldname].entries_with_any(v.value for v in levels)
+            allowed = allowed & columns.values[FACET_FIELDS[facet]].entries_with_any(wanted)
     return allowed
 
 
@@ -271,55 +274,101 @@ def _scored_by_matchers(
 
 @dataclass(frozen=True)
 class _Found:
-    """Matched entries grouped by record, the best entry of each record first (then by
-    document number); group g is docnums[starts[g]:starts[g + 1]]."""
+    """Matched entries grouped by record (by document number within a record); group g
+    is entries[starts[g]:starts[g + 1]], and best[g] is the place of its best entry
+    (highest score, then lowest document number)."""
 
-    docnums: np.ndarray
+    entries: np.ndarray
     scores: np.ndarray
     starts: np.ndarray
     record: np.ndarray  # record number of each group
+    best: np.ndarray
 
     @property
     def records(self) -> int:
         return len(self.record)
 
     @property
-    def best(self) -> np.ndarray:
-        return self.docnums[self.starts[:-1]]
+    def best_entries(self) -> np.ndarray:
+        return self.entries[self.best]
+
+    def group(self, g: int) -> list[tuple[int, float]]:
+        """A group's (document number, score), best first."""
+        begin, end = int(self.starts[g]), int(self.starts[g + 1])
+        pairs = zip(
+            self.entries[begin:end].tolist(), self.scores[begin:end].tolist(), strict=True
+        )
+        return sorted(pairs, key=lambda entry: (-entry[1], entry[0]))
 
 
 def _collapse(docnums: np.ndarray, scores: np.ndarray, columns: Columns) -> _Found:
-    """Group matched entries by record, best entry first."""
-    record = columns.record[docnums]
-    order = np.lexsort((docnums, -scores, record))
-    docnums, scores, record = docnums[order], scores[order], record[order]
+    """Group matched entries by record, and find each record's best entry."""
+    # Marking the entries in the columns' by-record order groups them without a sort.
+    places = columns.place_by_record[docnums]
+    marked = np.zeros(len(columns.by_record), dtype=bool)
+    marked[places] = True
+    in_order = np.flatnonzero(marked)
+    entries = columns.by_record[in_order]
+    placed_scores = np.zeros(len(columns.by_record))
+    placed_scores[places] = scores
+    scores = placed_scores[in_order]
+    record = columns.record[entries]
+    if len(entries) == 0:
+        empty = np.zeros(0, dtype=np.int64)
+        return _Found(entries, scores, np.zeros(1, dtype=np.int64), empty, empty)
     firsts = np.flatnonzero(np.concatenate(([True], record[1:] != record[:-1])))
-    if len(docnums) == 0:
-        firsts = np.zeros(0, dtype=np.int64)
-    starts = np.concatenate((firsts, [len(docnums)]))
-    return _Found(docnums, scores, starts, record[firsts])
+    lengths = np.diff(np.concatenate((firsts, [len(entries)])))
+    top = np.maximum.reduceat(scores, firsts)
+    # The first entry of each group that has the group's top score.
+    at_top = np.flatnonzero(scores == np.repeat(top, lengths))
+    group_of = np.repeat(np.arange(len(firsts)), lengths)[at_top]
+    best = at_top[np.concatenate(([True], group_of[1:] != group_of[:-1]))]
+    starts = np.concatenate((firsts, [len(entries)]))
+    return _Found(entries, scores, starts, record[firsts], best)
 
 
-def _order(found: _Found, columns: Columns, sort: str) -> np.ndarray:
-    """The groups in the order shown: best score, then newest, then the latest record."""
-    date = columns.sort_date[found.best]
+def _page(found: _Found, columns: Columns, sort: str, start: int, count: int) -> np.ndarray:
+    """The groups of one page, in the order shown: best score (for relevance), then
+    date (newest first unless oldest is asked for), then the latest record."""
+    date = columns.sort_date[found.best_entries]
     document_id = columns.record_document_id[found.record]
+    wanted = start + count
+    # Date and record in one number, where they fit, to pick a page without sorting all.
+    if len(date) and date.min() >= 0 and date.max() < 2**30 and document_id.max() < 2**32:
+        newest = date * 2**32 + document_id
+    else:
+        newest = None
     if sort == "relevance":
-        return np.lexsort((-document_id, -date, -found.scores[found.starts[:-1]]))
-    if sort == "oldest":
-        return np.lexsort((document_id, date))
-    return np.lexsort((-document_id, -date))
+        top = found.scores[found.best]
+        candidates = np.arange(found.records)
+        if wanted < found.records:
+            # Everything that scores as high as the page's last record, ties included.
+            cut = np.partition(top, found.records - wanted)[found.records - wanted]
+            candidates = np.flatnonzero(top >= cut)
+        order = np.lexsort(
+            (-document_id[candidates], -date[candidates], -top[candidates])
+        )
+        return candidates[order][start:wanted]
+    if newest is None:
+        order = np.lexsort((document_id, date) if sort == "oldest" else (-document_id, -date))
+        return order[start:wanted]
+    key = newest if sort == "oldest" else -newest
+    if wanted < found.records:
+        candidates = np.argpartition(key, wanted - 1)[:wanted]
+    else:
+        candidates = np.arange(found.records)
+    return candidates[np.argsort(key[candidates])][start:wanted]
 
 
-def _hit(searcher: Searcher, found: _Found, columns: Columns, group: int) -> Hit:
-    begin, end = found.starts[group], found.starts[group + 1]
-    stored = [searcher.stored_fields(docnum) for docnum in found.docnums[begin:end].tolist()]
+def _hit(searcher: Searcher, found: _Found, columns: Columns, g: int) -> Hit:
+    entries = found.group(g)
+    stored = [searcher.stored_fields(docnum) for docnum, __ in entries]
     best = stored[0]
     return Hit(
-        document_id=int(columns.record_document_id[found.record[group]]),
+        document_id=int(columns.record_document_id[found.record[g]]),
         variant_id=int(best["variant_id"]),
         language=best["language"],
-        score=round(float(found.scores[begin]), 4),
+        score=round(entries[0][1], 4),
         matched_variant_ids=tuple(int(s["variant_id"]) for s in stored),
     )
 
@@ -332,16 +381,17 @@ def _count_facets(found: _Found, columns: Columns) -> dict[str, list[tuple[str, 
     whose entries break that rule (an index part way through an update) are counted
     one by one."""
     facets = {}
+    best = found.best_entries
     for facet, fieldname in FACET_FIELDS.items():
         column = columns.values[fieldname]
-        entries = found.best if columns.shared_by_record[fieldname] else found.docnums
+        entries = best if columns.shared_by_record[fieldname] else found.entries
         irregular = columns.irregular[fieldname]
         counts = column.count(entries[~irregular[entries]])
-        counter = Counter({column.names[i]: int(n) for i, n in enumerate(counts.tolist()) if n})
-        for group in np.flatnonzero(irregular[found.best]).tolist():
+        counter = Counter({column.names[i]: n for i, n in enumerate(counts.tolist()) if n})
+        for g in np.flatnonzero(irregular[best]).tolist():
             values: set[str] = set()
-            for docnum in found.docnums[found.starts[group] : found.starts[group + 1]]:
-                values.update(column.values_of(int(docnum)))
+            for docnum, __ in found.group(g):
+                values.update(column.values_of(docnum))
             counter.update(values)
         facets[facet] = sorted(counter.items(), key=lambda item: (-item[1], item[0]))
     return facets

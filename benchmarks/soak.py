@@ -16,10 +16,10 @@ by default: what it shows is what a worker does when it lives for the whole run.
 `--max-requests 2000` to watch the production setting; the series then follows each
 process by its PID and says when one is replaced.
 
-Growth is judged from the first sample taken after `--settle` seconds (caches fill in
-the first minutes: compiled SQL, templates, the searcher's column arrays) to the last
-one: a worker whose open descriptors went up, or whose RSS grew by more than
-`--rss-tolerance` MB, is flagged.
+Growth is judged for each process from its first sample `--settle` seconds after its own
+first one (caches fill in the first minutes: compiled SQL, templates, the searcher's
+columns, read posting lists) to its last: a worker whose open descriptors went up, or
+whose RSS grew by more than `--rss-tolerance` MB, is flagged.
 """
 
 from __future__ import annotations
@@ -71,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
         "--settle",
         type=float,
         default=120.0,
-        help="seconds after which growth is judged (caches filling before that)",
+        help="seconds of each process's life after which growth is judged (caches fill first)",
     )
     parser.add_argument("--rss-tolerance", type=float, default=10.0, help="MB")
     parser.set_defaults(max_requests=0, warmup=20.0)
@@ -113,6 +113,8 @@ def main(argv: list[str] | None = None) -> int:
         run.start()
         start = run.start_at
         time.sleep(max(0.0, start - time.monotonic()))
+        #: CPU time each worker had used when the measured load began; workers started
+        #: later count from 0 (their start-up is part of the load's cost).
         cpu_before = {s.pid: s.cpu_seconds for s in server.sample_workers()}
         print()
         print(f"{'t s':>5}  per worker: pid RSS/PSS MB fds")
@@ -136,7 +138,8 @@ def main(argv: list[str] | None = None) -> int:
             time.sleep(max(0.0, start + tick * args.interval - time.monotonic()))
         result = run.collect()
         busy = machine_busy_seconds() - busy_before
-        last_cpu = {s.pid: s.cpu_seconds for s in server.sample_workers()}
+        for s in server.sample_workers():
+            series[s.pid].append((time.monotonic() - start, s))
     finally:
         status = server.stop()
 
@@ -148,7 +151,10 @@ def main(argv: list[str] | None = None) -> int:
         f"{result.error_count()} errors"
     )
     print_latency(latency_rows(result.samples, span))
-    server_cpu = sum(cpu - cpu_before.get(pid, 0.0) for pid, cpu in last_cpu.items())
+    # A recycled worker's CPU is counted up to its last sample (at most one interval short).
+    server_cpu = sum(
+        points[-1][1].cpu_seconds - cpu_before.get(pid, 0.0) for pid, points in series.items()
+    )
     print_cpu(result.client_cpu, server_cpu, busy, span, len(result.samples))
 
     # Throughput and latency per minute: does the server slow down as it runs?
@@ -171,11 +177,16 @@ def main(argv: list[str] | None = None) -> int:
         f"{'RSS MB/min':>10}"
     )
     flagged = []
-    entries = [(f"worker {pid}", points) for pid, points in sorted(series.items())]
+    entries = [
+        (f"worker {pid}", points)
+        for pid, points in sorted(series.items(), key=lambda item: (item[1][0][0], item[0]))
+    ]
     entries.append((f"master {server.master_pid}", master_series))
     for label, points in entries:
         first, last = points[0][1], points[-1][1]
-        settled = [(t, s) for t, s in points if t >= args.settle] or points[-1:]
+        # Each process from `settle` seconds after its own first sample: a worker started
+        # by recycling fills its caches as the first ones did.
+        settled = [(t, s) for t, s in points if t >= points[0][0] + args.settle] or points[-1:]
         base = settled[0][1]
         trend = slope_per_minute([(t, s.rss_mb) for t, s in settled])
         print(
@@ -187,12 +198,12 @@ def main(argv: list[str] | None = None) -> int:
         if len(settled) > 1:
             if last.fds > base.fds:
                 flagged.append(
-                    f"{label}: open fds {base.fds} -> {last.fds} after {args.settle:.0f} s"
+                    f"{label}: open fds {base.fds} -> {last.fds} from {settled[0][0]:.0f} s"
                 )
             if last.rss_mb - base.rss_mb > args.rss_tolerance:
                 flagged.append(
                     f"{label}: RSS {base.rss_mb:.1f} -> {last.rss_mb:.1f} MB "
-                    f"after {args.settle:.0f} s"
+                    f"from {settled[0][0]:.0f} s"
                 )
     replaced = [pid for pid, points in series.items() if points[-1][0] < seconds - args.interval]
     started_late = [pid for pid, points in series.items() if points[0][0] > args.interval]
@@ -209,7 +220,7 @@ def main(argv: list[str] | None = None) -> int:
     else:
         print(
             f"no growth: no worker's open descriptors rose, and none grew by more than "
-            f"{args.rss_tolerance:g} MB of RSS, after the first {args.settle:.0f} s"
+            f"{args.rss_tolerance:g} MB of RSS, after its first {args.settle:.0f} s"
         )
     problems = server.log_problems()
     print(

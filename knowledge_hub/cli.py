@@ -66,7 +66,13 @@ def import_command(folder: Path, manifest: Path, dry_run: bool, release: bool, r
     """Import a folder of files described by a manifest CSV."""
     try:
         report = imports.import_manifest(
-            accounts.system_user(), folder, manifest, dry_run=dry_run, release=release, replace=replace
+            accounts.system_user(),
+            folder,
+            manifest,
+            dry_run=dry_run,
+            release=release,
+            replace=replace,
+            progress=_progress_on_terminal("Checking" if dry_run else "Importing"),
         )
     except ServiceError as e:
         fail(str(e))
@@ -130,9 +136,10 @@ def reindex_command(processes: int | None) -> None:
 
 
 def _progress_on_terminal(label: str) -> search.ProgressCallback | None:
-    """A progress line on stderr when a person watches it; nothing in scripts and logs."""
+    """A progress bar on stderr when a person watches it; nothing in scripts and logs."""
     if not sys.stderr.isatty():
         return None
+    started = time.monotonic()
     last_shown = [0.0]
 
     def show(done: int, total: int) -> None:
@@ -141,9 +148,21 @@ def _progress_on_terminal(label: str) -> search.ProgressCallback | None:
         if not finished and now - last_shown[0] < 0.5:
             return
         last_shown[0] = now
-        click.echo(f"\r{label}: {done} of {total}", nl=finished, err=True)
+        click.echo(f"\r{progress_line(label, done, total, now - started)}", nl=finished, err=True)
 
     return show
+
+
+def progress_line(label: str, done: int, total: int, seconds: float, width: int = 30) -> str:
+    """"Importing [#######-------]  2345 of 5000  47 %  14.1/s  3 min 8 s left"."""
+    share = done / total if total else 1.0
+    filled = int(width * share)
+    rate = done / seconds if seconds > 0 else 0.0
+    line = f"{label} [{'#' * filled}{'-' * (width - filled)}] {done} of {total} {share:4.0%}"
+    if rate > 0:
+        left = (total - done) / rate
+        line += f" {rate:.1f}/s, {int(left // 60)} min {int(left % 60)} s left"
+    return line + "   "  # wipes the end of a longer line drawn before
 
 
 @hub.command("demo")

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import pty
+import subprocess
+import sys
 from pathlib import Path
 
 from flask import Flask
@@ -9,6 +13,7 @@ from sqlalchemy import inspect
 from sqlalchemy import select
 
 from knowledge_hub import create_app
+from knowledge_hub.cli import progress_line
 from knowledge_hub.extensions import db
 from knowledge_hub.models import Document
 from knowledge_hub.models import DocumentStatus
@@ -18,6 +23,9 @@ from knowledge_hub.models import Topic
 from knowledge_hub.models import User
 from tests.conftest import make_config
 from tests.conftest import write_manifest
+from tests.server import PROJECT_ROOT
+from tests.server import environment
+from tests.server import run_hub
 
 
 def test_init_creates_everything_and_can_run_again(tmp_path: Path) -> None:
@@ -101,3 +109,47 @@ def test_import_of_a_missing_folder_fails_with_a_reason(app: Flask, tmp_path: Pa
         args=["hub", "import", str(tmp_path / "nope"), "--manifest", str(manifest)]
     )
     assert result.exit_code != 0
+
+
+def test_the_progress_line_shows_the_share_the_rate_and_the_time_left() -> None:
+    line = progress_line("Importing", 2345, 5000, 166.0, width=20)
+    assert line.startswith("Importing [#########-----------] 2345 of 5000  47%")
+    assert "14.1/s, 3 min 7 s left" in line
+    assert progress_line("Importing", 0, 10, 0.0).startswith("Importing [" + "-" * 30 + "] 0 of 10")
+
+
+def test_import_draws_a_progress_bar_on_a_terminal_only(app: Flask, tmp_path: Path) -> None:
+    folder = tmp_path / "archive"
+    folder.mkdir()
+    rows = []
+    for n in range(3):
+        (folder / f"agenda-{n}.txt").write_text(f"Agenda of meeting {n} of the Task Force.")
+        rows.append(dict(ref=f"AG-{n}", file=f"agenda-{n}.txt", language="en",
+                         title=f"Agenda {n}", kind="archive"))
+    manifest = write_manifest(tmp_path / "m.csv", rows)
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+    args = ["hub", "import", str(folder), "--manifest", str(manifest), "--dry-run"]
+    controller, terminal = pty.openpty()
+    try:
+        shown = subprocess.run(
+            [sys.executable, "-m", "flask", "--app", "app", *args], cwd=PROJECT_ROOT,
+            env=environment(app.config), stdout=subprocess.PIPE, stderr=terminal, text=True,
+        )
+        os.close(terminal)
+        drawn = b""
+        while True:
+            try:
+                chunk = os.read(controller, 65536)
+            except OSError:  # everything read: the terminal's other end is closed
+                break
+            if not chunk:
+                break
+            drawn += chunk
+    finally:
+        os.close(controller)
+    assert shown.returncode == 0, shown.stdout
+    assert "Checking [" + "#" * 30 + "] 3 of 3 100%" in drawn.decode()
+    piped = run_hub(app.config, *args)
+    assert "Checking [" not in piped.stderr + piped.stdout

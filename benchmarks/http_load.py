@@ -2,8 +2,13 @@
 and the workers' memory and open descriptors afterwards.
 
     .venv/bin/python -m benchmarks.http_load --dir DIR [--clients 20] [--seconds 60]
-        [--workers N] [--processes P] [--seed 1] [--warmup 10]
-        [--mix search=40,facet=20,landing=30,download=10] [--max-requests N] [--json FILE]
+        [--workers N] [--processes 2] [--seed 1] [--warmup 10] [--think-ms 0]
+        [--mix search=40,facet=20,landing=30,download=10] [--max-requests N]
+        [--app app:app] [--nice N] [--json FILE]
+
+On a machine shared with other work, `setsid -w .venv/bin/python -m benchmarks.http_load
+... --nice -15` (as root) gives the server and the clients the cores first; the printed
+CPU split says how much went elsewhere either way.
 
 DIR is a hub instance folder (hub.sqlite, index/, uploads/), e.g. one made by
 `python -m benchmarks.generate`. The script starts gunicorn with gunicorn.conf.py on a

@@ -2,7 +2,8 @@
 file descriptors for growth.
 
     .venv/bin/python -m benchmarks.soak --dir DIR [--minutes 10] [--clients 8]
-        [--interval 10] [--max-requests 0] [--workers N] [--json FILE]
+        [--interval 10] [--settle 120] [--max-requests 0] [--workers N] [--json FILE]
+        (and the request mix and server options of benchmarks.http_load)
 
 Serves the instance folder DIR as benchmarks.http_load does, with the same request mix,
 and samples every gunicorn worker every `--interval` seconds: RSS, PSS and USS from

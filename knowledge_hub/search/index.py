@@ -16,6 +16,7 @@ import heapq
 import logging
 import marshal
 import multiprocessing
+import multiprocessing.context
 import os
 import re
 import shutil
@@ -23,6 +24,8 @@ import struct
 import threading
 import time
 import traceback
+from collections import Counter
+from collections import defaultdict
 from collections.abc import Callable
 from collections.abc import Iterator
 from collections.abc import Sequence
@@ -41,15 +44,27 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm import selectinload
 from sqlalchemy.pool import NullPool
 from whoosh import index as whoosh_index
+from whoosh.analysis import CharsetFilter
+from whoosh.analysis import CompositeAnalyzer
+from whoosh.analysis import LowercaseFilter
+from whoosh.analysis import RegexTokenizer
+from whoosh.analysis import StemFilter
+from whoosh.analysis import StopFilter
+from whoosh.analysis import Token
+from whoosh.analysis import Tokenizer
 from whoosh.codec.base import Segment
 from whoosh.codec.whoosh3 import W3LeafMatcher
 from whoosh.codec.whoosh3 import W3PostingsWriter
+from whoosh.fields import FieldType
 from whoosh.filedb.filestore import FileStorage
+from whoosh.formats import Frequency
+from whoosh.formats import Positions
 from whoosh.index import Index
 from whoosh.index import LockError
 from whoosh.matching.wrappers import WrappingMatcher
 from whoosh.reading import IndexReader
 from whoosh.searching import Searcher
+from whoosh.system import pack_uint
 from whoosh.util import random_name
 from whoosh.util.filelock import FileLock
 from whoosh.util.filelock import try_for
@@ -62,6 +77,8 @@ from knowledge_hub.models import Document
 from knowledge_hub.models import DocumentOrganization
 from knowledge_hub.models import PendingIndex
 from knowledge_hub.models import Variant
+from knowledge_hub.search.analyzers import ArabicNormalizeFilter
+from knowledge_hub.search.analyzers import NFKCFilter
 from knowledge_hub.search.columns import Columns
 from knowledge_hub.search.columns import build_columns
 from knowledge_hub.search.indexer import index_fields
@@ -597,7 +614,8 @@ class SearchIndex:
         else:
             engine = session.get_bind()
             assert isinstance(engine, Engine)
-            segments = self._write_parts_in_processes(folder, engine, parts, total, progress)
+            url = engine.url.render_as_string(hide_password=False)
+            segments = self._write_parts_in_processes(folder, url, parts, total, progress)
         ix = whoosh_index.open_dir(str(folder), schema=self.schema)
         writer = SegmentWriter(ix)
         # Whoosh's own multiprocess writer ends the same way: the parts become the
@@ -610,22 +628,19 @@ class SearchIndex:
     def _write_parts_in_processes(
         self,
         folder: Path,
-        engine: Engine,
+        database_url: str,
         parts: list[tuple[int, int | None]],
         total: int,
         progress: ProgressCallback | None,
     ) -> list[tuple[Segment, int]]:
-        # Forked, so that each child starts with everything imported and the analyzers
-        # loaded; a child opens its own database connections and never uses the
-        # parent's (SQLAlchemy's advice for pools across fork).
-        context = multiprocessing.get_context("fork")
+        context = _process_context()
         children = []
         try:
             for after, until in parts:
                 receiver, sender = context.Pipe(duplex=False)
                 child = context.Process(
                     target=_write_part_in_child,
-                    args=(sender, engine, folder, self.languages, after, until),
+                    args=(sender, database_url, folder, self.languages, after, until),
                     name="knowledge-hub-reindex",
                     daemon=True,
                 )
@@ -786,17 +801,29 @@ def _write_part(
     return segment, count
 
 
+def _process_context() -> multiprocessing.context.BaseContext:
+    """How to start the building processes.
+
+    Forked when this is the process's only thread (as in `hub reindex`): a child starts
+    at once with everything imported. A fork copies the locks other threads hold at
+    that moment, held, so with other threads running the children are spawned afresh.
+    """
+    if threading.active_count() == 1:
+        return multiprocessing.get_context("fork")
+    return multiprocessing.get_context("spawn")
+
+
 def _write_part_in_child(
     sender: Connection,
-    parent_engine: Engine,
+    database_url: str,
     folder: Path,
     languages: Sequence[str],
     after: int,
     until: int | None,
 ) -> None:
     try:
-        parent_engine.dispose(close=False)  # the parent's connections stay the parent's
-        engine = create_engine(parent_engine.url, poolclass=NullPool)
+        # Connections of its own: a forked child never touches the parent's pool.
+        engine = create_engine(database_url, poolclass=NullPool)
         try:
             with Session(engine) as session:
                 result = _write_part(
@@ -845,6 +872,10 @@ _POSTING_BYTES = 170
 _RUN_ENTRY_LENGTH = struct.Struct("<I")
 
 
+def _nested_lists() -> defaultdict[str, defaultdict[bytes, list[tuple]]]:
+    return defaultdict(lambda: defaultdict(list))
+
+
 class BuildingWriter(SegmentWriter):
     """Writes one segment of a new generation, faster than Whoosh's own writer.
 
@@ -863,7 +894,9 @@ class BuildingWriter(SegmentWriter):
     def __init__(self, ix: Index, limitmb: int = BUILD_LIMIT_MB) -> None:
         super().__init__(ix, _lk=False, limitmb=limitmb)
         #: fieldname -> term bytes -> [(docnum, weight, encoded value, field length)]
-        self._terms: dict[str, dict[bytes, list[tuple]]] = {}
+        self._terms: defaultdict[str, defaultdict[bytes, list[tuple]]] = _nested_lists()
+        #: fieldname -> what its analyzer makes of each word (None: the analyzer runs)
+        self._word_caches: dict[str, _WordCache | None] = {}
         self._postings_in_memory = 0
         self._postings_limit = max(1, limitmb * 1024 * 1024 // _POSTING_BYTES)
         self._runs: list[str] = []
@@ -888,22 +921,18 @@ class BuildingWriter(SegmentWriter):
                 length = 0
                 if field.indexed:
                     fieldboost = self._field_boost(fields, fieldname, docboost)
-                    items = list(field.index(value))
+                    words = self._word_caches.get(fieldname, False)
+                    if words is False:
+                        words = self._word_caches[fieldname] = _WordCache.for_field(field)
+                    items = words.index(value) if words else list(field.index(value))
                     if field.scorable:
                         length = sum(item[1] for item in items)
                     # What Whoosh's writer reads back from the lengths column: the
                     # length rounded to one byte, or none for an unscored field.
                     stored_length = byte_to_length(length_to_byte(length)) if length else 0
-                    terms = self._terms.get(fieldname)
-                    if terms is None:
-                        terms = self._terms[fieldname] = {}
+                    terms = self._terms[fieldname]
                     for tbytes, __, weight, vbytes in items:
-                        posting = (docnum, weight * fieldboost, vbytes, stored_length)
-                        postings = terms.get(tbytes)
-                        if postings is None:
-                            terms[tbytes] = [posting]
-                        else:
-                            postings.append(posting)
+                        terms[tbytes].append((docnum, weight * fieldboost, vbytes, stored_length))
                     self._postings_in_memory += len(items)
                 customval = fields.get(f"_stored_{fieldname}", value)
                 perdocwriter.add_field(
@@ -939,7 +968,7 @@ class BuildingWriter(SegmentWriter):
                 f.write(_RUN_ENTRY_LENGTH.pack(len(data)))
                 f.write(data)
         self._runs.append(name)
-        self._terms = {}
+        self._terms = _nested_lists()
         self._postings_in_memory = 0
 
     def _read_run(self, name: str, order: int) -> Iterator[tuple]:
@@ -960,7 +989,7 @@ class BuildingWriter(SegmentWriter):
         )
         self._runs = []
         self._write_postings(heapq.merge(*sources))
-        self._terms = {}
+        self._terms = _nested_lists()
         self.fieldwriter.close()
 
     def _write_postings(self, entries: Iterator[tuple]) -> None:
@@ -1016,8 +1045,8 @@ class BuildingWriter(SegmentWriter):
             block._ids.extend(docnums)
             block._weights.extend(weights)
             block._maxweight = max(block._maxweight, *weights)
-            block._values.extend(v for v in values if v)
-            lengths = [n for n in lengths if n]
+            block._values.extend(filter(None, values))
+            lengths = list(filter(None, lengths))
             if lengths:
                 shortest, longest = min(lengths), max(lengths)
                 if block._minlength is None or shortest < block._minlength:
@@ -1030,3 +1059,136 @@ class BuildingWriter(SegmentWriter):
         for name in self._runs:  # a build given up half way
             self._tempstorage.delete_file(name)
         self._runs = []
+
+
+#: Filters that look at one token at a time and whose outcome depends on its text alone:
+#: they change it, or drop the token (StopFilter, ArabicNormalizeFilter).
+_ONE_TOKEN_FILTERS = (
+    LowercaseFilter, StopFilter, StemFilter, CharsetFilter, NFKCFilter, ArabicNormalizeFilter
+)
+_DROPPING_FILTERS = (StopFilter, ArabicNormalizeFilter)
+
+
+class _WordCache:
+    """A text field's terms as its analyzer gives them, the filters run once per word.
+
+    Our text analyzers are a tokenizer followed by filters that each look at one token
+    at a time, so what they make of a word (its term, or nothing for a stop word) is
+    the same wherever it occurs: this runs the tokenizer on every text and the real
+    filters once per distinct word, and remembers the outcome. Positions follow the
+    stop filter's own rule (with `renumber`, the words kept count on from the first
+    one kept). The terms, frequencies, weights and encoded positions are those of the
+    field's format, which the test of the building writer compares.
+
+    Only for analyzers built of the filters above, with nothing dropping tokens after
+    the stop filter; any other field runs its analyzer as usual.
+    """
+
+    #: Distinct words remembered before starting afresh, to bound the memory.
+    LIMIT = 500_000
+
+    def __init__(self, analyzer: CompositeAnalyzer, format_: Positions | Frequency) -> None:
+        self.tokenizer = analyzer.items[0]
+        self.filters = analyzer.items[1:]
+        self.format = format_
+        self.positions = isinstance(format_, Positions)
+        stops = [f for f in self.filters if isinstance(f, StopFilter)]
+        self.renumbers = self.positions and bool(stops) and stops[0].renumber
+        self.terms = _Remembered(self._term_of)
+        tokenizer = self.tokenizer
+        # A plain regular-expression tokenizer makes each match a token and numbers
+        # them from 0: findall() gives the same words without a Token per word.
+        self.pattern = (
+            tokenizer.expression
+            if type(tokenizer) is RegexTokenizer
+            and not tokenizer.gaps
+            and tokenizer.expression.groups == 0
+            else None
+        )
+
+    @classmethod
+    def for_field(cls, field: FieldType) -> _WordCache | None:
+        analyzer = getattr(field, "analyzer", None)
+        format_ = field.format
+        if type(analyzer) is not CompositeAnalyzer or type(format_) not in (Positions, Frequency):
+            return None
+        tokenizer, *filters = analyzer.items
+        if not isinstance(tokenizer, Tokenizer):
+            return None
+        if any(type(f) not in _ONE_TOKEN_FILTERS for f in filters):
+            return None
+        stop_at = [n for n, f in enumerate(filters) if isinstance(f, StopFilter)]
+        if len(stop_at) > 1:
+            return None
+        if stop_at and any(isinstance(f, _DROPPING_FILTERS) for f in filters[stop_at[0] + 1 :]):
+            return None
+        return cls(analyzer, format_)
+
+    def _term_of(self, word: str) -> str | None:
+        """The term the filters make of a word as the tokenizer found it, or None."""
+        if len(self.terms) >= self.LIMIT:
+            self.terms.clear()
+        token = Token(positions=self.positions, boosts=True, removestops=True, mode="index")
+        token.text, token.pos, token.boost, token.stopped = word, 0, 1.0, False
+        stream: Iterator[Token] = iter([token])
+        for step in self.filters:
+            stream = step(stream)
+        kept = next(stream, None)
+        return kept.text if kept is not None and not kept.stopped else None
+
+    def _words_and_positions(self, value: str) -> tuple[list[str], list[int] | None]:
+        """The tokenizer's words, and their positions (None: counted from 0)."""
+        if self.pattern is not None:
+            return self.pattern.findall(value), None
+        words, positions = [], []
+        for token in self.tokenizer(
+            value, positions=self.positions, boosts=True, mode="index"
+        ):
+            words.append(token.text)
+            if self.positions:
+                positions.append(token.pos)
+        return words, positions if self.positions else None
+
+    def index(self, value: str) -> list[tuple[bytes, int, float, bytes]]:
+        """What field.index(value) gives: (term bytes, frequency, weight, value)."""
+        if not isinstance(value, str):
+            raise ValueError(f"{value!r} is not a string")
+        words, positions = self._words_and_positions(value)
+        terms = list(map(self.terms.__getitem__, words))
+        boost = self.format.field_boost
+        if not self.positions:
+            counts = Counter(term for term in terms if term is not None)
+            return [
+                (term.encode("utf-8"), n, float(n) * boost, pack_uint(n))
+                for term, n in counts.items()
+            ]
+        where: defaultdict[str, list[int]] = defaultdict(list)
+        if self.renumbers:
+            kept = [term for term in terms if term is not None]
+            if kept:
+                first = next(n for n, term in enumerate(terms) if term is not None)
+                if positions is not None:
+                    first = positions[first]
+                for place, term in enumerate(kept, first):
+                    where[term].append(place)
+        else:
+            for n, term in enumerate(terms):
+                if term is not None:
+                    where[term].append(n if positions is None else positions[n])
+        encode = self.format.encode
+        return [
+            (term.encode("utf-8"), len(places), float(len(places)) * boost, encode(places))
+            for term, places in where.items()
+        ]
+
+
+class _Remembered(dict):
+    """word -> term, computed on first sight (dict lookups stay in C)."""
+
+    def __init__(self, compute: Callable[[str], str | None]) -> None:
+        super().__init__()
+        self.compute = compute
+
+    def __missing__(self, word: str) -> str | None:
+        term = self[word] = self.compute(word)
+        return term

@@ -160,6 +160,24 @@ def test_index_drift_is_reported_both_ways(app: Flask, import_rows) -> None:
     assert runner.invoke(args=["hub", "check"]).exit_code == 0
 
 
+def test_an_unreadable_index_fails_the_check_and_the_files_are_still_checked(
+    app: Flask, import_rows
+) -> None:
+    import_rows(ROWS)
+    with app.app_context():
+        folder = search.get_index().current_generation()
+    for toc in folder.glob("_MAIN_*.toc"):
+        toc.write_bytes(b"not a table of contents")
+    result = app.test_cli_runner().invoke(args=["hub", "check"])
+    assert result.exit_code == 1
+    assert f"index unreadable: The search index in {folder} cannot be read" in result.output
+    assert "Index: unreadable, rebuild it with `hub reindex`; 0 waiting in the outbox." in (
+        result.output
+    )
+    assert "Files: 3 checked, 3 match, 0 with problems, 0 not reached." in result.output
+    assert "Traceback" not in result.output
+
+
 def test_staff_see_the_report_with_the_problems_first(app: Flask, import_rows, make_user) -> None:
     import_rows(ROWS)
     sha = stored(app)

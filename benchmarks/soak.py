@@ -175,7 +175,7 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"{'process':<14} {'from s':>6} {'to s':>5} {'RSS first':>9} {'last':>6} {'max':>6} "
         f"{'PSS first':>9} {'last':>6} {'max':>6} {'fds first':>9} {'last':>5} {'max':>5} "
-        f"{'RSS MB/min':>10}"
+        f"{'RSS MB/min':>10} {'2nd half':>8}"
     )
     flagged = []
     entries = [
@@ -190,11 +190,14 @@ def main(argv: list[str] | None = None) -> int:
         settled = [(t, s) for t, s in points if t >= points[0][0] + args.settle] or points[-1:]
         base = settled[0][1]
         trend = slope_per_minute([(t, s.rss_mb) for t, s in settled])
+        # Caches with a bound grow and then level off; a leak keeps its slope to the end.
+        late = slope_per_minute([(t, s.rss_mb) for t, s in settled[len(settled) // 2 :]])
         print(
             f"{label:<14} {points[0][0]:>6.0f} {points[-1][0]:>5.0f} {first.rss_mb:>9.1f} "
             f"{last.rss_mb:>6.1f} {max(s.rss_mb for __, s in points):>6.1f} "
             f"{first.pss_mb:>9.1f} {last.pss_mb:>6.1f} {max(s.pss_mb for __, s in points):>6.1f} "
-            f"{first.fds:>9} {last.fds:>5} {max(s.fds for __, s in points):>5} {trend:>10.2f}"
+            f"{first.fds:>9} {last.fds:>5} {max(s.fds for __, s in points):>5} {trend:>10.2f} "
+            f"{late:>8.2f}"
         )
         if len(settled) > 1:
             if last.fds > base.fds:

@@ -455,40 +455,46 @@ class SearchIndex:
         """
         done = 0
         while True:
-            # Each version once however often it was queued.
-            variant_ids = set(
-                session.scalars(
-                    select(PendingIndex.variant_id)
-                    .distinct()
-                    .order_by(PendingIndex.variant_id)
-                    .limit(BATCH)
-                )
-            )
-            if not variant_ids:
-                return done
-            # Exactly the rows read here are cleared afterwards. Their changes are
-            # committed, so the versions read next include them. A row committed later
-            # stays, even one with a smaller id (PostgreSQL hands out ids before commit).
-            row_ids = list(
-                session.scalars(
-                    select(PendingIndex.id).where(PendingIndex.variant_id.in_(variant_ids))
-                )
-            )
-            variants = session.scalars(
-                select(Variant).where(Variant.id.in_(variant_ids)).options(*_variant_loader())
-            ).all()
+            if session.scalar(select(PendingIndex.id).limit(1)) is None:
+                return done  # nothing queued: no need to wait for the lock
             try:
-                with self.writing() as writer:
-                    for variant in variants:
-                        writer.update_document(**index_fields(variant, self.languages))
-                    for gone in variant_ids - {v.id for v in variants}:
-                        writer.delete_by_term("variant_id", str(gone))
+                writer = self.writer()
             except IndexBusy:
                 session.rollback()
-                log.warning("index busy: %d versions wait in the outbox", len(variant_ids))
+                log.warning("index busy: the outbox waits for the next drain")
                 return done
-            # Deleted only after the index commit: at least once, and again is harmless.
-            self._forget_queued(session, row_ids)
+            # Read the outbox and the versions only once the lock is held: a drain that
+            # read before waiting for the lock could write an older state of a version
+            # over the newer one that the previous lock holder wrote.
+            try:
+                rows = session.execute(
+                    select(PendingIndex.id, PendingIndex.variant_id)
+                    .order_by(PendingIndex.id)
+                    .limit(BATCH)
+                ).all()
+                variant_ids = {variant_id for __, variant_id in rows}
+                variants = session.scalars(
+                    select(Variant)
+                    .where(Variant.id.in_(variant_ids))
+                    .options(*_variant_loader())
+                    .execution_options(populate_existing=True)
+                ).all()
+                for variant in variants:
+                    writer.update_document(**index_fields(variant, self.languages))
+                for gone in variant_ids - {v.id for v in variants}:
+                    writer.delete_by_term("variant_id", str(gone))
+            except BaseException:
+                writer.cancel()
+                raise
+            if not rows:
+                writer.cancel()
+                session.rollback()
+                return done
+            writer.commit()
+            # Deleted only after the index commit (at least once; again is harmless), and
+            # exactly the rows read: a row committed since, even one with a smaller id
+            # (PostgreSQL hands out ids before commit), holds a change we may not have read.
+            self._forget_queued(session, [row_id for row_id, __ in rows])
             done += len(variant_ids)
 
     @staticmethod

@@ -19,8 +19,10 @@ process by its PID and says when one is replaced.
 
 Growth is judged for each process from its first sample `--settle` seconds after its own
 first one (caches fill in the first minutes: compiled SQL, templates, the searcher's
-columns, read posting lists) to its last: a worker whose open descriptors went up, or
-whose RSS grew by more than `--rss-tolerance` MB, is flagged.
+columns, read posting lists) to its last: a worker is flagged when the fewest
+descriptors it had open in the last quarter of those samples exceed the most it had in
+the first quarter (a sample may catch a client connection open for a moment), or when
+its RSS grew by more than `--rss-tolerance` MB.
 """
 
 from __future__ import annotations
@@ -200,9 +202,15 @@ def main(argv: list[str] | None = None) -> int:
             f"{late:>8.2f}"
         )
         if len(settled) > 1:
-            if last.fds > base.fds:
+            # A sample may catch a client connection or a database file open for a moment:
+            # descriptors leak when the fewest open late exceed the most open early.
+            quarter = max(1, len(settled) // 4)
+            early = max(s.fds for __, s in settled[:quarter])
+            late_fds = min(s.fds for __, s in settled[-quarter:])
+            if late_fds > early:
                 flagged.append(
-                    f"{label}: open fds {base.fds} -> {last.fds} from {settled[0][0]:.0f} s"
+                    f"{label}: open fds at least {late_fds} at the end, at most {early} "
+                    f"from {settled[0][0]:.0f} s"
                 )
             if last.rss_mb - base.rss_mb > args.rss_tolerance:
                 flagged.append(
@@ -223,7 +231,7 @@ def main(argv: list[str] | None = None) -> int:
             print("  " + line)
     else:
         print(
-            f"no growth: no worker's open descriptors rose, and none grew by more than "
+            f"no growth: no worker's open descriptors rose for good, and none grew by more than "
             f"{args.rss_tolerance:g} MB of RSS, after its first {args.settle:.0f} s"
         )
     problems = server.log_problems()

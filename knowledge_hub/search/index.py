@@ -755,6 +755,14 @@ class SearchIndex:
             except Exception:  # its files may be the broken ones
                 log.warning("could not close the index searcher", exc_info=True)
 
+    def __del__(self) -> None:
+        # Let go of without close() (a script, a test), the searcher's files are closed
+        # here rather than left to the collector, which warns about each one.
+        try:
+            self._drop_searcher()
+        except Exception:  # at interpreter exit, or never fully made
+            pass
+
     def close(self) -> None:
         with self._lock:
             self._drop_searcher()

@@ -12,8 +12,10 @@ and every run rebuilds into a fresh index folder of its own. With DATABASE_URL s
 Each run is the real command, `flask --app app hub reindex --processes P`, in a
 subprocess. It prints, per run, the time of the whole command (interpreter and
 application start included) and of the rebuild as the command reports it, and
-versions per second for both. The load average is printed first: on a shared
-machine, other work takes cores away from the rebuild.
+versions per second for both, and the CPU time the command and its building
+processes used. The load average is printed first: on a shared machine, other work
+takes cores away from the rebuild, and the CPU time per version tells what the
+rebuild costs whatever the load.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import resource
 import sqlite3
 import subprocess
 import sys
@@ -49,8 +52,10 @@ def generate(versions: int, folder: Path) -> None:
     )
 
 
-def reindex(environment: dict[str, str], processes: int) -> tuple[int, float, float]:
-    """Run `hub reindex` once; returns versions, whole-command and rebuild seconds."""
+def reindex(environment: dict[str, str], processes: int) -> tuple[int, float, float, float]:
+    """Run `hub reindex` once; returns versions, whole-command and rebuild seconds, and
+    the CPU seconds of the command and its building processes."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.monotonic()
     done = subprocess.run(
         [sys.executable, "-m", "flask", "--app", "app", "hub", "reindex",
@@ -58,12 +63,14 @@ def reindex(environment: dict[str, str], processes: int) -> tuple[int, float, fl
         cwd=PROJECT_ROOT, env=environment, capture_output=True, text=True,
     )
     wall = time.monotonic() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
     if done.returncode != 0:
         raise SystemExit(f"hub reindex failed:\n{done.stdout}{done.stderr}")
     found = REPORTED.search(done.stdout)
     if found is None:
         raise SystemExit(f"unexpected output of hub reindex:\n{done.stdout}")
-    return int(found.group(1)), wall, float(found.group(2))
+    return int(found.group(1)), wall, float(found.group(2)), cpu
 
 
 def main() -> None:
@@ -90,14 +97,17 @@ def main() -> None:
         kind = environment["DATABASE_URL"].split(":", 1)[0]
         print(f"catalogue: {instance} ({kind}); {os.cpu_count()} CPUs; "
               f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
-        print("| processes | versions | command s | versions/s | rebuild s | versions/s |")
-        print("|-----------|----------|-----------|------------|-----------|------------|")
+        print("| processes | versions | command s | versions/s | rebuild s | versions/s "
+              "| CPU s | ms CPU/version |")
+        print("|-----------|----------|-----------|------------|-----------|------------"
+              "|-------|----------------|")
         for processes in args.processes:
             for run in range(args.repeat):
                 environment["HUB_INDEX_DIR"] = str(scratch_path / f"index-{processes}-{run}")
-                versions, wall, rebuild = reindex(environment, processes)
+                versions, wall, rebuild, cpu = reindex(environment, processes)
                 print(f"| {processes:9} | {versions:8} | {wall:9.1f} | {versions / wall:10.0f} "
-                      f"| {rebuild:9.1f} | {versions / rebuild:10.0f} |", flush=True)
+                      f"| {rebuild:9.1f} | {versions / rebuild:10.0f} | {cpu:5.0f} "
+                      f"| {1000 * cpu / versions:14.2f} |", flush=True)
         print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 

@@ -947,18 +947,16 @@ class BuildingWriter(SegmentWriter):
                     words = self._word_caches.get(fieldname, False)
                     if words is False:
                         words = self._word_caches[fieldname] = _WordCache.for_field(field)
-                    items = words.index(value) if words else list(field.index(value))
-                    if field.scorable:
-                        length = sum(item[1] for item in items)
-                    # What Whoosh's writer reads back from the lengths column: the
-                    # length rounded to one byte, or none for an unscored field.
-                    stored_length = byte_to_length(length_to_byte(length)) if length else 0
                     terms = self._terms[fieldname]
-                    for tbytes, __, weight, vbytes in items:
-                        if fieldboost != 1.0:
-                            weight *= fieldboost
-                        terms[tbytes] += (docnum, weight, vbytes, stored_length)
-                    self._postings_in_memory += len(items)
+                    if words and fieldboost == 1.0:
+                        length, added = words.add_postings(
+                            value, terms, docnum, field.scorable
+                        )
+                    else:
+                        length, added = _add_postings_of(
+                            field, value, terms, docnum, fieldboost
+                        )
+                    self._postings_in_memory += added
                 customval = fields.get(f"_stored_{fieldname}", value)
                 perdocwriter.add_field(
                     fieldname, field, customval if field.stored else None, length
@@ -1161,8 +1159,9 @@ class _WordCache:
             return None
         return cls(analyzer, format_)
 
-    def _term_of(self, word: str) -> str | None:
-        """The term the filters make of a word as the tokenizer found it, or None."""
+    def _term_of(self, word: str) -> bytes | None:
+        """The term (UTF-8) the filters make of a word as the tokenizer found it, or
+        None."""
         if len(self.terms) >= self.LIMIT:
             self.terms.clear()
         token = Token(positions=self.positions, boosts=True, removestops=True, mode="index")
@@ -1171,7 +1170,7 @@ class _WordCache:
         for step in self.filters:
             stream = step(stream)
         kept = next(stream, None)
-        return kept.text if kept is not None and not kept.stopped else None
+        return kept.text.encode("utf-8") if kept is not None and not kept.stopped else None
 
     def _words_and_positions(self, value: str) -> tuple[list[str], list[int] | None]:
         """The tokenizer's words, and their positions (None: counted from 0)."""
@@ -1186,44 +1185,72 @@ class _WordCache:
                 positions.append(token.pos)
         return words, positions if self.positions else None
 
-    def index(self, value: str) -> list[tuple[bytes, int, float, bytes]]:
-        """What field.index(value) gives: (term bytes, frequency, weight, value)."""
+    def add_postings(
+        self, value: str, terms: defaultdict[bytes, list], docnum: int, scorable: bool
+    ) -> tuple[int, int]:
+        """Add the postings of a document's value to `terms` as the building writer
+        keeps them (four slots each); returns the field length and how many were
+        added. What field.index(value) would give, without making its tuples."""
         if not isinstance(value, str):
             raise ValueError(f"{value!r} is not a string")
         words, positions = self._words_and_positions(value)
-        terms = list(map(self.terms.__getitem__, words))
+        found = list(map(self.terms.__getitem__, words))
         weights = self.weights
         if not self.positions:
-            counts = Counter(term for term in terms if term is not None)
+            counts = Counter(term for term in found if term is not None)
+            length = sum(counts.values()) if scorable else 0
+            stored_length = _stored_length(length)
             frequencies = self.frequencies
-            return [
-                (term.encode("utf-8"), n, weights[n], frequencies[n])
-                for term, n in counts.items()
-            ]
-        where: defaultdict[str, list[int]] = defaultdict(list)
+            for term, n in counts.items():
+                terms[term] += (docnum, weights[n], frequencies[n], stored_length)
+            return length, len(counts)
+        where: defaultdict[bytes, list[int]] = defaultdict(list)
+        kept = 0
         if self.renumbers:
-            kept = [term for term in terms if term is not None]
+            in_order = [term for term in found if term is not None]
+            kept = len(in_order)
             if kept:
-                first = next(n for n, term in enumerate(terms) if term is not None)
+                first = next(n for n, term in enumerate(found) if term is not None)
                 if positions is not None:
                     first = positions[first]
-                for place, term in enumerate(kept, first):
+                for place, term in enumerate(in_order, first):
                     where[term].append(place)
         else:
-            for n, term in enumerate(terms):
+            for n, term in enumerate(found):
                 if term is not None:
                     where[term].append(n if positions is None else positions[n])
+                    kept += 1
+        length = kept if scorable else 0
+        stored_length = _stored_length(length)
         encode = self.format.encode
         lone = self.lone_positions
-        return [
-            (
-                term.encode("utf-8"),
-                len(places),
-                weights[len(places)],
-                lone[places[0]] if len(places) == 1 else encode(places),
+        for term, places in where.items():
+            n = len(places)
+            terms[term] += (
+                docnum,
+                weights[n],
+                lone[places[0]] if n == 1 else encode(places),
+                stored_length,
             )
-            for term, places in where.items()
-        ]
+        return length, len(where)
+
+
+def _stored_length(length: int) -> int:
+    """What Whoosh's writer reads back from the lengths column for a posting: the
+    length rounded to one byte, or nothing for a field without one."""
+    return byte_to_length(length_to_byte(length)) if length else 0
+
+
+def _add_postings_of(
+    field: FieldType, value: object, terms: defaultdict[bytes, list], docnum: int, boost: float
+) -> tuple[int, int]:
+    """As _WordCache.add_postings, through the field's own index() (any analyzer)."""
+    items = list(field.index(value))
+    length = sum(item[1] for item in items) if field.scorable else 0
+    stored_length = _stored_length(length)
+    for tbytes, __, weight, vbytes in items:
+        terms[tbytes] += (docnum, weight * boost, vbytes, stored_length)
+    return length, len(items)
 
 
 class _Remembered(dict):

@@ -17,6 +17,7 @@ import logging
 import marshal
 import multiprocessing
 import multiprocessing.context
+import multiprocessing.queues
 import os
 import re
 import shutil
@@ -27,6 +28,7 @@ import traceback
 from collections import Counter
 from collections import defaultdict
 from collections.abc import Callable
+from collections.abc import Iterable
 from collections.abc import Iterator
 from collections.abc import Sequence
 from contextlib import contextmanager
@@ -105,6 +107,8 @@ LEGACY_SEGMENT_FILE = re.compile(rf"^{INDEX_NAME}_[0-9a-z]+\.[A-Za-z0-9_.]+$")
 REINDEX_LOCK_WAIT = 60.0
 #: Memory each building process may fill with postings before it writes them to disk.
 BUILD_LIMIT_MB = 384
+#: The versions are cut into this many shares a building process, taken one at a time.
+SHARES_PER_PROCESS = 8
 #: More building processes than this rarely pay: each holds its own postings in memory
 #: and the database has to feed them all.
 MAX_DEFAULT_PROCESSES = 4
@@ -611,24 +615,27 @@ class SearchIndex:
         progress: ProgressCallback | None,
     ) -> int:
         """Write every version into the empty generation in `folder`, one segment per
-        process, each process reading its own share of the versions."""
+        process. The processes take the versions a share at a time, so that one slowed
+        down (by Chinese text, or another program) leaves more to the others."""
         whoosh_index.create_in(str(folder), self.schema)
         ids = list(session.scalars(select(Variant.id).order_by(Variant.id)))
         session.commit()
         total = len(ids)
-        parts = _split(ids, max(1, min(processes, total)))
+        processes = max(1, min(processes, total))
         if progress is not None:
             progress(0, total)
-        if len(parts) <= 1:
-            after, until = parts[0] if parts else (0, None)
+        if processes == 1:
             report = (lambda n: progress(n, total)) if progress is not None else None
-            written = _write_part(folder, self.languages, session, after, until, report)
+            written = _write_part(folder, self.languages, session, [(0, None)], report)
             segments = [written]
         else:
+            shares = _split(ids, min(processes * SHARES_PER_PROCESS, -(-total // BATCH)))
             engine = session.get_bind()
             assert isinstance(engine, Engine)
             url = engine.url.render_as_string(hide_password=False)
-            segments = self._write_parts_in_processes(folder, url, parts, total, progress)
+            segments = self._write_parts_in_processes(
+                folder, url, processes, shares, total, progress
+            )
         ix = whoosh_index.open_dir(str(folder), schema=self.schema)
         writer = SegmentWriter(ix)
         # Whoosh's own multiprocess writer ends the same way: the parts become the
@@ -642,18 +649,22 @@ class SearchIndex:
         self,
         folder: Path,
         database_url: str,
-        parts: list[tuple[int, int | None]],
+        processes: int,
+        shares: list[tuple[int, int | None]],
         total: int,
         progress: ProgressCallback | None,
     ) -> list[tuple[Segment, int]]:
         context = _process_context()
+        to_take = context.SimpleQueue()
+        for share in [*shares, *[None] * processes]:  # None: nothing left
+            to_take.put(share)
         children = []
         try:
-            for after, until in parts:
+            for __ in range(processes):
                 receiver, sender = context.Pipe(duplex=False)
                 child = context.Process(
                     target=_write_part_in_child,
-                    args=(sender, database_url, folder, self.languages, after, until),
+                    args=(sender, database_url, folder, self.languages, to_take),
                     name="knowledge-hub-reindex",
                     daemon=True,
                 )
@@ -687,6 +698,7 @@ class SearchIndex:
                     child.terminate()
                 child.join()
                 receiver.close()
+            to_take.close()
 
     # --- checking
 
@@ -775,6 +787,7 @@ class SearchIndex:
 def _split(ids: list[int], parts: int) -> list[tuple[int, int | None]]:
     """Cut the sorted ids into `parts` runs of about the same length, as (after, until]
     ranges; the last is open-ended, so versions added meanwhile are read too."""
+    parts = max(1, parts)
     if not ids:
         return []
     ranges = []
@@ -793,28 +806,28 @@ def _write_part(
     folder: Path,
     languages: Sequence[str],
     session: Session,
-    after: int,
-    until: int | None,
+    shares: Iterable[tuple[int, int | None]],
     progress: Callable[[int], None] | None = None,
 ) -> tuple[Segment, int]:
-    """Index the versions with after < id <= until into one new segment of the
-    generation in `folder`, which the caller lists in the table of contents."""
+    """Index the versions of each share (ids with after < id <= until) into one new
+    segment of the generation in `folder`, which the caller lists in the table of
+    contents."""
     ix = whoosh_index.open_dir(str(folder), schema=build_schema(languages))
     writer = BuildingWriter(ix, limitmb=BUILD_LIMIT_MB)
     count = 0
-    last_id = after
     try:
-        while variants := _variants_after(session, last_id, until):
-            for variant in variants:
-                writer.add_document(**index_fields(variant, languages))
-            count += len(variants)
-            last_id = variants[-1].id
-            # Each batch is read in a transaction of its own, ended before progress is
-            # reported: a long rebuild holds no database snapshot (or SQLite lock) open.
-            session.expunge_all()
-            session.commit()
-            if progress is not None:
-                progress(count)
+        for last_id, until in shares:
+            while variants := _variants_after(session, last_id, until):
+                for variant in variants:
+                    writer.add_document(**index_fields(variant, languages))
+                count += len(variants)
+                last_id = variants[-1].id
+                # Each batch is read in a transaction of its own, ended before progress
+                # is reported: a long rebuild holds no snapshot (or SQLite lock) open.
+                session.expunge_all()
+                session.commit()
+                if progress is not None:
+                    progress(count)
         segment = writer._finalize_segment()
     except BaseException:
         writer._close_segment()
@@ -839,16 +852,16 @@ def _write_part_in_child(
     database_url: str,
     folder: Path,
     languages: Sequence[str],
-    after: int,
-    until: int | None,
+    to_take: multiprocessing.queues.SimpleQueue,
 ) -> None:
     try:
         # Connections of its own: a forked child never touches the parent's pool.
         engine = create_engine(database_url, poolclass=NullPool)
+        shares = iter(to_take.get, None)
         try:
             with Session(engine) as session:
                 result = _write_part(
-                    folder, languages, session, after, until,
+                    folder, languages, session, shares,
                     lambda n: sender.send(("progress", n)),
                 )
         finally:

@@ -527,6 +527,30 @@ def test_a_second_reindex_waits_for_the_first(
     assert entries_per_version(app) == Counter({vid: 1 for vid in version_ids(app)})
 
 
+def scored(client: FlaskClient, q: str) -> list[tuple[str, float]]:
+    response = client.get("/api/search", query_string={"q": q, "per_page": 100})
+    return [(r["ref"], r["score"]) for r in response.get_json()["results"]]
+
+
+def test_a_rebuild_with_as_many_processes_gives_the_same_scores(
+    app: Flask, client: FlaskClient, import_rows, monkeypatch
+) -> None:
+    """Whoosh's scores depend on which segment holds which entry, so the processes'
+    shares are dealt out the same way every time."""
+    import_rows(ROWS)
+    monkeypatch.setattr(index_module, "BATCH", 2)  # four shares for two processes
+    queries = ["cooperatives finance", "social insurance report", "record"]
+    with app.app_context():
+        search.reindex(processes=2)
+        with search.get_index().searching() as (searcher, __):
+            assert len(searcher.reader().leaf_readers()) == 2
+    first = [scored(client, q) for q in queries]
+    with app.app_context():
+        search.reindex(processes=2)
+    assert [scored(client, q) for q in queries] == first
+    assert all(first)
+
+
 def test_reindex_with_no_versions_makes_an_empty_generation(
     app: Flask, client: FlaskClient
 ) -> None:

@@ -21,7 +21,6 @@ import logging
 import marshal
 import multiprocessing
 import multiprocessing.context
-import multiprocessing.queues
 import os
 import re
 import shutil
@@ -111,7 +110,7 @@ LEGACY_SEGMENT_FILE = re.compile(rf"^{INDEX_NAME}_[0-9a-z]+\.[A-Za-z0-9_.]+$")
 REINDEX_LOCK_WAIT = 60.0
 #: Memory each building process may fill with postings before it writes them to disk.
 BUILD_LIMIT_MB = 384
-#: The versions are cut into this many shares a building process, taken one at a time.
+#: The versions are cut into this many shares a building process, dealt out in turn.
 SHARES_PER_PROCESS = 8
 #: More building processes than this rarely pay: each holds its own postings in memory
 #: and the database has to feed them all.
@@ -619,8 +618,15 @@ class SearchIndex:
         progress: ProgressCallback | None,
     ) -> int:
         """Write every version into the empty generation in `folder`, one segment per
-        process. The processes take the versions a share at a time, so that one slowed
-        down (by Chinese text, or another program) leaves more to the others."""
+        process.
+
+        The versions are cut into shares dealt out in turn (process k takes shares k,
+        k + n, k + 2n, ...), so that each process gets a like mix of old and new
+        records. The deal is fixed, not first come first served: Whoosh's scores depend
+        on which segment holds which entry (its matchers drop finished subqueries, which
+        changes the coordination of the rest), so the same catalogue rebuilt with the
+        same number of processes must give the same segments.
+        """
         whoosh_index.create_in(str(folder), self.schema)
         ids = list(session.scalars(select(Variant.id).order_by(Variant.id)))
         session.commit()
@@ -659,16 +665,13 @@ class SearchIndex:
         progress: ProgressCallback | None,
     ) -> list[tuple[Segment, int]]:
         context = _process_context()
-        to_take = context.SimpleQueue()
-        for share in [*shares, *[None] * processes]:  # None: nothing left
-            to_take.put(share)
         children = []
         try:
-            for __ in range(processes):
+            for k in range(processes):
                 receiver, sender = context.Pipe(duplex=False)
                 child = context.Process(
                     target=_write_part_in_child,
-                    args=(sender, database_url, folder, self.languages, to_take),
+                    args=(sender, database_url, folder, self.languages, shares[k::processes]),
                     name="knowledge-hub-reindex",
                     daemon=True,
                 )
@@ -702,7 +705,6 @@ class SearchIndex:
                     child.terminate()
                 child.join()
                 receiver.close()
-            to_take.close()
 
     # --- checking
 
@@ -856,12 +858,11 @@ def _write_part_in_child(
     database_url: str,
     folder: Path,
     languages: Sequence[str],
-    to_take: multiprocessing.queues.SimpleQueue,
+    shares: list[tuple[int, int | None]],
 ) -> None:
     try:
         # Connections of its own: a forked child never touches the parent's pool.
         engine = create_engine(database_url, poolclass=NullPool)
-        shares = iter(to_take.get, None)
         try:
             with Session(engine) as session:
                 result = _write_part(

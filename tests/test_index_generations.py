@@ -293,9 +293,8 @@ def _current_folder(app: Flask) -> Path:
 
 
 def _segment_file(app: Flask) -> Path:
-    """The segment's postings (segments are written as separate files, not compound)."""
-    (postings,) = _current_folder(app).glob("MAIN_*.pst")
-    return postings
+    (segment,) = _current_folder(app).glob("*.seg")
+    return segment
 
 
 def truncate_segment(app: Flask) -> None:

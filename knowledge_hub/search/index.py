@@ -115,11 +115,6 @@ SHARES_PER_PROCESS = 8
 #: More building processes than this rarely pay: each holds its own postings in memory
 #: and the database has to feed them all.
 MAX_DEFAULT_PROCESSES = 4
-#: Segments are written as separate files (compound=False) everywhere: a searcher
-#: opening a compound segment file reads each of its parts into memory (Whoosh wraps
-#: the memory map in a BytesIO, a copy), about 1.1 GB per worker at 100,000 versions
-#: against under 200 MB with separate files.
-
 ProgressCallback = Callable[[int, int], None]
 
 
@@ -429,9 +424,7 @@ class SearchIndex:
             try:
                 with _unreadable_as(folder), _closing_files_on_failure(ix):
                     try:
-                        writer = ix.writer(
-                            timeout=max(0.0, deadline - time.monotonic()), compound=False
-                        )
+                        writer = ix.writer(timeout=max(0.0, deadline - time.monotonic()))
                     except LockError as e:
                         raise IndexBusy(
                             "The search index is being written by another process."
@@ -934,7 +927,7 @@ class BuildingWriter(SegmentWriter):
     """
 
     def __init__(self, ix: Index, limitmb: int = BUILD_LIMIT_MB) -> None:
-        super().__init__(ix, _lk=False, limitmb=limitmb, compound=False)
+        super().__init__(ix, _lk=False, limitmb=limitmb)
         #: fieldname -> term bytes -> [docnum, weight, encoded value, field length, ...],
         #: four slots a posting in one flat list (a tuple each would double the memory)
         self._terms: defaultdict[str, defaultdict[bytes, list]] = _nested_lists()

@@ -675,12 +675,7 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print("gunicorn at the end of the run:")
     print_workers(after, master)
-    problems = server.log_problems()
-    print(
-        f"gunicorn stopped with status {status}; {len(problems)} problem lines in {server.log_path}"
-    )
-    for line in problems[:10]:
-        print("  " + line)
+    server.print_stop_report(status)
 
     if args.json:
         args.json.write_text(

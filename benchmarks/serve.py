@@ -26,23 +26,17 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
+def _git(*args: str) -> str:
+    return subprocess.run(
+        ["git", *args], cwd=PROJECT_ROOT, capture_output=True, text=True, check=True
+    ).stdout
+
+
 def code_version() -> str:
     """The commit being served, and how many tracked files differ from it."""
     try:
-        head = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"],
-            cwd=PROJECT_ROOT,
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-        changed = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"],
-            cwd=PROJECT_ROOT,
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.splitlines()
+        head = _git("rev-parse", "--short", "HEAD").strip()
+        changed = _git("status", "--porcelain", "--untracked-files=no").splitlines()
     except (OSError, subprocess.CalledProcessError):
         return "unknown (not a git checkout)"
     if not changed:
@@ -263,6 +257,15 @@ class Server:
             return []
         markers = ("[ERROR]", "[CRITICAL]", "Traceback", "WORKER TIMEOUT", "SIGKILL")
         return [line for line in lines if any(m in line for m in markers)]
+
+    def print_stop_report(self, status: int | None) -> None:
+        """How gunicorn ended, and the first problem lines of its log."""
+        problems = self.log_problems()
+        print(
+            f"gunicorn stopped with status {status}; {len(problems)} problem lines in {self.log_path}"
+        )
+        for line in problems[:10]:
+            print("  " + line)
 
     def __enter__(self) -> Server:
         self.start()

@@ -234,12 +234,7 @@ def main(argv: list[str] | None = None) -> int:
             f"no growth: no worker's open descriptors rose for good, and none grew by more than "
             f"{args.rss_tolerance:g} MB of RSS, after its first {args.settle:.0f} s"
         )
-    problems = server.log_problems()
-    print(
-        f"gunicorn stopped with status {status}; {len(problems)} problem lines in {server.log_path}"
-    )
-    for line in problems[:10]:
-        print("  " + line)
+    server.print_stop_report(status)
 
     if args.json:
         args.json.write_text(

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
+from flask.testing import FlaskClient
 from sqlalchemy import func
 from sqlalchemy import select
 
@@ -46,18 +47,23 @@ def left_in(folder: Path) -> list[str]:
     return sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file())
 
 
+def new_record(api: FlaskClient, auth: dict[str, str], ref: str, title: str) -> int:
+    """A draft record with an English original, made through the API; its id."""
+    created = api.post(
+        "/api/documents",
+        json={"ref": ref, "kind": "archive", "language": "en", "title": title},
+        headers=auth,
+    )
+    assert created.status_code == 201, created.get_json()
+    return created.get_json()["id"]
+
+
 def test_an_upload_onto_a_full_disk_is_refused_clearly_and_leaves_nothing(
     app: Flask, small_disk: Path, make_user
 ) -> None:
     api = app.test_client()
     auth = bearer(token_for(app, make_user("staff")))
-    created = api.post(
-        "/api/documents",
-        json={"ref": "DISK-1", "kind": "archive", "language": "en", "title": "Workplan 2025"},
-        headers=auth,
-    )
-    assert created.status_code == 201, created.get_json()
-    upload_url = f"/api/documents/{created.get_json()['id']}/versions/en/files"
+    upload_url = f"/api/documents/{new_record(api, auth, 'DISK-1', 'Workplan 2025')}/versions/en/files"
 
     too_big = b"Workplan of the Task Force. " * 15_000  # 420 KB, more than the disk
     refused = api.post(upload_url, data={"files": [(BytesIO(too_big), "workplan.txt")]}, headers=auth)
@@ -93,13 +99,9 @@ def test_the_staff_upload_page_names_the_full_disk_in_the_users_language(
     sign_in(browser, make_user("staff"))
     api = app.test_client()
     auth = bearer(token_for(app, make_user("staff")))
-    created = api.post(
-        "/api/documents",
-        json={"ref": "DISK-2", "kind": "archive", "language": "en", "title": "Minutes"},
-        headers=auth,
-    ).get_json()
+    document_id = new_record(api, auth, "DISK-2", "Minutes")
     page = browser.post(
-        f"/staff/{created['id']}/versions/en/upload?lang=fr",
+        f"/staff/{document_id}/versions/en/upload?lang=fr",
         data={"files": [(BytesIO(b"Minutes. " * 45_000), "minutes.txt")]},
         follow_redirects=True,
     )

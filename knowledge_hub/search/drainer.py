@@ -12,11 +12,9 @@ import logging
 import threading
 
 from flask import Flask
-from sqlalchemy import select
 
 from knowledge_hub import search
 from knowledge_hub.extensions import db
-from knowledge_hub.models import PendingIndex
 
 log = logging.getLogger(__name__)
 
@@ -37,9 +35,7 @@ class OutboxDrainer(threading.Thread):
     def drain_once(self) -> int:
         with self.app.app_context():
             try:
-                if db.session.scalar(select(PendingIndex.id).limit(1)) is None:
-                    return 0
-                return search.apply_pending()
+                return search.apply_pending()  # returns at once when nothing is queued
             except Exception:
                 # The rows stay in the outbox; the next round (or `hub reindex`) applies them.
                 log.exception("the outbox could not be applied to the index")

@@ -7,6 +7,7 @@ import shutil
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import delete
 from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy import update
@@ -107,6 +108,28 @@ def test_draining_twice_does_no_harm(app: Flask, client: FlaskClient, import_row
         with search.get_index().searching() as (searcher, __):
             assert searcher.doc_count() == 1
     assert found_refs(client, "cooperatives") == ["PB-2023-01"]
+
+
+def test_an_outbox_id_is_never_handed_out_twice(app: Flask, import_rows) -> None:
+    # Two drains may read the same row; the later one deletes it by id after the other
+    # already has. Had that id been handed out again meanwhile (SQLite reuses the largest
+    # rowid once it is deleted), the late delete would drop a change no drain applied.
+    import_rows([ROW])
+    with app.app_context():
+        variant_id = db.session.scalar(select(Variant.id))
+        read_by_two_drains = PendingIndex(variant_id=variant_id)
+        db.session.add(read_by_two_drains)
+        db.session.commit()
+        first_id = read_by_two_drains.id
+        db.session.execute(delete(PendingIndex).where(PendingIndex.id == first_id))
+        db.session.commit()
+        newer_change = PendingIndex(variant_id=variant_id)
+        db.session.add(newer_change)
+        db.session.commit()
+        assert newer_change.id != first_id
+        db.session.execute(delete(PendingIndex).where(PendingIndex.id == first_id))
+        db.session.commit()
+        assert pending_count() == 1, "the late delete dropped the newer change"
 
 
 def test_editing_a_title_reaches_the_index(app: Flask, client: FlaskClient, import_rows) -> None:

@@ -279,6 +279,11 @@ class PendingIndex(db.Model):
     never loses it.
     """
 
+    # A drain deletes exactly the row ids it read, possibly after another drain already
+    # deleted them; were an id handed out again (SQLite reuses the largest rowid once it
+    # is deleted), that late delete would drop a newer change unread.
+    __table_args__ = {"sqlite_autoincrement": True}
+
     id: Mapped[int] = mapped_column(primary_key=True)
     variant_id: Mapped[int] = mapped_column(index=True)  # no FK: the variant may be gone
     queued_at: Mapped[datetime] = mapped_column(default=utcnow)

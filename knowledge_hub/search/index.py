@@ -456,12 +456,17 @@ class SearchIndex:
         """
         done = 0
         while True:
-            if session.scalar(select(PendingIndex.id).limit(1)) is None:
-                return done  # nothing queued: no need to wait for the lock
+            nothing_queued = session.scalar(select(PendingIndex.id).limit(1)) is None
+            # End the read at once: where a transaction keeps the snapshot of its first
+            # statement (SQLite, or PostgreSQL above READ COMMITTED), reading the outbox
+            # from it once the lock is ours could write a version's older state over the
+            # one that the previous lock holder just indexed.
+            session.rollback()
+            if nothing_queued:
+                return done  # no need to wait for the lock
             try:
                 writer = self.writer()
             except IndexBusy:
-                session.rollback()
                 log.warning("index busy: the outbox waits for the next drain")
                 return done
             # Read the outbox and the versions only once the lock is held: a drain that
@@ -550,7 +555,9 @@ class SearchIndex:
                 with self._holding_generation_lock(retiring):
                     if self._generation_to_retire() != retiring:
                         continue  # a first generation appeared meanwhile
-                    # Changes queued so far are committed, so the rebuild reads them.
+                    # Changes queued so far are committed, so the rebuild reads them;
+                    # read them in a fresh transaction, not a snapshot from before the lock.
+                    session.rollback()
                     queued = list(session.scalars(select(PendingIndex.id)))
                     session.commit()
                     folder = self._new_generation_folder()

@@ -88,9 +88,13 @@ from knowledge_hub.search.analyzers import NFKCFilter
 from knowledge_hub.search.columns import Columns
 from knowledge_hub.search.columns import build_columns
 from knowledge_hub.search.indexer import index_fields
+from knowledge_hub.search.mapped import read_compound_parts_in_place
 from knowledge_hub.search.schema import build_schema
 
 log = logging.getLogger(__name__)
+
+# Each worker would otherwise hold a private copy of every segment part it reads.
+read_compound_parts_in_place()
 
 BATCH = 500
 

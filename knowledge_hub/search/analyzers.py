@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from collections.abc import Iterator
 from functools import lru_cache
 
@@ -181,6 +182,31 @@ def analyzer_for(language: str) -> Analyzer:
         # typed without accents still match ("developpement").
         chain = chain | CharsetFilter(accent_map)
     return chain
+
+
+#: How many words' terms each word-by-word analyzer remembers for snippets.
+WORD_TERM_CACHE = 20_000
+
+
+def analyzes_word_by_word(language: str) -> bool:
+    """Whether the language's analyzer makes each word's term from that word alone: all
+    but Chinese's, whose segmenter reads the words around it."""
+    return language != "zh"
+
+
+@lru_cache(maxsize=None)
+def word_term(language: str) -> Callable[[str], str | None]:
+    """For a word-by-word analyzer: the term one word (a WORD match) becomes, or None
+    where the analyzer drops it; remembered, since a text repeats its words."""
+    analyzer = analyzer_for(language)
+
+    @lru_cache(maxsize=WORD_TERM_CACHE)
+    def term(word: str) -> str | None:
+        for token in analyzer(word, mode="query", removestops=False):
+            return token.text
+        return None
+
+    return term
 
 
 def spelling_analyzer() -> Analyzer:

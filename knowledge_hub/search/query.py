@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Callable
+from collections.abc import Iterator
 from collections.abc import Mapping
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -13,6 +15,7 @@ from dataclasses import field
 import numpy as np
 from flask_babel import gettext as _
 from whoosh import highlight
+from whoosh.analysis import Token
 from whoosh.qparser import FieldsPlugin
 from whoosh.qparser import MultifieldParser
 from whoosh.qparser import OrGroup
@@ -24,8 +27,11 @@ from whoosh.query import Term
 from whoosh.searching import Searcher
 
 from knowledge_hub.access import Visibility
+from knowledge_hub.search.analyzers import WORD
 from knowledge_hub.search.analyzers import analyzer_for
+from knowledge_hub.search.analyzers import analyzes_word_by_word
 from knowledge_hub.search.analyzers import spelling_analyzer
+from knowledge_hub.search.analyzers import word_term
 from knowledge_hub.search.columns import MATCHES_BETWEEN_PRUNINGS
 from knowledge_hub.search.columns import Columns
 from knowledge_hub.search.columns import Unsupported
@@ -431,6 +437,31 @@ def snippet(query: Query | None, index: SearchIndex, language: str, text: str, t
     fragmenter = highlight.ContextFragmenter(maxchars=300, surround=60)
     # Rules and underlines of plain-text layouts ("=====", "-----") say nothing in a snippet.
     text = RULE_LINE.sub(" ", text)
-    return highlight.highlight(
-        text, frozenset(terms), analyzer_for(lang), fragmenter, _MarkFormatter(), top=top
+    if not analyzes_word_by_word(lang):
+        return highlight.highlight(
+            text, frozenset(terms), analyzer_for(lang), fragmenter, _MarkFormatter(), top=top
+        )
+    # What highlight.highlight does, with each distinct word analysed once instead of
+    # every word through the whole analyzer chain (a fifth of a search page's time).
+    tokens = _marked_words(text, word_term(lang), frozenset(terms))
+    fragments = fragmenter.fragment_tokens(text, tokens)
+    best = highlight.top_fragments(
+        fragments, top, highlight.BasicFragmentScorer(), highlight.FIRST, minscore=1
     )
+    return _MarkFormatter()(text, best)
+
+
+def _marked_words(
+    text: str, term_of: Callable[[str], str | None], terms: frozenset[str]
+) -> Iterator[Token]:
+    """The tokens a word-by-word analyzer makes of text, with character offsets, each
+    marked as matched when its term is one of terms."""
+    token = Token(chars=True, removestops=False, mode="query")
+    for word in WORD.finditer(text):
+        term = term_of(word.group())
+        if term is None:
+            continue
+        token.text = term
+        token.startchar, token.endchar = word.span()
+        token.matched = term in terms
+        yield token

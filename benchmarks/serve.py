@@ -179,6 +179,7 @@ class Server:
             if not (self.directory / part).exists():
                 raise SystemExit(f"{self.directory} is not a hub instance folder: no {part}")
         self.port = free_port()
+        self.workers = workers
         extra = dict(extra_env or {})
         if workers is not None:
             extra["HUB_WORKERS"] = str(workers)
@@ -211,7 +212,11 @@ class Server:
                 raise SystemExit(
                     f"gunicorn exited with status {self.process.returncode}; see {self.log_path}"
                 )
-            if self._answers():
+            # With preload_app, the first worker answers while the master may still be
+            # forking the others: figures are taken with every worker running.
+            if self._answers() and (
+                self.workers is None or len(self.worker_pids()) == self.workers
+            ):
                 return
             time.sleep(0.2)
         self.stop()

@@ -51,6 +51,7 @@ class GunicornServer:
     as production is."""
 
     def __init__(self, config: dict, workers: int = 3, **more: str) -> None:
+        self.workers = workers
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = Path(config["INDEX_DIR"]).parent / "gunicorn.log"
@@ -77,14 +78,19 @@ class GunicornServer:
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"gunicorn ended at start:\n{self.log.read_text()}")
-            try:
-                if requests.get(f"{self.url}/robots.txt", timeout=10).status_code == 200:
-                    return self
-            except requests.RequestException:  # not listening yet, or still booting
-                pass
+            # With preload_app, the first worker answers while the master may still be
+            # forking the others: ready means answering with every worker running.
+            if self._answers() and len(self.worker_pids()) == self.workers:
+                return self
             time.sleep(0.2)
         self.stop()
         raise RuntimeError(f"gunicorn did not answer in {timeout} s:\n{self.log.read_text()}")
+
+    def _answers(self) -> bool:
+        try:
+            return requests.get(f"{self.url}/robots.txt", timeout=10).status_code == 200
+        except requests.RequestException:  # not listening yet, or still booting
+            return False
 
     def worker_pids(self) -> list[int]:
         assert self.process is not None

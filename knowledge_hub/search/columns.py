@@ -22,7 +22,6 @@ from typing import Any
 import numpy as np
 from whoosh import columns as whoosh_columns
 from whoosh.codec import whoosh3
-from whoosh.matching import CoordMatcher
 from whoosh.matching import FilterMatcher
 from whoosh.matching import ListMatcher
 from whoosh.matching import Matcher
@@ -34,14 +33,12 @@ from whoosh.scoring import BM25FScorer
 from whoosh.searching import Searcher
 from whoosh.util.numeric import byte_to_length
 
+from knowledge_hub.search.coordination import WordsMatcher
+from knowledge_hub.search.coordination import coordinate
 from knowledge_hub.search.schema import FACET_FIELDS
 
 #: Fields whose values filter what a viewer may see (see query.restriction).
 VISIBILITY_FIELDS = ("status", "access", "variant_status")
-
-#: Whoosh re-prunes a matcher tree after every this many matches
-#: (whoosh.collectors.ScoredCollector, replace=10); scores depend on it (see _coordinate).
-MATCHES_BETWEEN_PRUNINGS = 10
 
 #: Memory for the posting lists kept read (see PostingCache): 8 bytes an entry, about
 #: a hundred and fifty lists of the commonest words of a 100k-version catalogue.
@@ -381,8 +378,6 @@ class _Node:
 
     present: np.ndarray  # bool per matched document
     score: np.ndarray  # float64, 0 where absent
-    terms: np.ndarray  # how many term matchers below match there
-    last_ids: list[int]  # the last document number of each term matcher below
 
 
 #: id(leaf matcher) -> (its document numbers, its scores)
@@ -410,13 +405,7 @@ def score_every_match(
         if len(matched) == 0:
             continue
         place = np.cumsum(hit) - 1  # a matched document's place in matched
-        # Whoosh prunes exhausted term matchers from the tree before every tenth match,
-        # counted over all matches of the segment (allowed or not), and a coordination
-        # bonus counts the term matchers left at that moment.
-        pruned_at = matched[
-            np.arange(len(matched)) // MATCHES_BETWEEN_PRUNINGS * MATCHES_BETWEEN_PRUNINGS
-        ]
-        root = _evaluate(matcher, len(matched), place, pruned_at, leaves)
+        root = _evaluate(matcher, len(matched), place, leaves)
         if root is None:
             continue
         all_ids.append(matched[root.present] + offset)
@@ -435,7 +424,10 @@ def _read_leaves(
     if kind is UnionMatcher:
         _read_leaves(matcher.a, reader, offset, columns, leaves)
         _read_leaves(matcher.b, reader, offset, columns, leaves)
-    elif kind is CoordMatcher or kind is WrappingMatcher:
+    elif kind is WordsMatcher:
+        for child in matcher.children():
+            _read_leaves(child, reader, offset, columns, leaves)
+    elif kind is WrappingMatcher:
         _read_leaves(matcher.child, reader, offset, columns, leaves)
     elif kind is FilterMatcher or kind is ListMatcher or kind is whoosh3.W3LeafMatcher:
         leaves[id(matcher)] = _scored_postings(matcher, reader, offset, columns)
@@ -491,31 +483,41 @@ def _scored_postings(
     return ids.astype(np.int64), scores
 
 
-def _evaluate(
-    matcher: Matcher, size: int, place: np.ndarray, pruned_at: np.ndarray, leaves: _Leaves
-) -> _Node | None:
+def _evaluate(matcher: Matcher, size: int, place: np.ndarray, leaves: _Leaves) -> _Node | None:
     """A matcher's scores over the matched documents; None where it matches nothing."""
     kind = type(matcher)
     if kind is NullMatcherClass:
         return None
     if kind is UnionMatcher:
-        a = _evaluate(matcher.a, size, place, pruned_at, leaves)
-        b = _evaluate(matcher.b, size, place, pruned_at, leaves)
+        a = _evaluate(matcher.a, size, place, leaves)
+        b = _evaluate(matcher.b, size, place, leaves)
         if a is None or b is None:
             return b if a is None else a
         # UnionMatcher.score adds a's score and b's; where one side is absent its 0
         # adds nothing, exactly.
-        return _Node(
-            a.present | b.present, a.score + b.score, a.terms + b.terms, a.last_ids + b.last_ids
-        )
-    if kind is WrappingMatcher or kind is CoordMatcher:
-        child = _evaluate(matcher.child, size, place, pruned_at, leaves)
+        return _Node(a.present | b.present, a.score + b.score)
+    if kind is WrappingMatcher:
+        child = _evaluate(matcher.child, size, place, leaves)
         if child is not None:
-            if kind is WrappingMatcher:
-                child.score = child.score * matcher.boost
-            else:
-                child.score = _coordinate(child, matcher._scale, pruned_at)
+            child.score = child.score * matcher.boost
         return child
+    if kind is WordsMatcher:
+        # WordsMatcher.score: the words' scores added in the query's order, then
+        # coordinated by how many words matched.
+        present = np.zeros(size, dtype=bool)
+        total = np.zeros(size, dtype=np.float64)
+        matched = np.zeros(size, dtype=np.int64)
+        for child in matcher.children():
+            word = _evaluate(child, size, place, leaves)
+            if word is not None:
+                present |= word.present
+                total = total + word.score
+                matched += word.present
+        if not present.any():
+            return None
+        score = np.zeros(size, dtype=np.float64)
+        score[present] = coordinate(total[present], matched[present], matcher.words, matcher.scale)
+        return _Node(present, score)
     ids, scores = leaves[id(matcher)]
     if len(ids) == 0:
         return None
@@ -524,24 +526,4 @@ def _evaluate(
     present[where] = True
     score = np.zeros(size, dtype=np.float64)
     score[where] = scores
-    return _Node(present, score, present.astype(np.int64), [int(ids[-1])])
-
-
-def _coordinate(node: _Node, scale: float, pruned_at: np.ndarray) -> np.ndarray:
-    """whoosh.matching.CoordMatcher's "SQR" score, with the term count Whoosh has at
-    each match: the term matchers not exhausted when the tree was last pruned."""
-    last_ids = np.sort(np.array(node.last_ids, dtype=np.int64))
-    termcount = len(last_ids) - np.searchsorted(last_ids, pruned_at, side="left")
-    # The factors that depend on the term count alone, computed in Python as Whoosh
-    # computes them (float ** 2 is C pow), for every count there can be.
-    spread = np.zeros(len(last_ids) + 1)
-    share = np.zeros(len(last_ids) + 1)
-    for count in range(1, len(last_ids) + 1):
-        if count != scale:
-            spread[count] = (count - scale) ** 2
-            share[count] = (count - 1) / count
-    usable = node.present & (spread[termcount] != 0)
-    sqr = np.zeros(len(node.score))
-    t = termcount[usable]
-    sqr[usable] = (node.score[usable] + ((node.terms[usable] - 1) / spread[t])) * share[t]
-    return sqr
+    return _Node(present, score)

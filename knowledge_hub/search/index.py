@@ -626,10 +626,10 @@ class SearchIndex:
 
         The versions are cut into shares dealt out in turn (process k takes shares k,
         k + n, k + 2n, ...), so that each process gets a like mix of old and new
-        records. The deal is fixed, not first come first served: Whoosh's scores depend
-        on which segment holds which entry (its matchers drop finished subqueries, which
-        changes the coordination of the rest), so the same catalogue rebuilt with the
-        same number of processes must give the same segments.
+        records. The deal is fixed, not first come first served, so that the same
+        catalogue rebuilt with the same number of processes gives the same segments,
+        and a score is summed over its fields in the same order (its last bits can
+        differ from one segment layout to another, see test_coordination.py).
         """
         whoosh_index.create_in(str(folder), self.schema)
         ids = list(session.scalars(select(Variant.id).order_by(Variant.id)))

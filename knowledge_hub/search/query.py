@@ -16,8 +16,8 @@ from flask_babel import gettext as _
 from whoosh import highlight
 from whoosh.analysis import Token
 from whoosh.qparser import FieldsPlugin
-from whoosh.qparser import MultifieldParser
-from whoosh.qparser import OrGroup
+from whoosh.qparser import MultifieldPlugin
+from whoosh.qparser import QueryParser
 from whoosh.qparser import WildcardPlugin
 from whoosh.query import And
 from whoosh.query import Or
@@ -32,10 +32,11 @@ from knowledge_hub.search.analyzers import analyzer_for
 from knowledge_hub.search.analyzers import analyzes_word_by_word
 from knowledge_hub.search.analyzers import spelling_analyzer
 from knowledge_hub.search.analyzers import word_term
-from knowledge_hub.search.columns import MATCHES_BETWEEN_PRUNINGS
 from knowledge_hub.search.columns import Columns
 from knowledge_hub.search.columns import Unsupported
 from knowledge_hub.search.columns import score_every_match
+from knowledge_hub.search.coordination import FieldsGroup
+from knowledge_hub.search.coordination import WordsGroup
 from knowledge_hub.search.index import SearchIndex
 from knowledge_hub.search.indexer import OTHER_LANGUAGE
 from knowledge_hub.search.indexer import index_language
@@ -165,10 +166,9 @@ def parse(index: SearchIndex, q: str) -> Query:
     languages = (*index.languages, OTHER_LANGUAGE)
     fields = [f for lang in languages for f in (title_field(lang), text_field(lang))]
     boosts = {title_field(lang): TITLE_MATCH_WEIGHT for lang in languages}
-    # Records matching more of the words rank higher (a coordination bonus).
-    parser = MultifieldParser(
-        fields, index.schema, fieldboosts=boosts, group=OrGroup.factory(0.9)
-    )
+    # Records matching more of the words rank higher (see coordination.py).
+    parser = QueryParser(None, index.schema, group=WordsGroup)
+    parser.add_plugin(MultifieldPlugin(fields, fieldboosts=boosts, group=FieldsGroup))
     # Field names are internal; "status:draft" must be read as words, not a field.
     parser.remove_plugin_class(FieldsPlugin)
     parser.remove_plugin_class(WildcardPlugin)
@@ -252,12 +252,16 @@ def _scored_matches(
     return docnums[keep], scores[keep]
 
 
+#: Drop finished subtrees of a matcher before every this many matches, as Whoosh's
+#: collectors do (ScoredCollector, replace=10): fewer matchers to step.
+MATCHES_BETWEEN_PRUNINGS = 10
+
+
 def _scored_by_matchers(
     searcher: Searcher, query: Query, allowed: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Step Whoosh's matchers the way its unlimited collector does (pruning the tree
-    before every tenth match, which the scores depend on), scoring the allowed
-    entries only."""
+    """Step Whoosh's matchers the way its unlimited collector does (dropping finished
+    subtrees before every tenth match), scoring the allowed entries only."""
     docnums: list[int] = []
     scores: list[float] = []
     for sub, offset in searcher.leaf_searchers():

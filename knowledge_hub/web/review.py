@@ -25,7 +25,8 @@ bp = Blueprint("review", __name__, url_prefix="/review")
 
 
 def _document(document_id: int) -> Document:
-    document = queries.landing_page(viewer(), document_id)
+    # The checklist's facts include whether each file's text was extracted.
+    document = queries.landing_page(viewer(), document_id, with_texts=True)
     if document is None:
         abort(404)
     return document

@@ -5,12 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
+from functools import lru_cache
 from typing import Any
 
 from babel import Locale
 from babel import UnknownLocaleError
 from babel.dates import format_date
 from babel.dates import format_skeleton
+from babel.numbers import format_decimal
 from flask import current_app
 from flask import has_request_context
 from flask import request
@@ -72,8 +74,15 @@ def text_direction(language: str | None = None) -> str:
 
 def language_name(tag: str, in_language: str | None = None) -> str:
     """The name of a language (BCP 47) in the reader's language, from CLDR."""
+    return _language_name(tag, in_language or current_language())
+
+
+# Names are asked for many times a page (every facet value, every result's languages),
+# and CLDR's answer for a pair never changes.
+@lru_cache(maxsize=4096)
+def _language_name(tag: str, language: str) -> str:
     try:
-        name = Locale.parse(tag, sep="-").get_display_name(in_language or current_language())
+        name = Locale.parse(tag, sep="-").get_display_name(language)
     except (ValueError, TypeError, UnknownLocaleError):
         # Any string can come in a query (?language=...): an unknown tag is shown as it is.
         return tag
@@ -82,7 +91,22 @@ def language_name(tag: str, in_language: str | None = None) -> str:
 
 def region_name(code: str, in_language: str | None = None) -> str:
     """The name of a country or M49 area in the reader's language, from CLDR."""
-    return Locale.parse(in_language or current_language()).territories.get(code, code)
+    return _territories(in_language or current_language()).get(code, code)
+
+
+@lru_cache(maxsize=64)
+def _territories(language: str) -> dict[str, str]:
+    return dict(Locale.parse(language).territories)
+
+
+def format_number(value: float) -> str:
+    """A number as the reader's language writes it (12,345; 12 345; ١٢٬٣٤٥)."""
+    return _formatted_number(value, str(get_locale() or "en"))
+
+
+@lru_cache(maxsize=4096)
+def _formatted_number(value: float, locale: str) -> str:
+    return format_decimal(value, locale=locale)
 
 
 # --- Labels of the seeded vocabularies and of the fixed values, in the reader's language.
@@ -332,6 +356,7 @@ def _collator() -> Collator:
     return Collator()
 
 
+@lru_cache(maxsize=8192)  # labels repeat on every page; the key is a pure function
 def collation_key(text: str) -> tuple:
     """Sort key by the Unicode Collation Algorithm: "Égypte" between "Afrique" and
     "Zambie", whatever the accents and scripts, unlike sorting by code point."""
@@ -342,8 +367,12 @@ def format_partial_date(value: str | None, in_language: str | None = None) -> st
     """A partial date ("2023", "2023-09", "2023-09-05") in the reader's language."""
     if not value:
         return ""
+    return _formatted_date(value, in_language or current_language())
+
+
+@lru_cache(maxsize=4096)  # a result page shows twenty dates, and years repeat
+def _formatted_date(value: str, locale: str) -> str:
     parts = value.split("-")
-    locale = in_language or current_language()
     try:
         if len(parts) == 2:
             return format_skeleton("yMMM", date(int(parts[0]), int(parts[1]), 1), locale=locale)

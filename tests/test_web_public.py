@@ -113,3 +113,21 @@ def test_an_oversized_id_is_simply_not_found(client: FlaskClient) -> None:
     for path in ("/documents/99999999999999999999", "/documents/1/files/99999999999999999999",
                  "/api/documents/99999999999999999999", "/review/99999999999999999999"):
         assert client.get(path).status_code in (302, 404), path
+
+
+def test_facet_links_add_or_remove_one_value_and_go_back_to_the_first_page(
+    client: FlaskClient, record: int
+) -> None:
+    html = client.get(
+        "/search?q=economy&organization=ILO&page=1&language=en&lang=en"
+    ).get_data(as_text=True)
+    # A chosen value's link takes it out (and the page with it), the others stay.
+    assert 'href="/search?q=economy&amp;language=en&amp;lang=en" aria-current="true"' in html
+    assert 'aria-label="Remove filter ILO"' in html
+    # Another value is added after the facet's values already chosen.
+    assert (
+        'href="/search?q=economy&amp;organization=ILO&amp;organization=ITC-ILO'
+        '&amp;language=en&amp;lang=en"' in html
+    )
+    # Values read as labels: a region's name, a type's label.
+    assert ">Senegal</a>" in html and ">Awareness package</a>" in html

@@ -13,13 +13,13 @@ from flask import Flask
 from flask import abort
 from flask import current_app
 from flask import flash
+from flask import g
 from flask import jsonify
 from flask import redirect
 from flask import render_template
 from flask import request
 from flask import session
 from flask import url_for
-from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_login import logout_user
@@ -201,12 +201,36 @@ def url_with(**changes: str | int | None) -> str:
 
 
 def url_toggle(facet: str, value: str) -> str:
-    """This search with a facet value added, or removed if it is already chosen."""
-    args = request.args.copy()
-    values = args.getlist(facet)
-    args.setlist(facet, [v for v in values if v != value] if value in values else [*values, value])
-    args.pop("page", None)
-    return request.path + ("?" + urlencode(list(args.items(multi=True))) if args else "")
+    """This search with a facet value added, or removed if it is already chosen (and
+    back to its first page)."""
+    # A search page asks for dozens of these; the request's own pairs are read once.
+    if "search_pairs" not in g:
+        g.search_pairs = [(k, v) for k, v in request.args.items(multi=True) if k != "page"]
+    pairs: list[tuple[str, str]] = g.search_pairs
+    if (facet, value) in pairs:
+        toggled = [pair for pair in pairs if pair != (facet, value)]
+    else:
+        # After the facet's other values, where MultiDict.setlist would put it.
+        places = [i for i, (k, __) in enumerate(pairs) if k == facet]
+        at = places[-1] + 1 if places else len(pairs)
+        toggled = [*pairs[:at], (facet, value), *pairs[at:]]
+    return request.path + ("?" + urlencode(toggled) if toggled else "")
+
+
+def facet_value_label(facet: str, value: str, labels: dict[str, dict[str, str]]) -> str:
+    """How a facet value reads: a language's or region's name, a kind's, type's or
+    topic's label in the reader's language, else the database's label or the value."""
+    if facet == "language":
+        return i18n.language_name(value)
+    if facet == "region":
+        return i18n.region_name(value)
+    if facet == "kind":
+        return i18n.kind_label(value)
+    if facet == "type":
+        return i18n.type_label(value, labels.get("type", {}).get(value))
+    if facet == "topic":
+        return i18n.topic_label(value, labels.get("topic", {}).get(value))
+    return labels.get(facet, {}).get(value, value)
 
 
 def sort_facet(
@@ -226,17 +250,10 @@ def sort_facet(
     if limit is not None and len(values) > limit:
         lowest = heapq.nlargest(limit, (count for __, count in values))[-1]
         values = [item for item in values if item[1] >= lowest]
-    if facet == "language":
-        label = i18n.language_name
-    elif facet == "region":
-        label = i18n.region_name
-    elif facet == "type":
-        label = lambda code: i18n.type_label(code, labels.get("type", {}).get(code))  # noqa: E731
-    elif facet == "topic":
-        label = lambda code: i18n.topic_label(code, labels.get("topic", {}).get(code))  # noqa: E731
-    else:
-        label = str
-    return sorted(values, key=lambda item: (-item[1], i18n.collation_key(label(item[0]))))[:limit]
+    def order(item: tuple[str, int]) -> tuple:
+        return (-item[1], i18n.collation_key(facet_value_label(facet, item[0], labels)))
+
+    return sorted(values, key=order)[:limit]
 
 
 def _template_globals() -> dict:
@@ -250,7 +267,7 @@ def _template_globals() -> dict:
         "text_direction": i18n.text_direction,
         "language_name": i18n.language_name,
         "region_name": i18n.region_name,
-        "format_number": format_decimal,
+        "format_number": i18n.format_number,
         "type_label": i18n.type_label,
         "topic_label": i18n.topic_label,
         "status_label": i18n.status_label,
@@ -261,6 +278,7 @@ def _template_globals() -> dict:
         "translate": i18n.translate,
         "format_partial_date": i18n.format_partial_date,
         "sort_facet": sort_facet,
+        "facet_value_label": facet_value_label,
         # Never bound to the request: an error page (413 included) must not read the body.
         "logout_form": lambda: EmptyForm(formdata=None),
     }

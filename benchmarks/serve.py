@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import http.client
 import os
+import runpy
 import signal
 import socket
 import subprocess
@@ -179,7 +180,6 @@ class Server:
             if not (self.directory / part).exists():
                 raise SystemExit(f"{self.directory} is not a hub instance folder: no {part}")
         self.port = free_port()
-        self.workers = workers
         extra = dict(extra_env or {})
         if workers is not None:
             extra["HUB_WORKERS"] = str(workers)
@@ -214,13 +214,17 @@ class Server:
                 )
             # With preload_app, the first worker answers while the master may still be
             # forking the others: figures are taken with every worker running.
-            if self._answers() and (
-                self.workers is None or len(self.worker_pids()) == self.workers
-            ):
+            if self._answers() and len(self.worker_pids()) == self._expected_workers():
                 return
             time.sleep(0.2)
         self.stop()
         raise SystemExit(f"gunicorn did not answer within {timeout:.0f} s; see {self.log_path}")
+
+    def _expected_workers(self) -> int:
+        """The worker count gunicorn.conf.py gives in the server's environment."""
+        if self.env.get("HUB_WORKERS", "").strip():
+            return int(self.env["HUB_WORKERS"])
+        return runpy.run_path(str(PROJECT_ROOT / "gunicorn.conf.py"))["workers"]
 
     def _answers(self) -> bool:
         connection = http.client.HTTPConnection(self.host, self.port, timeout=30)

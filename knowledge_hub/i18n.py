@@ -295,11 +295,23 @@ def _english_labels() -> tuple[dict[str, str], dict[str, str], dict[str, tuple[s
 
 def type_label(code: str, fallback: str | None = None) -> str:
     """A document type's label: the catalogue's for a seeded type, else the database's."""
+    return _type_label(code, fallback, str(get_locale() or "en"))
+
+
+# Labels are asked for on every result and facet value; for a code, a database label
+# and a locale the answer never changes.
+@lru_cache(maxsize=2048)
+def _type_label(code: str, fallback: str | None, locale: str) -> str:
     return _seeded(_TYPES, _english_labels()[0], code, fallback)
 
 
 def topic_label(code: str, fallback: str | None = None) -> str:
     """A topic's (or SDG's) label: the catalogue's for a seeded topic, else the database's."""
+    return _topic_label(code, fallback, str(get_locale() or "en"))
+
+
+@lru_cache(maxsize=2048)
+def _topic_label(code: str, fallback: str | None, locale: str) -> str:
     return _seeded(_TOPICS, _english_labels()[1], code, fallback)
 
 

@@ -206,6 +206,7 @@ class Server:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
+        expected_workers = self._expected_workers()
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -214,7 +215,7 @@ class Server:
                 )
             # With preload_app, the first worker answers while the master may still be
             # forking the others: figures are taken with every worker running.
-            if self._answers() and len(self.worker_pids()) == self._expected_workers():
+            if self._answers() and len(self.worker_pids()) == expected_workers:
                 return
             time.sleep(0.2)
         self.stop()

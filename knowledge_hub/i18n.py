@@ -63,8 +63,14 @@ def select_locale() -> str:
     return request.accept_languages.best_match(languages) or "en"
 
 
+def current_locale() -> str:
+    """The reader's locale as Babel names it ("en", "zh_Hans"): what translations and
+    number formats depend on, and so what the caches below are keyed by."""
+    return str(get_locale() or "en")
+
+
 def current_language() -> str:
-    return str(get_locale() or "en").split("_")[0]
+    return current_locale().split("_")[0]
 
 
 def text_direction(language: str | None = None) -> str:
@@ -101,7 +107,7 @@ def _territories(language: str) -> dict[str, str]:
 
 def format_number(value: float) -> str:
     """A number as the reader's language writes it (12,345; 12 345; ١٢٬٣٤٥)."""
-    return _formatted_number(value, str(get_locale() or "en"))
+    return _formatted_number(value, current_locale())
 
 
 @lru_cache(maxsize=4096)
@@ -295,7 +301,7 @@ def _english_labels() -> tuple[dict[str, str], dict[str, str], dict[str, tuple[s
 
 def type_label(code: str, fallback: str | None = None) -> str:
     """A document type's label: the catalogue's for a seeded type, else the database's."""
-    return _type_label(code, fallback, str(get_locale() or "en"))
+    return _type_label(code, fallback, current_locale())
 
 
 # Labels are asked for on every result and facet value; for a code, a database label
@@ -307,7 +313,7 @@ def _type_label(code: str, fallback: str | None, locale: str) -> str:
 
 def topic_label(code: str, fallback: str | None = None) -> str:
     """A topic's (or SDG's) label: the catalogue's for a seeded topic, else the database's."""
-    return _topic_label(code, fallback, str(get_locale() or "en"))
+    return _topic_label(code, fallback, current_locale())
 
 
 @lru_cache(maxsize=2048)

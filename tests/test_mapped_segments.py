@@ -35,6 +35,21 @@ def udhr_articles(language: str) -> list[str]:
     return [" ".join(re.sub(r"<[^>]+>", " ", a).split()) for a in articles]
 
 
+def udhr_entry(variant_id: int, document_id: int, language: str, article: str) -> dict:
+    """The index entry of one UDHR article: a released, public version."""
+    return {
+        "variant_id": str(variant_id),
+        "document_id": document_id,
+        "language": language,
+        "status": "released",
+        "access": "public",
+        "variant_status": "approved",
+        "sort_date": 19481210,
+        title_field(language): article[:60],
+        text_field(language): article,
+    }
+
+
 @pytest.fixture
 def index(tmp_path: Path) -> Iterator[SearchIndex]:
     index = SearchIndex(tmp_path / "index", LANGUAGES)
@@ -43,16 +58,7 @@ def index(tmp_path: Path) -> Iterator[SearchIndex]:
         with index.writing(merge=False) as writer:
             for number, article in enumerate(udhr_articles(language), start=1):
                 variant_id += 1
-                writer.add_document(
-                    variant_id=str(variant_id),
-                    document_id=number,
-                    language=language,
-                    status="released",
-                    access="public",
-                    variant_status="approved",
-                    sort_date=19481210,
-                    **{title_field(language): article[:60], text_field(language): article},
-                )
+                writer.add_document(**udhr_entry(variant_id, number, language, article))
     yield index
     index.close()
 

@@ -17,8 +17,8 @@ from knowledge_hub.search import SearchIndex
 from knowledge_hub.search.columns import ids_and_weights_of_block
 from knowledge_hub.search.columns import posting_arrays
 from knowledge_hub.search.schema import text_field
-from knowledge_hub.search.schema import title_field
 from tests.test_mapped_segments import udhr_articles
+from tests.test_mapped_segments import udhr_entry
 
 COPIES = 6  # of each article: lists of the common words run over several blocks
 
@@ -32,12 +32,7 @@ def index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SearchIndex]:
             for copy in range(COPIES):
                 for number, article in enumerate(udhr_articles(language), start=1):
                     variant_id += 1
-                    writer.add_document(
-                        variant_id=str(variant_id),
-                        document_id=variant_id,
-                        language=language,
-                        **{title_field(language): article[:60], text_field(language): article},
-                    )
+                    writer.add_document(**udhr_entry(variant_id, variant_id, language, article))
     yield index
     index.close()
 

@@ -10,6 +10,12 @@ from sqlalchemy import Enum
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
+from knowledge_hub.gc_safety import give_instance_states_their_dicts
+
+# Before any model exists, so that no session in any process (server, commands, tests)
+# makes an InstanceState without it: see gc_safety.
+give_instance_states_their_dicts()
+
 # Named constraints let Alembic alter them on every database, SQLite included.
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",

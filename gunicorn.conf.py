@@ -6,8 +6,10 @@ command line; the defaults suit one machine behind a reverse proxy on the same h
 
 from __future__ import annotations
 
+import faulthandler
 import multiprocessing
 import os
+import sys
 
 
 def _int(name: str, default: int) -> int:
@@ -48,6 +50,13 @@ accesslog = os.environ.get("HUB_ACCESS_LOG", "-")
 errorlog = os.environ.get("HUB_ERROR_LOG", "-")
 loglevel = os.environ.get("HUB_LOG_LEVEL", "info")
 access_log_format = '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s" %(D)sus'
+
+#: The master and every worker forked from it write the Python traceback of each thread
+#: to the error log if they crash below Python (segmentation fault, abort, bus error);
+#: gunicorn alone would only log that a worker was sent a signal. Kept open for as long
+#: as the process lives: faulthandler writes to its descriptor.
+_crash_log = sys.stderr if errorlog == "-" else open(errorlog, "a")  # noqa: SIM115
+faulthandler.enable(file=_crash_log, all_threads=True)
 
 #: Trust X-Forwarded-* only from a proxy on this machine.
 forwarded_allow_ips = os.environ.get("HUB_FORWARDED_ALLOW_IPS", "127.0.0.1")

@@ -96,6 +96,7 @@ def run_python(script: str, *args: str) -> subprocess.CompletedProcess:
         env={**os.environ, "PYTHONMALLOC": "debug", "PYTHONFAULTHANDLER": "1"},
         capture_output=True,
         text=True,
+        errors="replace",  # a crashing child may print freed memory's bytes
         timeout=120,
     )
 

@@ -1,0 +1,55 @@
+"""A server process that crashes below Python leaves the Python traceback of its threads
+in its log (faulthandler), not only an exit status: `flask run` on its standard error,
+gunicorn's workers in gunicorn's error log."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import make_config
+from tests.server import FlaskServer
+from tests.server import GunicornServer
+from tests.server import run_hub
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> dict:
+    config = make_config(tmp_path)
+    done = run_hub(config, "hub", "init")
+    assert done.returncode == 0, done.stderr
+    return config
+
+
+def wait_for(text: str, log: Path, seconds: float = 30) -> str:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        written = log.read_text(errors="replace") if log.exists() else ""
+        if text in written:
+            return written
+        time.sleep(0.2)
+    return log.read_text(errors="replace") if log.exists() else ""
+
+
+def test_flask_run_reports_a_crash_with_python_tracebacks(config: dict) -> None:
+    with FlaskServer(config) as server:
+        assert server.process is not None
+        os.kill(server.process.pid, signal.SIGSEGV)
+        assert server.process.wait(timeout=30) == -signal.SIGSEGV
+    log = server.log.read_text(errors="replace")
+    assert "Fatal Python error: Segmentation fault" in log
+    assert 'File "' in log and "serve_forever" in log  # the threads' Python stacks
+
+
+def test_a_gunicorn_worker_reports_a_crash_in_the_error_log(config: dict, tmp_path: Path) -> None:
+    error_log = tmp_path / "gunicorn-error.log"
+    with GunicornServer(config, workers=2, HUB_ERROR_LOG=str(error_log)) as server:
+        worker = server.worker_pids()[0]
+        os.kill(worker, signal.SIGSEGV)
+        written = wait_for(f"Worker (pid:{worker}) was sent SIGSEGV", error_log)
+    assert "Fatal Python error: Segmentation fault" in written
+    assert 'File "' in written and "gunicorn/workers" in written

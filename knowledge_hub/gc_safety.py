@@ -55,4 +55,3 @@ def give_instance_states_their_dicts() -> None:
         method = getattr(InstanceState, name)
         if not getattr(method, "gives_dict_first", False):
             setattr(InstanceState, name, _with_dict_first(method))
-

@@ -1,5 +1,6 @@
 """A word planted in records a reader may not see never reaches them: the whole site is
-crawled as an anonymous reader and as a member, and facet counts do not move."""
+crawled as an anonymous reader, as a signed-in reader who is not a member, and as a
+member, and facet counts do not move."""
 
 from __future__ import annotations
 
@@ -67,8 +68,11 @@ def test_hidden_words_never_reach_readers_who_may_not_see_them(app: Flask, impor
     anonymous = app.test_client()
     member = app.test_client()
     sign_in(member, make_user("member", organization="ILO"))
+    # Signed in but not a member: a translator hired from outside the Task Force.
+    outsider = app.test_client()
+    sign_in(outsider, make_user("translator", languages=("fr",)))
     assert import_rows(PUBLIC).failed == 0
-    before = {"anonymous": facets(anonymous), "member": facets(member),
+    before = {"anonymous": facets(anonymous), "member": facets(member), "outsider": facets(outsider),
               "anonymous-q": facets(anonymous, "cooperatives finance")}
 
     assert import_rows(HIDDEN[:1], release=False).failed == 0
@@ -80,6 +84,7 @@ def test_hidden_words_never_reach_readers_who_may_not_see_them(app: Flask, impor
     # Facet counts do not move for readers who may not see the new records …
     assert facets(anonymous) == before["anonymous"]
     assert facets(anonymous, "cooperatives finance") == before["anonymous-q"]
+    assert facets(outsider) == before["outsider"]
     # … and a member sees exactly one more record: the members-only one.
     member_after = facets(member)
     assert member_after != before["member"]
@@ -91,8 +96,9 @@ def test_hidden_words_never_reach_readers_who_may_not_see_them(app: Flask, impor
     probes += ["/api/search?q=&per_page=100", "/api/search?q=cooperatives&per_page=100"]
     probes += [f"/api/documents/{i}" for i in ids] + [f"/api/documents/ref/{r}" for r in refs]
     probes += [f"/documents/{i}" for i in ids]
-    forbidden = {"anonymous": (DRAFT_WORD, MEMBERS_WORD, INTERNAL_WORD), "member": (DRAFT_WORD, INTERNAL_WORD)}
-    for who, client in (("anonymous", anonymous), ("member", member)):
+    everything = (DRAFT_WORD, MEMBERS_WORD, INTERNAL_WORD)
+    forbidden = {"anonymous": everything, "outsider": everything, "member": (DRAFT_WORD, INTERNAL_WORD)}
+    for who, client in (("anonymous", anonymous), ("outsider", outsider), ("member", member)):
         pages = crawl(client, probes)
         assert len(pages) > 20
         for url, body in pages.items():

@@ -96,7 +96,9 @@ def can_read(role: str, status: str, access: str, endpoint: str) -> bool:
     """What DESIGN.md lets each role see of a record in a given state."""
     if role in BACK_OFFICE:
         return not (endpoint == "documents.download" and status == "withdrawn")
-    levels = {"public"} | ({"members"} if role != "anonymous" else set())
+    # Members-only records are for members (the role, or an account of a member or
+    # observer organization): the translator here has no organization, so not for them.
+    levels = {"public"} | ({"members"} if role == "member" else set())
     if access not in levels:
         return False
     if status == "released":
@@ -198,3 +200,29 @@ def test_nothing_changes_when_a_refused_role_posts(app: Flask, clients, records)
             clients[role].post(f"/review/{document_id}/{action}", data={"comment": "x" * 20, "code": "summary_length"})
     with app.app_context():
         assert db.session.get(Document, document_id).status.value == "in_review"
+
+
+def test_members_only_records_are_for_members_and_their_organizations(
+    app: Flask, import_rows, make_user
+) -> None:
+    import_rows([dict(ref="M-1", title="Members brief", access="members", content="Members text.")])
+    with app.app_context():
+        document_id = db.session.scalar(select(Document.id).where(Document.ref == "M-1"))
+    readers = {
+        "translator without organization": (make_user("translator", languages=("fr",)), False),
+        "translator of a member organization": (make_user("translator", organization="ILO"), True),
+        "translator of an observer organization": (make_user("translator", organization="ICA"), True),
+        "translator of another organization": (make_user("translator", organization="ITC-ILO"), False),
+        "member without organization": (make_user("member"), True),
+        "account of a member organization, no role": (make_user(organization="FAO"), True),
+    }
+    problems = []
+    for who, (email, may_read) in readers.items():
+        client = app.test_client()
+        sign_in(client, email)
+        page = client.get(f"/documents/{document_id}").status_code
+        found = client.get("/api/search?q=members").get_json()["total"]
+        if (page, found) != ((200, 1) if may_read else (404, 0)):
+            problems.append(f"{who}: landing page {page}, found {found} in search")
+    assert problems == []
+

@@ -226,3 +226,33 @@ def test_members_only_records_are_for_members_and_their_organizations(
             problems.append(f"{who}: landing page {page}, found {found} in search")
     assert problems == []
 
+
+def test_a_session_cookie_replayed_after_sign_out_is_anonymous(app: Flask, make_user, records) -> None:
+    """Every signed-in role: a copy of the cookie taken before signing out opens none of
+    the routes that need an account afterwards."""
+    rules = [
+        r for r in app.url_map.iter_rules()
+        if "GET" in r.methods and r.endpoint != "auth.logout"
+        and "anonymous" not in allowed_roles(r.endpoint)
+    ]
+    assert len(rules) > 20
+    problems = []
+    for role in ROLES[1:]:
+        browser = app.test_client()
+        sign_in(browser, make_user(role, languages=("fr",) if role == "translator" else ()))
+        saved = browser.get_cookie("session", domain="hub.test")
+        assert browser.post("/auth/logout").status_code == 302
+        replay = app.test_client()
+        replay.set_cookie("session", saved.value, domain="hub.test")
+        for rule in rules:
+            if role not in allowed_roles(rule.endpoint):
+                continue
+            url = url_for_rule(rule, records[("released", "public")])
+            response = replay.get(url)
+            response.close()
+            refused = response.status_code == 401 or (
+                response.status_code == 302 and "/auth/login" in response.headers["Location"]
+            )
+            if not refused:
+                problems.append(f"{role} GET {url} -> {response.status_code} after signing out")
+    assert problems == []

@@ -106,6 +106,13 @@ def change_password(user: User, current: str, new: str) -> None:
         audit(user, "change_password", user)
 
 
-def record_logout(user: User) -> None:
+def sign_out(user: User) -> None:
+    """End the user's sessions: every copy of their session cookie stops working.
+
+    The cookie is signed, not stored, so clearing it in this browser would leave a copy
+    saved elsewhere (a proxy log, a stolen cookie) valid until it expires; a new session
+    token voids them all, this user's other devices included.
+    """
     with transaction():
+        user.session_token = secrets.token_hex(16)
         audit(user, "logout", user)

@@ -73,7 +73,7 @@ def login():
 @login_required
 def logout():
     if EmptyForm().validate_on_submit():
-        auth.record_logout(current_user._get_current_object())
+        auth.sign_out(current_user._get_current_object())
         logout_user()
         session.clear()
         flash(_("You are signed out."), "success")

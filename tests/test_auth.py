@@ -119,7 +119,7 @@ def test_a_users_language_follows_them_to_another_device(app: Flask, make_user) 
     staff = make_user("staff")
     laptop, phone = app.test_client(), app.test_client()
     sign_in(laptop, staff)
-    laptop.get("/?lang=ru")
+    laptop.post("/auth/language?next=/staff/", data={"language": "ru"})
     sign_in(phone, staff)  # a new device: no language cookie
     assert '<html lang="ru" dir="ltr">' in phone.get("/staff/").get_data(as_text=True)
     # A reader's own choice on this device still wins.
@@ -143,3 +143,24 @@ def test_a_cookie_saved_before_sign_out_opens_nothing_after_it(app: Flask, make_
     # The owner signs in again as usual.
     sign_in(browser, reviewer)
     assert browser.get("/review/").status_code == 200
+
+
+def test_a_get_never_changes_the_stored_language(app: Flask, make_user) -> None:
+    staff = make_user("staff")
+    laptop, phone = app.test_client(), app.test_client()
+    sign_in(laptop, staff)
+    # A link on another site, an image, a prefetch: a GET keeps the choice on this device.
+    assert '<html lang="ru"' in laptop.get("/?lang=ru").get_data(as_text=True)
+    assert '<html lang="ru"' in laptop.get("/staff/").get_data(as_text=True)
+    with app.app_context():
+        from knowledge_hub.models import User
+
+        assert db.session.scalar(select(User.interface_language).where(User.email == staff)) is None
+    sign_in(phone, staff)
+    assert '<html lang="en"' in phone.get("/staff/").get_data(as_text=True)
+    # The switcher, signed in, is a POST that keeps the choice, and comes back here.
+    page = laptop.get("/staff/").get_data(as_text=True)
+    assert 'action="/auth/language?next=/staff/"' in page and 'name="language" value="zh"' in page
+    chosen = laptop.post("/auth/language?next=/staff/", data={"language": "zh"})
+    assert chosen.status_code == 302 and chosen.headers["Location"].endswith("/staff/")
+    assert '<html lang="zh"' in phone.get("/staff/").get_data(as_text=True)

@@ -40,8 +40,11 @@ def facets(client: FlaskClient, q: str = "") -> dict:
     return client.get("/api/search", query_string={"q": q, "per_page": 100}).get_json()["facets"]
 
 
-def crawl(client: FlaskClient, extra: list[str]) -> dict[str, str]:
-    """Every page reachable from the home page (and the extra addresses): url -> body."""
+def crawl(
+    client: FlaskClient, extra: list[str], caching: dict[str, str] | None = None
+) -> dict[str, str]:
+    """Every page reachable from the home page (and the extra addresses): url -> body;
+    `caching`, when given, gets each url's Cache-Control."""
     seen: dict[str, str] = {}
     queue = deque(["/", *extra])
     while queue and len(seen) < 600:
@@ -52,6 +55,8 @@ def crawl(client: FlaskClient, extra: list[str]) -> dict[str, str]:
         body = response.get_data(as_text=True) if response.mimetype.startswith(("text/", "application/json")) else ""
         response.close()
         seen[url] = body
+        if caching is not None:
+            caching[url] = response.headers.get("Cache-Control", "")
         if response.mimetype == "text/html":
             for link in LINK.findall(body):
                 target = urljoin(url, link.replace("&amp;", "&"))
@@ -98,8 +103,13 @@ def test_hidden_words_never_reach_readers_who_may_not_see_them(app: Flask, impor
     probes += [f"/documents/{i}" for i in ids]
     everything = (DRAFT_WORD, MEMBERS_WORD, INTERNAL_WORD)
     forbidden = {"anonymous": everything, "outsider": everything, "member": (DRAFT_WORD, INTERNAL_WORD)}
+    with app.app_context():
+        members_record = db.session.scalar(select(Document).where(Document.ref == "HID-MEMBERS"))
+        members_file = f"/documents/{members_record.id}/files/{members_record.variants[0].files[0].id}"
+    caching: dict[str, dict[str, str]] = {}
     for who, client in (("anonymous", anonymous), ("outsider", outsider), ("member", member)):
-        pages = crawl(client, probes)
+        caching[who] = {}
+        pages = crawl(client, probes, caching[who])
         assert len(pages) > 20
         for url, body in pages.items():
             for word in forbidden[who]:
@@ -108,5 +118,12 @@ def test_hidden_words_never_reach_readers_who_may_not_see_them(app: Flask, impor
                 if echoed:
                     body = body.replace(word, "").replace(word[:-1] + "x", "")
                 assert word not in body, f"{who} sees {word!r} at {url}"
+    # What the member downloads of the members-only record stays out of every cache;
+    # public files may be cached by anyone.
+    member_downloads = {url: cache for url, cache in caching["member"].items() if "/files/" in url}
+    assert member_downloads.get(members_file) == "private, no-store"
+    assert all(
+        cache.startswith("public") for url, cache in member_downloads.items() if url != members_file
+    ) and len(member_downloads) > 1
     # The member does see the members-only record.
     assert MEMBERS_WORD in member.get(f"/api/search?q={MEMBERS_WORD}").get_data(as_text=True)

@@ -256,3 +256,36 @@ def test_a_session_cookie_replayed_after_sign_out_is_anonymous(app: Flask, make_
             if not refused:
                 problems.append(f"{role} GET {url} -> {response.status_code} after signing out")
     assert problems == []
+
+
+#: Blueprints whose pages no cache may keep.
+NO_STORE_PREFIXES = ("staff.", "review.", "admin.", "translations.", "auth.", "tokens.", "fixity.")
+
+
+def test_no_cache_keeps_back_office_pages_or_files_that_are_not_public(
+    app: Flask, clients, records
+) -> None:
+    problems = []
+    for rule in app.url_map.iter_rules():
+        if not rule.endpoint.startswith(NO_STORE_PREFIXES) or "GET" not in rule.methods:
+            continue
+        for role in sorted(allowed_roles(rule.endpoint) - {"anonymous"}):
+            url = url_for_rule(rule, records[("draft", "public")])
+            response = clients[role].get(url)
+            response.close()
+            if response.headers.get("Cache-Control") != "no-store":
+                problems.append(f"{role} GET {url}: Cache-Control {response.headers.get('Cache-Control')!r}")
+    for (status, level), (document_id, file_id, __) in records.items():
+        url = f"/documents/{document_id}/files/{file_id}"
+        for role in ("anonymous", "member", "staff"):
+            response = clients[role].get(url)
+            response.close()
+            if response.status_code != 200:
+                continue
+            cache = response.headers.get("Cache-Control", "")
+            if (status, level) == ("released", "public"):
+                if "public" not in cache or "max-age=3600" not in cache:
+                    problems.append(f"{role} GET {url} (public file): Cache-Control {cache!r}")
+            elif cache != "private, no-store":
+                problems.append(f"{role} GET {url} ({status}, {level}): Cache-Control {cache!r}")
+    assert problems == [], "\n".join(problems)

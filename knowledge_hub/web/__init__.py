@@ -287,19 +287,15 @@ def _remember_language(response):
     """A language chosen with ?lang= is kept in a cookie on this device.
 
     Only the cookie: a GET changes nothing stored (a link or an image on another site
-    could otherwise rewrite an account's language). A signed-in user keeps a choice on
-    their account with the switcher's POST (auth.language).
+    could otherwise rewrite an account's language). The account keeps the choice when
+    its owner next signs in on this device (a POST).
     """
     chosen = request.args.get("lang")
     if chosen and chosen in current_app.config["LANGUAGES"]:
-        set_language_cookie(response, chosen)
+        response.set_cookie(
+            i18n.COOKIE, chosen, max_age=365 * 24 * 3600, samesite="Lax", httponly=True
+        )
     return response
-
-
-def set_language_cookie(response, language: str) -> None:
-    response.set_cookie(
-        i18n.COOKIE, language, max_age=365 * 24 * 3600, samesite="Lax", httponly=True
-    )
 
 
 def wants_json() -> bool:

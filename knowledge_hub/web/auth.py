@@ -5,7 +5,6 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import Blueprint
-from flask import current_app
 from flask import flash
 from flask import redirect
 from flask import render_template
@@ -22,9 +21,8 @@ from knowledge_hub.models import Role
 from knowledge_hub.models import User
 from knowledge_hub.orm import utcnow
 from knowledge_hub.services import Invalid
-from knowledge_hub.services import accounts
 from knowledge_hub.services import auth
-from knowledge_hub.web import set_language_cookie
+from knowledge_hub import i18n
 from knowledge_hub.web.forms import EmptyForm
 from knowledge_hub.web.forms import LoginForm
 from knowledge_hub.web.forms import PasswordForm
@@ -58,7 +56,13 @@ def login():
     form = LoginForm()
     if form.validate_on_submit():
         try:
-            user = auth.authenticate(form.email.data, form.password.data, request.remote_addr or "")
+            user = auth.authenticate(
+                form.email.data,
+                form.password.data,
+                request.remote_addr or "",
+                # The language chosen on this device goes with the account to the others.
+                interface_language=request.cookies.get(i18n.COOKIE),
+            )
         except (auth.LoginRefused, auth.TooManyAttempts) as e:
             flash(str(e), "error")
             return render_template("auth/login.html", form=form), 401
@@ -81,18 +85,6 @@ def logout():
         session.clear()
         flash(_("You are signed out."), "success")
     return redirect(url_for("public.home"))
-
-
-@bp.post("/language")
-@login_required
-def language():
-    """Keep the interface language a signed-in user chose, on this device and their account."""
-    chosen = request.form.get("language", "")
-    response = redirect(_safe_next(request.args.get("next")) or url_for("public.home"))
-    if EmptyForm().validate_on_submit() and chosen in current_app.config["LANGUAGES"]:
-        accounts.remember_interface_language(current_user._get_current_object(), chosen)
-        set_language_cookie(response, chosen)
-    return response
 
 
 @bp.route("/password", methods=["GET", "POST"])

@@ -99,6 +99,15 @@ def require(actor: User | None, action: str) -> None:
         )
 
 
+def may_change_released(actor: User | None) -> bool:
+    """Tell whether actor may change what a released record's review vouched for.
+
+    Such a change is an edit and a release at once: it takes someone allowed both (a
+    reviewer who also edits records, or an administrator), and it passes the gate again.
+    """
+    return can(actor, "edit") and can(actor, "release")
+
+
 @dataclass(frozen=True)
 class Visibility:
     """What a viewer may see. `everything` short-cuts the lists for the back office."""

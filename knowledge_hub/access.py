@@ -13,6 +13,7 @@ from knowledge_hub.i18n import _l
 from knowledge_hub.models import AccessLevel
 from knowledge_hub.models import Document
 from knowledge_hub.models import DocumentStatus
+from knowledge_hub.models import OrganizationKind
 from knowledge_hub.models import Role
 from knowledge_hub.models import User
 from knowledge_hub.models import Variant
@@ -98,6 +99,15 @@ def require(actor: User | None, action: str) -> None:
         )
 
 
+def may_change_released(actor: User | None) -> bool:
+    """Tell whether actor may change what a released record's review vouched for.
+
+    Such a change is an edit and a release at once: it takes someone allowed both (a
+    reviewer who also edits records, or an administrator), and it passes the gate again.
+    """
+    return can(actor, "edit") and can(actor, "release")
+
+
 @dataclass(frozen=True)
 class Visibility:
     """What a viewer may see. `everything` short-cuts the lists for the back office."""
@@ -110,6 +120,25 @@ class Visibility:
 
 PUBLIC_STATUSES = frozenset({DocumentStatus.RELEASED})
 
+#: Organizations whose people are the Task Force's members (DESIGN: "account of a member
+#: or observer organization").
+MEMBER_ORGANIZATION_KINDS = frozenset({OrganizationKind.MEMBER, OrganizationKind.OBSERVER})
+
+
+def is_member(viewer: User | None) -> bool:
+    """Tell whether viewer may read members-only records.
+
+    Either an administrator gave the account the member role, or the account belongs to
+    a member or observer organization. Holding some other role is not enough: a
+    translator without such an organization is an outside contractor.
+    """
+    if viewer is None or not viewer.is_active:
+        return False
+    if Role.MEMBER in roles_of(viewer):
+        return True
+    organization = viewer.organization
+    return organization is not None and organization.kind in MEMBER_ORGANIZATION_KINDS
+
 
 def visible_levels(viewer: User | None) -> Visibility:
     """Return what viewer may see: the one rule behind every SQL query and search."""
@@ -119,7 +148,7 @@ def visible_levels(viewer: User | None) -> Visibility:
             True, frozenset(DocumentStatus), frozenset(AccessLevel), frozenset(VariantStatus)
         )
     levels = {AccessLevel.PUBLIC}
-    if roles:  # any signed-in member of a member or observer organization
+    if is_member(viewer):
         levels.add(AccessLevel.MEMBERS)
     return Visibility(
         False, PUBLIC_STATUSES, frozenset(levels), frozenset({VariantStatus.APPROVED})

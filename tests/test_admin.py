@@ -31,7 +31,7 @@ from knowledge_hub.services import NotAllowed
 from knowledge_hub.services import Refused
 from knowledge_hub.services import accounts
 from knowledge_hub.services import admin
-from knowledge_hub.web.admin import _csv_cell
+from knowledge_hub.spreadsheets import safe_cell
 
 PASSWORD = "a long enough password"
 NEW_PASSWORD = "another long password"
@@ -750,10 +750,10 @@ def test_the_audit_log_filters_pages_and_downloads(
     ).get_data(as_text=True)
 
 
-def test_csv_cells_never_start_like_a_formula() -> None:
-    assert _csv_cell("=HYPERLINK(1)") == "'=HYPERLINK(1)"
-    assert _csv_cell("@SUM") == "'@SUM"
-    assert _csv_cell("plain") == "plain" and _csv_cell(None) == ""
+def testsafe_cells_never_start_like_a_formula() -> None:
+    assert safe_cell("=HYPERLINK(1)") == "'=HYPERLINK(1)"
+    assert safe_cell("@SUM") == "'@SUM"
+    assert safe_cell("plain") == "plain" and safe_cell(None) == ""
 
 
 def test_every_admin_page_renders(app: Flask, client: FlaskClient, admin_id: int) -> None:

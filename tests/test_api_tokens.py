@@ -184,3 +184,25 @@ def test_every_api_route_for_every_roles_token_and_state(
 @pytest.mark.parametrize("header", ["Bearer", "Basic abc", "Token x"])
 def test_other_authorization_headers_are_ignored(client: FlaskClient, header: str) -> None:
     assert client.get("/api/search", headers={"Authorization": header}).status_code == 200
+
+
+def test_disabling_or_resetting_an_account_revokes_its_tokens_for_good(
+    app: Flask, client: FlaskClient, make_user
+) -> None:
+    sign_in(client, make_user("admin"))
+    for change in ("disable", "reset"):
+        email = make_user("staff")
+        secret = token_for(app, email)
+        with app.app_context():
+            user_id = db.session.scalar(select(User.id).where(User.email == email))
+        api = app.test_client()
+        assert api.get("/api/documents/1/checklist", headers=bearer(secret)).status_code == 404
+        assert client.post(f"/admin/users/{user_id}/{change}", data={"confirm": "y"}).status_code in (200, 302)
+        if change == "disable":
+            assert client.post(f"/admin/users/{user_id}/enable").status_code == 302
+        with app.app_context():
+            assert db.session.get(User, user_id).is_active
+            [token] = db.session.scalars(select(ApiToken).where(ApiToken.user_id == user_id))
+            assert token.revoked_at is not None
+        # The account is active again; the token it had before is not.
+        assert api.get("/api/documents/1/checklist", headers=bearer(secret)).status_code == 401

@@ -118,9 +118,46 @@ def test_sign_out_needs_a_post(client: FlaskClient, make_user) -> None:
 def test_a_users_language_follows_them_to_another_device(app: Flask, make_user) -> None:
     staff = make_user("staff")
     laptop, phone = app.test_client(), app.test_client()
-    sign_in(laptop, staff)
     laptop.get("/?lang=ru")
+    sign_in(laptop, staff)  # signing in keeps this device's choice on the account
     sign_in(phone, staff)  # a new device: no language cookie
     assert '<html lang="ru" dir="ltr">' in phone.get("/staff/").get_data(as_text=True)
     # A reader's own choice on this device still wins.
     assert '<html lang="zh"' in phone.get("/staff/?lang=zh").get_data(as_text=True)
+
+
+def test_a_cookie_saved_before_sign_out_opens_nothing_after_it(app: Flask, make_user) -> None:
+    reviewer = make_user("reviewer")
+    browser = app.test_client()
+    sign_in(browser, reviewer)
+    saved = browser.get_cookie("session", domain="hub.test")
+    assert saved is not None
+    assert browser.get("/review/").status_code == 200
+    assert browser.post("/auth/logout").status_code == 302
+    # A copy of the cookie kept elsewhere (a proxy's log, another tab, a thief).
+    replay = app.test_client()
+    replay.set_cookie("session", saved.value, domain=saved.domain)
+    refused = replay.get("/review/")
+    assert refused.status_code == 302 and "/auth/login" in refused.headers["Location"]
+    assert replay.get("/auth/tokens/").status_code == 302
+    # The owner signs in again as usual.
+    sign_in(browser, reviewer)
+    assert browser.get("/review/").status_code == 200
+
+
+def test_a_get_never_changes_the_stored_language(app: Flask, make_user) -> None:
+    staff = make_user("staff")
+    laptop, phone = app.test_client(), app.test_client()
+    sign_in(laptop, staff)
+    # A link on another site, an image, a prefetch: a GET keeps the choice on this device.
+    assert '<html lang="ru"' in laptop.get("/?lang=ru").get_data(as_text=True)
+    assert '<html lang="ru"' in laptop.get("/staff/").get_data(as_text=True)
+    with app.app_context():
+        from knowledge_hub.models import User
+
+        assert db.session.scalar(select(User.interface_language).where(User.email == staff)) is None
+    sign_in(phone, staff)
+    assert '<html lang="en"' in phone.get("/staff/").get_data(as_text=True)
+    # Signing in again, a deliberate POST, keeps the device's choice on the account.
+    sign_in(laptop, staff)
+    assert '<html lang="ru"' in phone.get("/staff/").get_data(as_text=True)

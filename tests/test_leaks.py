@@ -1,5 +1,6 @@
 """A word planted in records a reader may not see never reaches them: the whole site is
-crawled as an anonymous reader and as a member, and facet counts do not move."""
+crawled as an anonymous reader, as a signed-in reader who is not a member, and as a
+member, and facet counts do not move."""
 
 from __future__ import annotations
 
@@ -39,8 +40,11 @@ def facets(client: FlaskClient, q: str = "") -> dict:
     return client.get("/api/search", query_string={"q": q, "per_page": 100}).get_json()["facets"]
 
 
-def crawl(client: FlaskClient, extra: list[str]) -> dict[str, str]:
-    """Every page reachable from the home page (and the extra addresses): url -> body."""
+def crawl(
+    client: FlaskClient, extra: list[str], caching: dict[str, str] | None = None
+) -> dict[str, str]:
+    """Every page reachable from the home page (and the extra addresses): url -> body;
+    `caching`, when given, gets each url's Cache-Control."""
     seen: dict[str, str] = {}
     queue = deque(["/", *extra])
     while queue and len(seen) < 600:
@@ -51,6 +55,8 @@ def crawl(client: FlaskClient, extra: list[str]) -> dict[str, str]:
         body = response.get_data(as_text=True) if response.mimetype.startswith(("text/", "application/json")) else ""
         response.close()
         seen[url] = body
+        if caching is not None:
+            caching[url] = response.headers.get("Cache-Control", "")
         if response.mimetype == "text/html":
             for link in LINK.findall(body):
                 target = urljoin(url, link.replace("&amp;", "&"))
@@ -67,8 +73,11 @@ def test_hidden_words_never_reach_readers_who_may_not_see_them(app: Flask, impor
     anonymous = app.test_client()
     member = app.test_client()
     sign_in(member, make_user("member", organization="ILO"))
+    # Signed in but not a member: a translator hired from outside the Task Force.
+    outsider = app.test_client()
+    sign_in(outsider, make_user("translator", languages=("fr",)))
     assert import_rows(PUBLIC).failed == 0
-    before = {"anonymous": facets(anonymous), "member": facets(member),
+    before = {"anonymous": facets(anonymous), "member": facets(member), "outsider": facets(outsider),
               "anonymous-q": facets(anonymous, "cooperatives finance")}
 
     assert import_rows(HIDDEN[:1], release=False).failed == 0
@@ -80,6 +89,7 @@ def test_hidden_words_never_reach_readers_who_may_not_see_them(app: Flask, impor
     # Facet counts do not move for readers who may not see the new records …
     assert facets(anonymous) == before["anonymous"]
     assert facets(anonymous, "cooperatives finance") == before["anonymous-q"]
+    assert facets(outsider) == before["outsider"]
     # … and a member sees exactly one more record: the members-only one.
     member_after = facets(member)
     assert member_after != before["member"]
@@ -91,9 +101,15 @@ def test_hidden_words_never_reach_readers_who_may_not_see_them(app: Flask, impor
     probes += ["/api/search?q=&per_page=100", "/api/search?q=cooperatives&per_page=100"]
     probes += [f"/api/documents/{i}" for i in ids] + [f"/api/documents/ref/{r}" for r in refs]
     probes += [f"/documents/{i}" for i in ids]
-    forbidden = {"anonymous": (DRAFT_WORD, MEMBERS_WORD, INTERNAL_WORD), "member": (DRAFT_WORD, INTERNAL_WORD)}
-    for who, client in (("anonymous", anonymous), ("member", member)):
-        pages = crawl(client, probes)
+    everything = (DRAFT_WORD, MEMBERS_WORD, INTERNAL_WORD)
+    forbidden = {"anonymous": everything, "outsider": everything, "member": (DRAFT_WORD, INTERNAL_WORD)}
+    with app.app_context():
+        members_record = db.session.scalar(select(Document).where(Document.ref == "HID-MEMBERS"))
+        members_file = f"/documents/{members_record.id}/files/{members_record.variants[0].files[0].id}"
+    caching: dict[str, dict[str, str]] = {}
+    for who, client in (("anonymous", anonymous), ("outsider", outsider), ("member", member)):
+        caching[who] = {}
+        pages = crawl(client, probes, caching[who])
         assert len(pages) > 20
         for url, body in pages.items():
             for word in forbidden[who]:
@@ -102,5 +118,12 @@ def test_hidden_words_never_reach_readers_who_may_not_see_them(app: Flask, impor
                 if echoed:
                     body = body.replace(word, "").replace(word[:-1] + "x", "")
                 assert word not in body, f"{who} sees {word!r} at {url}"
+    # What the member downloads of the members-only record stays out of every cache;
+    # public files may be cached by anyone.
+    member_downloads = {url: cache for url, cache in caching["member"].items() if "/files/" in url}
+    assert member_downloads.get(members_file) == "private, no-store"
+    assert all(
+        cache.startswith("public") for url, cache in member_downloads.items() if url != members_file
+    ) and len(member_downloads) > 1
     # The member does see the members-only record.
     assert MEMBERS_WORD in member.get(f"/api/search?q={MEMBERS_WORD}").get_data(as_text=True)

@@ -96,7 +96,9 @@ def can_read(role: str, status: str, access: str, endpoint: str) -> bool:
     """What DESIGN.md lets each role see of a record in a given state."""
     if role in BACK_OFFICE:
         return not (endpoint == "documents.download" and status == "withdrawn")
-    levels = {"public"} | ({"members"} if role != "anonymous" else set())
+    # Members-only records are for members (the role, or an account of a member or
+    # observer organization): the translator here has no organization, so not for them.
+    levels = {"public"} | ({"members"} if role == "member" else set())
     if access not in levels:
         return False
     if status == "released":
@@ -198,3 +200,92 @@ def test_nothing_changes_when_a_refused_role_posts(app: Flask, clients, records)
             clients[role].post(f"/review/{document_id}/{action}", data={"comment": "x" * 20, "code": "summary_length"})
     with app.app_context():
         assert db.session.get(Document, document_id).status.value == "in_review"
+
+
+def test_members_only_records_are_for_members_and_their_organizations(
+    app: Flask, import_rows, make_user
+) -> None:
+    import_rows([dict(ref="M-1", title="Members brief", access="members", content="Members text.")])
+    with app.app_context():
+        document_id = db.session.scalar(select(Document.id).where(Document.ref == "M-1"))
+    readers = {
+        "translator without organization": (make_user("translator", languages=("fr",)), False),
+        "translator of a member organization": (make_user("translator", organization="ILO"), True),
+        "translator of an observer organization": (make_user("translator", organization="ICA"), True),
+        "translator of another organization": (make_user("translator", organization="ITC-ILO"), False),
+        "member without organization": (make_user("member"), True),
+        "account of a member organization, no role": (make_user(organization="FAO"), True),
+    }
+    problems = []
+    for who, (email, may_read) in readers.items():
+        client = app.test_client()
+        sign_in(client, email)
+        page = client.get(f"/documents/{document_id}").status_code
+        found = client.get("/api/search?q=members").get_json()["total"]
+        if (page, found) != ((200, 1) if may_read else (404, 0)):
+            problems.append(f"{who}: landing page {page}, found {found} in search")
+    assert problems == []
+
+
+def test_a_session_cookie_replayed_after_sign_out_is_anonymous(app: Flask, make_user, records) -> None:
+    """Every signed-in role: a copy of the cookie taken before signing out opens none of
+    the routes that need an account afterwards."""
+    rules = [
+        r for r in app.url_map.iter_rules()
+        if "GET" in r.methods and r.endpoint != "auth.logout"
+        and "anonymous" not in allowed_roles(r.endpoint)
+    ]
+    assert len(rules) > 20
+    problems = []
+    for role in ROLES[1:]:
+        browser = app.test_client()
+        sign_in(browser, make_user(role, languages=("fr",) if role == "translator" else ()))
+        saved = browser.get_cookie("session", domain="hub.test")
+        assert browser.post("/auth/logout").status_code == 302
+        replay = app.test_client()
+        replay.set_cookie("session", saved.value, domain="hub.test")
+        for rule in rules:
+            if role not in allowed_roles(rule.endpoint):
+                continue
+            url = url_for_rule(rule, records[("released", "public")])
+            response = replay.get(url)
+            response.close()
+            refused = response.status_code == 401 or (
+                response.status_code == 302 and "/auth/login" in response.headers["Location"]
+            )
+            if not refused:
+                problems.append(f"{role} GET {url} -> {response.status_code} after signing out")
+    assert problems == []
+
+
+#: Blueprints whose pages no cache may keep.
+NO_STORE_PREFIXES = ("staff.", "review.", "admin.", "translations.", "auth.", "tokens.", "fixity.")
+
+
+def test_no_cache_keeps_back_office_pages_or_files_that_are_not_public(
+    app: Flask, clients, records
+) -> None:
+    problems = []
+    for rule in app.url_map.iter_rules():
+        if not rule.endpoint.startswith(NO_STORE_PREFIXES) or "GET" not in rule.methods:
+            continue
+        for role in sorted(allowed_roles(rule.endpoint) - {"anonymous"}):
+            url = url_for_rule(rule, records[("draft", "public")])
+            response = clients[role].get(url)
+            response.close()
+            if response.headers.get("Cache-Control") != "no-store":
+                problems.append(f"{role} GET {url}: Cache-Control {response.headers.get('Cache-Control')!r}")
+    for (status, level), (document_id, file_id, __) in records.items():
+        url = f"/documents/{document_id}/files/{file_id}"
+        for role in ("anonymous", "member", "staff"):
+            response = clients[role].get(url)
+            response.close()
+            if response.status_code != 200:
+                continue
+            cache = response.headers.get("Cache-Control", "")
+            if (status, level) == ("released", "public"):
+                if "public" not in cache or "max-age=3600" not in cache:
+                    problems.append(f"{role} GET {url} (public file): Cache-Control {cache!r}")
+            elif cache != "private, no-store":
+                problems.append(f"{role} GET {url} ({status}, {level}): Cache-Control {cache!r}")
+    assert problems == [], "\n".join(problems)

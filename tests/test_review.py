@@ -192,3 +192,81 @@ def test_the_api_refuses_release_listing_what_is_missing(app: Flask, draft, make
         reviewer.post(f"/review/{document_id}/attest/pass", data={"code": code})
     released = reviewer.post(f"/api/documents/{document_id}/release")
     assert released.status_code == 200 and released.get_json()["status"] == "released"
+
+
+# --- changes to a released record ---------------------------------------------------
+
+
+def _released_archive(app: Flask, import_rows, ref: str, access: str) -> int:
+    """A record released through the gate (archives need the automatic criteria only)."""
+    row = dict(ref=ref, title=f"Minutes {ref}", summary=PUBLICATION["summary"], kind="archive",
+               type="meeting-minutes", date="2023", organizations="ILO", topics="cooperatives",
+               access=access, content=f"{TEXT} Meeting {ref}.")
+    assert import_rows([row], release=True).failed == 0
+    with app.app_context():
+        document = db.session.scalar(select(Document).where(Document.ref == ref))
+        assert document.status == DocumentStatus.RELEASED
+        return document.id
+
+
+def test_a_released_records_reviewed_fields_change_only_through_review(
+    app: Flask, criteria, import_rows, make_user
+) -> None:
+    from tests.test_api_tokens import bearer
+    from tests.test_api_tokens import token_for
+
+    members = _released_archive(app, import_rows, "TF-M-1", "members")
+    public = _released_archive(app, import_rows, "TF-P-1", "public")
+    staff = bearer(token_for(app, make_user("staff")))
+    admin = bearer(token_for(app, make_user("admin")))
+    api = app.test_client()
+
+    def patch(document_id: int, who: dict, **body: object):
+        return api.patch(f"/api/documents/{document_id}", json=body, headers=who)
+
+    def state(document_id: int) -> tuple[str, str, str]:
+        with app.app_context():
+            document = db.session.get(Document, document_id)
+            return document.access.value, document.original.title, document.date
+
+    # Staff alone may not widen the audience, retitle, re-credit or re-file it …
+    for change in (dict(access="public"), dict(title="A new title"), dict(summary="Other."),
+                   dict(organizations=["ILO", "FAO"]), dict(kind="publication")):
+        refused = patch(members, staff, **change)
+        assert refused.status_code == 409, (change, refused.get_json())
+        assert "goes through review" in refused.get_json()["message"]
+    assert state(members) == ("members", "Minutes TF-M-1", "2023")
+    upload = api.post(f"/api/documents/{members}/versions/en/files", headers=staff,
+                      data={"files": (io.BytesIO(b"Another text of the minutes."), "more.txt")})
+    assert upload.status_code == 409
+    with app.app_context():
+        assert len(db.session.get(Document, members).original.files) == 1
+
+    # … but corrects its cataloguing, and narrows its audience, at once.
+    assert patch(members, staff, date="2023-05").status_code == 200
+    assert patch(public, staff, access="members").status_code == 200
+    assert state(public)[0] == "members"
+
+    # Someone who may release makes the change; the gate is passed again on the result.
+    assert patch(members, admin, access="public").status_code == 200
+    assert state(members) == ("public", "Minutes TF-M-1", "2023-05")
+    emptied = patch(members, admin, summary="")
+    assert emptied.status_code == 409 and "cannot be released" in emptied.get_json()["message"]
+    with app.app_context():
+        assert db.session.get(Document, members).original.summary == PUBLICATION["summary"]
+        reviewed = db.session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "reviewed_change")
+        ).all()
+        assert [e.details["fields"] for e in reviewed] == [["access"]]
+
+
+def test_staff_cannot_retitle_a_released_version_on_its_page(
+    app: Flask, client: FlaskClient, criteria, import_rows, make_user
+) -> None:
+    document_id = _released_archive(app, import_rows, "TF-M-2", "public")
+    sign_in(client, make_user("staff"))
+    response = client.post(f"/staff/{document_id}/versions/en/edit",
+                           data={"title": "=Retitled", "summary": "Other."})
+    assert "goes through review" in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(Document, document_id).original.title == "Minutes TF-M-2"

@@ -71,6 +71,7 @@ def test_request_claim_submit_send_back_resubmit_approve(app: Flask, criteria, i
     from tests.test_review import ATTESTATIONS, PUBLICATION
 
     assert import_rows([PUBLICATION], release=False).failed == 0
+    editor = make_user("staff", "reviewer")
     staff, french, spanish, reviewer = (make_user("staff"), make_user("translator", languages=("fr",)),
                                         make_user("translator", languages=("es",)), make_user("reviewer"))
     with app.app_context():
@@ -110,8 +111,9 @@ def test_request_claim_submit_send_back_resubmit_approve(app: Flask, criteria, i
         for step in ("request_translation", "claim_translation", "submit_translation",
                      "send_back_translation", "check", "approve_translation"):
             assert step in actions
-        # Editing the original's summary makes the translation out of date …
-        documents.edit_variant(_user(app, staff), document.original, document.original.title, "A new summary of the brief, longer and clearer than before.")
+        # Editing the original's summary (a released record's: by someone who may release
+        # it) makes the translation out of date …
+        documents.edit_variant(_user(app, editor), document.original, document.original.title, "A new summary of the brief, longer and clearer than before.")
         assert variant.is_out_of_date
         # … until a reviewer confirms it still holds.
         translations.confirm_current(_user(app, reviewer), variant, "Only a typo changed.")

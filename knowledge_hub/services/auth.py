@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from argon2.exceptions import InvalidHashError
 from argon2.exceptions import VerificationError
+from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import func
 from sqlalchemy import select
@@ -51,8 +52,14 @@ def _recent_failures(**where: str) -> int:
     return db.session.scalar(stmt) or 0
 
 
-def authenticate(email: str, password: str, address: str) -> User:
-    """Return the user whose credentials these are, recording the attempt."""
+def authenticate(
+    email: str, password: str, address: str, *, interface_language: str | None = None
+) -> User:
+    """Return the user whose credentials these are, recording the attempt.
+
+    `interface_language`, one of the hub's languages chosen on the device signing in, is
+    kept on the account: a sign-in is a deliberate POST, unlike the ?lang= links.
+    """
     email = email.strip().lower()
     if (
         _recent_failures(email=email) >= MAX_FAILURES_PER_ACCOUNT
@@ -77,6 +84,8 @@ def authenticate(email: str, password: str, address: str) -> User:
             if not user.session_token:
                 user.session_token = secrets.token_hex(16)
             user.last_login_at = utcnow()
+            if interface_language in current_app.config["LANGUAGES"]:
+                user.interface_language = interface_language
             audit(user, "login", user)
     if not succeeded:
         raise LoginRefused(_("The e-mail address or the password is not right."))
@@ -106,6 +115,13 @@ def change_password(user: User, current: str, new: str) -> None:
         audit(user, "change_password", user)
 
 
-def record_logout(user: User) -> None:
+def sign_out(user: User) -> None:
+    """End the user's sessions: every copy of their session cookie stops working.
+
+    The cookie is signed, not stored, so clearing it in this browser would leave a copy
+    saved elsewhere (a proxy log, a stolen cookie) valid until it expires; a new session
+    token voids them all, this user's other devices included.
+    """
     with transaction():
+        user.session_token = secrets.token_hex(16)
         audit(user, "logout", user)

@@ -39,6 +39,8 @@ from knowledge_hub.models import User
 from knowledge_hub.models import Variant
 from knowledge_hub.models import VariantStatus
 from knowledge_hub.services import Invalid
+from knowledge_hub.services import ReleaseRefused
+from knowledge_hub.services import ReviewRequired
 from knowledge_hub.services import audit
 from knowledge_hub.services import transaction
 from knowledge_hub.storage import CHUNK
@@ -282,6 +284,51 @@ def _snapshot(document: Document) -> dict[str, Any]:
     }
 
 
+#: Metadata a released record's review vouched for: the kind decides which criteria
+#: apply, the credits are what "reviewed by two member organizations" and "logo use
+#: approved" attest, the original language is checked against the text. Cataloguing
+#: (type, date, topics, regions, series) and a narrower access level are corrections
+#: that take effect at once, recorded in the history.
+REVIEWED_FIELDS = ("kind", "organizations", "authors", "original_language")
+
+#: Access levels from the narrowest audience to the widest.
+_AUDIENCE = {AccessLevel.INTERNAL.value: 0, AccessLevel.MEMBERS.value: 1, AccessLevel.PUBLIC.value: 2}
+
+
+def _reviewed_changes(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
+    """The fields of a metadata change that a released record must pass review for."""
+    fields = [key for key in REVIEWED_FIELDS if before.get(key) != after.get(key)]
+    if _AUDIENCE.get(after.get("access"), 0) > _AUDIENCE.get(before.get("access"), 0):
+        fields.insert(0, "access")  # a wider audience than the release was checked for
+    return fields
+
+
+def _is_live(document: Document, variant: Variant | None = None) -> bool:
+    """Whether readers see the record (and this version) as it was reviewed."""
+    if document.status != DocumentStatus.RELEASED:
+        return False
+    return variant is None or variant.status == VariantStatus.APPROVED
+
+
+def _through_review(actor: User | None, document: Document, fields: list[str]) -> None:
+    """Let a change to what a released record's review vouched for through only as a
+    reviewed change: by someone who may release it, and passing the gate again.
+
+    Called inside the change's transaction, after the change is made and flushed, so
+    that the gate judges the record as it would be; raising rolls the change back.
+    """
+    if not fields:
+        return
+    if not access.may_change_released(actor):
+        raise ReviewRequired(document.ref, fields)
+    from knowledge_hub.services import review  # review reads records; it never edits them
+
+    result = review.gate_result(document)
+    if not result.passed:
+        raise ReleaseRefused(document.ref, list(result.missing))
+    audit(actor, "reviewed_change", document, fields=fields)
+
+
 def _changes(before: dict[str, Any], after: dict[str, Any]) -> tuple[dict, dict]:
     changed = [key for key in after if before.get(key) != after[key]]
     return {k: before.get(k) for k in changed}, {k: after[k] for k in changed}
@@ -344,9 +391,12 @@ def edit_document(
                 original.language = original_language
             document.original_language = original_language
         session.flush()
-        old, new = _changes(before, _snapshot(document))
+        after = _snapshot(document)
+        old, new = _changes(before, after)
         if new:
             audit(actor, "edit", document, before=old, after=new)
+        if _is_live(document):
+            _through_review(actor, document, _reviewed_changes(before, after))
         return document
 
 
@@ -429,6 +479,9 @@ def edit_variant(actor: User | None, variant: Variant, title: str, summary: str)
         if new:
             session.flush()
             audit(actor, "edit", variant, language=variant.language, before=old, after=new)
+            # What readers see of a released version (its title and summary) was reviewed.
+            if _is_live(variant.document, variant):
+                _through_review(actor, variant.document, sorted(new))
         return variant
 
 
@@ -591,6 +644,8 @@ def attach_file(
 def detach_files(actor: User | None, variant: Variant) -> None:
     """Take every file off a language version (the blobs stay for other records)."""
     access.require(actor, "edit")
+    if _is_live(variant.document, variant) and not access.may_change_released(actor):
+        raise ReviewRequired(variant.document.ref, ["files"])
     with transaction() as session:
         for stored in list(variant.files):
             audit(
@@ -660,6 +715,10 @@ def upload_files(
     a file already on another record is linked again and reported as such.
     """
     access.require(actor, permission)
+    # A released version's files are what its review checked (disclaimer, logo,
+    # copyright, accessible format): new ones are reviewed before readers get them.
+    if _is_live(variant.document, variant) and not access.may_change_released(actor):
+        raise ReviewRequired(variant.document.ref, ["files"])
     return [_upload_one(actor, variant, name, stream, permission) for name, stream in uploads]
 
 

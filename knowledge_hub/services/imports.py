@@ -48,6 +48,7 @@ from knowledge_hub.services import deferred_indexing
 from knowledge_hub.services import documents
 from knowledge_hub.services import review
 from knowledge_hub.services import transaction
+from knowledge_hub.spreadsheets import safe_cell
 from knowledge_hub.storage import CHUNK
 from knowledge_hub.storage import sha256_of
 
@@ -594,17 +595,11 @@ def report_csv(report: ImportReport) -> str:
             released = ""
         writer.writerow(
             [
-                _cell(v)
+                safe_cell(v)
                 for v in (row.line, row.ref, row.language, row.outcome, row.message, released)
             ]
         )
     return out.getvalue()
-
-
-def _cell(value: object) -> str:
-    # A spreadsheet runs a cell starting with = + - @ as a formula: keep it text.
-    text = str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 def _batch_limits() -> tuple[int, int]:

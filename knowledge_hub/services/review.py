@@ -113,12 +113,17 @@ def recorded_checks(document: Document, variant: Variant | None = None) -> list[
     ]
 
 
-def checklist(actor: User | None, document: Document) -> criteria.GateResult:
-    """The record's checklist with every criterion's state, automatic ones computed now."""
-    access.require(actor, "view_checklist")
+def gate_result(document: Document) -> criteria.GateResult:
+    """The release gate's verdict on the record as it stands."""
     return criteria.gate(
         criteria_specs(), document.kind.value, record_facts(document), recorded_checks(document)
     )
+
+
+def checklist(actor: User | None, document: Document) -> criteria.GateResult:
+    """The record's checklist with every criterion's state, automatic ones computed now."""
+    access.require(actor, "view_checklist")
+    return gate_result(document)
 
 
 def _criterion(code: str, target: str) -> Criterion:
@@ -217,9 +222,7 @@ def release(actor: User | None, document: Document) -> Document:
             raise Refused(
                 _("%(ref)s was withdrawn; it cannot be released again.", ref=document.ref)
             )
-        result = criteria.gate(
-            criteria_specs(), document.kind.value, record_facts(document), recorded_checks(document)
-        )
+        result = gate_result(document)
         if not result.passed:
             raise ReleaseRefused(document.ref, list(result.missing))
         # The automatic outcomes at release time are kept with the record's history.

@@ -30,7 +30,6 @@ from urllib.parse import urlencode
 from knowledge_hub import access
 from knowledge_hub import i18n
 from knowledge_hub.access import NotAllowed
-from knowledge_hub.services import accounts
 from knowledge_hub.extensions import db
 from knowledge_hub.extensions import login_manager
 from knowledge_hub.i18n import _l
@@ -285,15 +284,17 @@ def _template_globals() -> dict:
 
 
 def _remember_language(response):
-    """A language chosen with ?lang= is kept in a cookie, and on the user's account."""
+    """A language chosen with ?lang= is kept in a cookie on this device.
+
+    Only the cookie: a GET changes nothing stored (a link or an image on another site
+    could otherwise rewrite an account's language). The account keeps the choice when
+    its owner next signs in on this device (a POST).
+    """
     chosen = request.args.get("lang")
     if chosen and chosen in current_app.config["LANGUAGES"]:
         response.set_cookie(
             i18n.COOKIE, chosen, max_age=365 * 24 * 3600, samesite="Lax", httponly=True
         )
-        user = viewer()
-        if user is not None and response.status_code < 400:
-            accounts.remember_interface_language(user, chosen)
     return response
 
 

@@ -6,7 +6,6 @@ import csv
 import io
 import json
 from collections.abc import Iterator
-from typing import Any
 
 from flask import Blueprint
 from flask import Response
@@ -29,6 +28,7 @@ from knowledge_hub.services import ServiceError
 from knowledge_hub.services import admin
 from knowledge_hub.web import requires
 from knowledge_hub.web import viewer
+from knowledge_hub.spreadsheets import safe_cell
 from knowledge_hub.web.admin_forms import AuditFilterForm
 from knowledge_hub.web.admin_forms import CriterionForm
 from knowledge_hub.web.admin_forms import InviteForm
@@ -550,14 +550,6 @@ AUDIT_CSV_COLUMNS = (
 )
 
 
-def _csv_cell(value: Any) -> str:
-    text = "" if value is None else str(value)
-    # A spreadsheet would run a cell starting like a formula: make it plain text.
-    if text[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + text
-    return text
-
-
 def _csv_lines(filters: admin_queries.AuditFilters) -> Iterator[str]:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
@@ -572,7 +564,7 @@ def _csv_lines(filters: admin_queries.AuditFilters) -> Iterator[str]:
     yield flush()
     for event, email, ref in admin_queries.audit_rows(filters):
         writer.writerow(
-            _csv_cell(v)
+            safe_cell(v)
             for v in (
                 event.id,
                 event.at.isoformat(sep=" ", timespec="seconds"),

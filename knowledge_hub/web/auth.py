@@ -22,6 +22,7 @@ from knowledge_hub.models import User
 from knowledge_hub.orm import utcnow
 from knowledge_hub.services import Invalid
 from knowledge_hub.services import auth
+from knowledge_hub import i18n
 from knowledge_hub.web.forms import EmptyForm
 from knowledge_hub.web.forms import LoginForm
 from knowledge_hub.web.forms import PasswordForm
@@ -55,7 +56,13 @@ def login():
     form = LoginForm()
     if form.validate_on_submit():
         try:
-            user = auth.authenticate(form.email.data, form.password.data, request.remote_addr or "")
+            user = auth.authenticate(
+                form.email.data,
+                form.password.data,
+                request.remote_addr or "",
+                # The language chosen on this device goes with the account to the others.
+                interface_language=request.cookies.get(i18n.COOKIE),
+            )
         except (auth.LoginRefused, auth.TooManyAttempts) as e:
             flash(str(e), "error")
             return render_template("auth/login.html", form=form), 401
@@ -73,7 +80,7 @@ def login():
 @login_required
 def logout():
     if EmptyForm().validate_on_submit():
-        auth.record_logout(current_user._get_current_object())
+        auth.sign_out(current_user._get_current_object())
         logout_user()
         session.clear()
         flash(_("You are signed out."), "success")

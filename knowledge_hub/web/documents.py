@@ -15,6 +15,7 @@ from flask import send_file
 from flask import url_for
 from markupsafe import Markup
 
+from knowledge_hub import access
 from knowledge_hub import citations
 from knowledge_hub import i18n
 from knowledge_hub import queries
@@ -61,16 +62,22 @@ def download(document_id: int, file_id: int):
     except StorageError:
         current_app.logger.error("stored file %s is missing from the blob store", stored.sha256)
         abort(410, description="The file is missing from storage; the secretariat has been told.")
+    public = access.is_public(stored.variant.document, stored.variant)
     # Uploaded HTML must never run in the hub's origin: it is always an attachment.
-    return send_file(
+    response = send_file(
         stream,
         mimetype=stored.media_type,
         as_attachment=True,
         download_name=stored.original_name,
         etag=stored.sha256,
         conditional=True,
-        max_age=3600,
+        max_age=3600 if public else None,
     )
+    if not public:
+        # A members-only, internal or unreleased file must not be kept by a shared cache
+        # (a proxy would hand it to the next reader) nor written to the reader's disk.
+        response.headers["Cache-Control"] = "private, no-store"
+    return response
 
 
 #: format -> (media type, file extension, writer of a list of Citable).

@@ -49,6 +49,12 @@ ACTIVE_TYPES = frozenset(
 
 HSTS = "max-age=31536000; includeSubDomains"
 
+#: Blueprints of the back office and of accounts: their pages show drafts, queues,
+#: accounts and tokens, which no cache (shared or the browser's) may keep.
+NO_STORE_BLUEPRINTS = frozenset(
+    {"staff", "review", "admin", "translations", "auth", "tokens", "fixity"}
+)
+
 HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "strict-origin-when-cross-origin",
@@ -83,6 +89,9 @@ def add_security_headers(response: Response) -> Response:
         headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
     if is_https():
         headers.setdefault("Strict-Transport-Security", HSTS)
+    if request.blueprint in NO_STORE_BLUEPRINTS:
+        headers["Cache-Control"] = "no-store"
+        headers.pop("Expires", None)
     return response
 
 

@@ -142,6 +142,8 @@ def edit(document_id: int):
             )
         except Invalid as e:
             _flash_left(show_problems(form, e.problems, str(e)))
+        except ServiceError as e:  # a released record's reviewed fields, say
+            flash(str(e), "error")
         else:
             if changed:
                 flash(_("Saved. The changes are in the record's history."), "success")
@@ -220,6 +222,8 @@ def edit_version(document_id: int, language: str):
             documents.edit_variant(viewer(), variant, form.title.data, form.summary.data or "")
         except Invalid as e:
             _flash_left(show_problems(form, e.problems, str(e)))
+        except ServiceError as e:
+            flash(str(e), "error")
         else:
             flash(_("Saved."), "success")
             return redirect(

@@ -29,6 +29,7 @@ from knowledge_hub.services import ReleaseRefused
 from knowledge_hub.services import ServiceError
 from knowledge_hub.services import translations
 from knowledge_hub.services.documents import blob_store
+from knowledge_hub.spreadsheets import safe_cell
 from knowledge_hub.storage import StorageError
 from knowledge_hub.web import requires
 from knowledge_hub.web import viewer
@@ -370,11 +371,14 @@ def coverage_csv():
     for row in table.rows:
         document = row.document
         writer.writerow([
-            document.ref,
-            document.original.title if document.original else "",
-            document.doc_type.code if document.doc_type else "",
-            document.year or "",
-            *(row.cells[language] for language in table.languages),
+            safe_cell(value)
+            for value in (
+                document.ref,
+                document.original.title if document.original else "",
+                document.doc_type.code if document.doc_type else "",
+                document.year or "",
+                *(row.cells[language] for language in table.languages),
+            )
         ])
     return Response(
         out.getvalue(),

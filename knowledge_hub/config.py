@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 import os
+import secrets
 from pathlib import Path
+
+log = logging.getLogger(__name__)
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -26,7 +30,10 @@ def _database_url() -> str:
 class Config:
     """Defaults that work on one machine with nothing configured."""
 
-    SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-change-me")
+    #: Signs sessions, device cookies and invitation links. Unset, create_app() uses the
+    #: key in SECRET_KEY_FILE, writing a random one there the first time.
+    SECRET_KEY = os.environ.get("SECRET_KEY") or None
+    SECRET_KEY_FILE = PROJECT_ROOT / "instance" / "secret_key"
     SQLALCHEMY_DATABASE_URI = _database_url()
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
     INDEX_DIR = Path(os.environ.get("HUB_INDEX_DIR", PROJECT_ROOT / "index"))
@@ -35,12 +42,15 @@ class Config:
     MIGRATIONS_DIR = PROJECT_ROOT / "knowledge_hub" / "migrations"
     BABEL_DEFAULT_LOCALE = "en"
     BABEL_TRANSLATION_DIRECTORIES = str(PROJECT_ROOT / "translations")
-    #: Public address used in absolute links (API, feeds) when not behind a request.
+    #: The address every absolute link is built from (feeds, sitemap, OAI-PMH, the API,
+    #: invitations), whatever Host a request claims: web/addresses.py.
     PUBLIC_URL = os.environ.get("HUB_PUBLIC_URL", "")
     MAX_CONTENT_LENGTH = 200 * 1024 * 1024
-    #: Believe the X-Forwarded-Proto of a proxy in front (for HSTS): set only when the hub
-    #: is reachable through that proxy alone (FLASK_TRUST_PROXY=true).
-    TRUST_PROXY = False
+    #: How many reverse proxies stand in front (FLASK_TRUST_PROXY=1 for one nginx): the
+    #: client's address and scheme are then read from what they append to
+    #: X-Forwarded-For and X-Forwarded-Proto. Set only when the hub is reachable through
+    #: them alone: web/addresses.py.
+    TRUST_PROXY = 0
     #: Limits for text extraction, which runs in a child process.
     EXTRACTION_SECONDS = 60.0
     EXTRACTION_MEMORY_MB = 1024
@@ -60,3 +70,26 @@ class Config:
     SESSION_ABSOLUTE_HOURS = 12
     SEARCH_PER_PAGE = 20
     SEARCH_MAX_PER_PAGE = 100
+
+
+def instance_secret_key(path: Path) -> str:
+    """The secret key kept in `path`, written there first if there is none: a random
+    key, readable by the hub's user alone, created atomically so that several processes
+    starting at once agree on one."""
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w") as written:
+        written.write(secrets.token_urlsafe(48))
+    try:
+        os.link(temporary, path)  # fails if another process wrote its key first
+        log.warning("SECRET_KEY is not set: sessions are signed with a new key kept in %s", path)
+    except FileExistsError:
+        pass
+    finally:
+        temporary.unlink()
+    return path.read_text().strip()

@@ -525,22 +525,6 @@ def test_security_headers_on_a_page_an_api_answer_an_error_and_a_download(
         assert "Strict-Transport-Security" not in response.headers
 
 
-def test_hsts_only_over_https_and_a_proxy_is_believed_only_when_trusted(
-    app: Flask, client: FlaskClient
-) -> None:
-    assert "Strict-Transport-Security" not in client.get("/").headers
-    secure = client.get("/", base_url="https://hub.test")
-    assert secure.headers["Strict-Transport-Security"].startswith("max-age=31536000")
-    forwarded = {"X-Forwarded-Proto": "https"}
-    assert app.config["TRUST_PROXY"] is False
-    assert "Strict-Transport-Security" not in client.get("/", headers=forwarded).headers
-    app.config["TRUST_PROXY"] = True
-    assert "Strict-Transport-Security" in client.get("/", headers=forwarded).headers
-    # Only the nearest proxy's word counts: a client cannot prepend "https".
-    spoofed = {"X-Forwarded-Proto": "https, http"}
-    assert "Strict-Transport-Security" not in client.get("/", headers=spoofed).headers
-
-
 TEMPLATES = Path(__file__).resolve().parents[1] / "knowledge_hub" / "templates"
 
 

@@ -5,16 +5,14 @@ JSON-LD is a data block, which a policy without 'unsafe-inline' leaves alone), s
 policy allows scripts and styles from the hub's own origin only.
 
 Strict-Transport-Security is sent only on https. Behind a proxy that ends TLS, the hub
-sees plain http; set TRUST_PROXY = True (FLASK_TRUST_PROXY=true in the environment) and
-it believes the proxy's X-Forwarded-Proto. Leave it False (the default) when the hub
-is reachable directly, or any client could claim https.
+sees plain http unless it trusts the proxy's X-Forwarded-Proto (TRUST_PROXY, see
+web/addresses.py).
 """
 
 from __future__ import annotations
 
 from flask import Flask
 from flask import Response
-from flask import current_app
 from flask import request
 
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -63,20 +61,13 @@ HEADERS = {
 
 
 def init_app(app: Flask) -> None:
-    app.config.setdefault("TRUST_PROXY", False)
     app.after_request(add_security_headers)
 
 
 def is_https() -> bool:
-    """Whether the reader came over https (as the proxy says, when it is trusted)."""
-    if request.is_secure:
-        return True
-    if not current_app.config.get("TRUST_PROXY"):
-        return False
-    forwarded = request.headers.get("X-Forwarded-Proto", "")
-    # Each proxy appends; the nearest one (the trusted one) wrote the last value.
-    last = forwarded.rsplit(",", 1)[-1].strip().lower()
-    return last == "https"
+    """Whether the reader came over https: as the connection says, or a trusted proxy's
+    X-Forwarded-Proto (web/addresses.py)."""
+    return request.is_secure
 
 
 def add_security_headers(response: Response) -> Response:

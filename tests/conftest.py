@@ -99,9 +99,9 @@ def make_config(tmp_path: Path) -> dict:
     }
 
 
-@pytest.fixture
-def app(tmp_path: Path) -> Iterator[Flask]:
-    app = create_app(make_config(tmp_path))
+def running_app(config: dict) -> Iterator[Flask]:
+    """An application over config's database (tables and vocabularies made), closed after."""
+    app = create_app(config)
     with app.app_context():
         db.create_all()
         seed.vocabularies(db.session)
@@ -111,6 +111,11 @@ def app(tmp_path: Path) -> Iterator[Flask]:
         search.get_index().close()
         db.session.remove()
         db.engine.dispose()
+
+
+@pytest.fixture
+def app(tmp_path: Path) -> Iterator[Flask]:
+    yield from running_app(make_config(tmp_path))
 
 
 @pytest.fixture

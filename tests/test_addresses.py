@@ -16,11 +16,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from knowledge_hub import create_app
-from knowledge_hub import seed
-from knowledge_hub.extensions import db
 from knowledge_hub.services import auth
 from tests.conftest import PASSWORD
 from tests.conftest import make_config
+from tests.conftest import running_app
 from tests.server import PROJECT_ROOT
 
 PUBLIC = "https://hub.example.org"
@@ -28,15 +27,7 @@ FORGED = {"Host": "evil.example"}
 
 
 def hub(tmp_path: Path, **settings: object) -> Iterator[Flask]:
-    app = create_app({**make_config(tmp_path), **settings})
-    with app.app_context():
-        db.create_all()
-        seed.vocabularies(db.session)
-        db.session.commit()
-    yield app
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    yield from running_app({**make_config(tmp_path), **settings})
 
 
 @pytest.fixture

@@ -46,7 +46,9 @@ class PublicAddress:
         self.port = str(parts.port or (443 if parts.scheme == "https" else 80))
         self.prefix = parts.path.rstrip("/")
 
-    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+    def __call__(
+        self, environ: dict[str, Any], start_response: Callable[..., Any]
+    ) -> Iterable[bytes]:
         environ["wsgi.url_scheme"] = self.scheme
         environ["HTTP_HOST"] = self.host
         environ["SERVER_NAME"] = self.server_name

@@ -27,6 +27,8 @@ from knowledge_hub.search import Hit
 from knowledge_hub.search import SearchIndex
 from knowledge_hub.search import SearchRequest
 from knowledge_hub.search import search
+from knowledge_hub.search.bounds import Deadline
+from knowledge_hub.search.bounds import expand_patterns
 from knowledge_hub.search.columns import Unsupported
 from knowledge_hub.search.columns import score_every_match
 from knowledge_hub.search.query import _allowed_entries
@@ -261,6 +263,11 @@ def reference_search(index: SearchIndex, seen: Visibility, request: SearchReques
     allowed = restriction(seen, request.filters)
     with index.searching() as (searcher, __):
         document_id, sort_date, facet_values = reference_columns(searcher)
+        if query is not None:
+            # Patterns stand for the words of the entries the viewer may see.
+            visible = np.zeros(searcher.doc_count_all(), dtype=bool)
+            visible[list(searcher.docs_for_query(restriction(seen, {}) or Every()))] = True
+            query = expand_patterns(query, searcher.reader(), visible, Deadline(None))
         if query is not None:
             scored = [
                 (h.docnum, h.score) for h in searcher.search(query, filter=allowed, limit=None)

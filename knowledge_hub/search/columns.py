@@ -433,17 +433,20 @@ _Leaves = dict[int, tuple[np.ndarray, np.ndarray]]
 
 
 def score_every_match(
-    searcher: Searcher, columns: Columns, query: Any
+    searcher: Searcher, columns: Columns, query: Any, deadline: Any = None
 ) -> tuple[np.ndarray, np.ndarray]:
     """Every document matching query with its score, exactly as an unlimited Whoosh
     search scores it, in document number order.
 
+    deadline.check() (bounds.Deadline) is called before each posting list is read.
     Raises Unsupported for a query whose matchers this does not reproduce."""
     all_ids, all_scores = [], []
+    check = deadline.check if deadline is not None else _never
     for sub, offset in searcher.leaf_searchers():
+        check()
         matcher = query.matcher(sub, searcher.context())
         leaves: _Leaves = {}
-        _read_leaves(matcher, sub.reader(), offset, columns, leaves)
+        _read_leaves(matcher, sub.reader(), offset, columns, leaves, check)
         if not leaves:
             continue
         hit = np.zeros(sub.doc_count_all(), dtype=bool)
@@ -463,24 +466,44 @@ def score_every_match(
     return np.concatenate(all_ids), np.concatenate(all_scores)
 
 
+def _never() -> None:
+    pass
+
+
 def _read_leaves(
-    matcher: Matcher, reader: Any, offset: int, columns: Columns, leaves: _Leaves
+    matcher: Matcher,
+    reader: Any,
+    offset: int,
+    columns: Columns,
+    leaves: _Leaves,
+    check: Callable[[], None],
 ) -> None:
     kind = type(matcher)
     if kind is NullMatcherClass:
         return
     if kind is UnionMatcher:
-        _read_leaves(matcher.a, reader, offset, columns, leaves)
-        _read_leaves(matcher.b, reader, offset, columns, leaves)
+        _read_leaves(matcher.a, reader, offset, columns, leaves, check)
+        _read_leaves(matcher.b, reader, offset, columns, leaves, check)
     elif kind is WordsMatcher:
         for child in matcher.children():
-            _read_leaves(child, reader, offset, columns, leaves)
+            _read_leaves(child, reader, offset, columns, leaves, check)
     elif kind is WrappingMatcher:
-        _read_leaves(matcher.child, reader, offset, columns, leaves)
+        _read_leaves(matcher.child, reader, offset, columns, leaves, check)
     elif kind is FilterMatcher or kind is ListMatcher or kind is whoosh3.W3LeafMatcher:
+        check()
         leaves[id(matcher)] = _scored_postings(matcher, reader, offset, columns)
     else:
         raise Unsupported(kind.__name__)
+
+
+def cached_postings(reader: Any, fieldname: str, word: bytes) -> np.ndarray:
+    """The document numbers of a word in a segment, deleted entries included, through
+    the process's posting cache (where scoring finds them again)."""
+    matcher = reader.postings(fieldname, word)
+    leaf = matcher.child if type(matcher) is FilterMatcher else matcher
+    key = (*_segment_key(reader), leaf.term())
+    ids, __ = read_postings.get(key, lambda: posting_arrays(leaf))
+    return ids
 
 
 def _segment_key(reader: Any) -> tuple:

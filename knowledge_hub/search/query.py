@@ -15,9 +15,11 @@ import numpy as np
 from flask_babel import gettext as _
 from whoosh import highlight
 from whoosh.analysis import Token
+from whoosh.qparser import EveryPlugin
 from whoosh.qparser import FieldsPlugin
 from whoosh.qparser import MultifieldPlugin
 from whoosh.qparser import QueryParser
+from whoosh.qparser import RangePlugin
 from whoosh.qparser import WildcardPlugin
 from whoosh.query import And
 from whoosh.query import Or
@@ -32,6 +34,11 @@ from knowledge_hub.search.analyzers import analyzer_for
 from knowledge_hub.search.analyzers import analyzes_word_by_word
 from knowledge_hub.search.analyzers import spelling_analyzer
 from knowledge_hub.search.analyzers import word_term
+from knowledge_hub.search.bounds import BadQuery
+from knowledge_hub.search.bounds import Deadline
+from knowledge_hub.search.bounds import expand_patterns
+from knowledge_hub.search.bounds import means_everything
+from knowledge_hub.search.bounds import refuse_deep_nesting
 from knowledge_hub.search.columns import Columns
 from knowledge_hub.search.columns import Unsupported
 from knowledge_hub.search.columns import score_every_match
@@ -48,10 +55,6 @@ SORTS = ("relevance", "newest", "oldest")
 MAX_QUERY_LENGTH = 1000
 MAX_RESULT_WINDOW = 10_000
 FEW_RESULTS = 3
-
-
-class BadQuery(ValueError):
-    """The query cannot be run; the message is worded for people."""
 
 
 @dataclass(frozen=True)
@@ -82,6 +85,8 @@ class SearchResult:
     facets: dict[str, list[tuple[str, int]]]
     suggestion: str | None = None
     query: Query | None = None
+    #: When the search must be done by; what follows it (snippets) stops there too.
+    deadline: Deadline = field(default_factory=lambda: Deadline(None))
 
 
 class _MarkFormatter(highlight.Formatter):
@@ -162,7 +167,11 @@ def parse(index: SearchIndex, q: str) -> Query:
 
     Natural-language questions work as typed (punctuation, "?", lowercase and/or/not
     are words), while the explicit syntax stays: "quoted phrases", AND, OR, NOT,
-    (groups) and a trailing * for a prefix."""
+    (groups) and * for any letters (`econ*`).
+
+    Term ranges (`[a TO z]`) and `*:*` are not query syntax here: their brackets and
+    colons are read as punctuation. Raises BadQuery for parentheses nested too deep."""
+    refuse_deep_nesting(q)
     languages = (*index.languages, OTHER_LANGUAGE)
     fields = [f for lang in languages for f in (title_field(lang), text_field(lang))]
     boosts = {title_field(lang): TITLE_MATCH_WEIGHT for lang in languages}
@@ -173,11 +182,28 @@ def parse(index: SearchIndex, q: str) -> Query:
     parser.remove_plugin_class(FieldsPlugin)
     parser.remove_plugin_class(WildcardPlugin)
     parser.add_plugin(_StarWildcardPlugin())
-    return parser.parse(q)
+    # A range or "every entry" expands over whole term dictionaries (see bounds.py).
+    parser.remove_plugin_class(RangePlugin)
+    parser.remove_plugin_class(EveryPlugin)
+    try:
+        return parser.parse(q)
+    except (RecursionError, IndexError):
+        # Whoosh's parser fails on some operator sequences ("NOT NOT a"), and nesting is
+        # bounded above, so a stack overflow here would come from a shape not foreseen.
+        raise BadQuery(
+            _("The query could not be read: check its parentheses and its AND, OR and NOT.")
+        ) from None
 
 
-def search(index: SearchIndex, seen: Visibility, request: SearchRequest) -> SearchResult:
-    """Run a search as a viewer with the given visibility."""
+def search(
+    index: SearchIndex, seen: Visibility, request: SearchRequest, seconds: float | None = None
+) -> SearchResult:
+    """Run a search as a viewer with the given visibility, within `seconds` (default:
+    the index's search_seconds; None there too: no limit).
+
+    Raises BadQuery for a request that cannot be run or would cost too much (bounds.py),
+    and SearchTooLong, a BadQuery, when it runs out of time before its results are known."""
+    deadline = Deadline(index.search_seconds if seconds is None else seconds)
     q = request.q.strip()
     if len(q) > MAX_QUERY_LENGTH:
         raise BadQuery(
@@ -195,11 +221,16 @@ def search(index: SearchIndex, seen: Visibility, request: SearchRequest) -> Sear
         raise BadQuery(_("Pages go from 1 up to result %(count)s.", count=MAX_RESULT_WINDOW))
     _refuse_unknown_facets(request.filters)
 
-    query = parse(index, q) if q else None
+    # A bare * means every record: browsing, not a pattern over every word.
+    query = parse(index, q) if q and not means_everything(q) else None
     with index.searching() as (searcher, columns):
         allowed = _allowed_entries(columns, seen, request.filters)
         if query is not None:
-            docnums, scores = _scored_matches(searcher, columns, query, allowed)
+            query = expand_patterns(
+                query, searcher.reader(), _allowed_entries(columns, seen, {}), deadline
+            )
+            deadline.check()
+            docnums, scores = _scored_matches(searcher, columns, query, allowed, deadline)
         else:
             docnums = np.flatnonzero(allowed)
             scores = np.zeros(len(docnums))
@@ -210,9 +241,9 @@ def search(index: SearchIndex, seen: Visibility, request: SearchRequest) -> Sear
         hits = [_hit(searcher, found, columns, g) for g in page.tolist()]
         facets = _count_facets(found, columns)
         suggestion = None
-        if query is not None and found.records < FEW_RESULTS:
+        if query is not None and found.records < FEW_RESULTS and not deadline.passed():
             suggestion = _suggest(searcher, q)
-    return SearchResult(found.records, hits, facets, suggestion, query)
+    return SearchResult(found.records, hits, facets, suggestion, query, deadline)
 
 
 def _allowed_entries(
@@ -239,15 +270,15 @@ def _allowed_entries(
 
 
 def _scored_matches(
-    searcher: Searcher, columns: Columns, query: Query, allowed: np.ndarray
+    searcher: Searcher, columns: Columns, query: Query, allowed: np.ndarray, deadline: Deadline
 ) -> tuple[np.ndarray, np.ndarray]:
     """The allowed entries that match, with the scores an unlimited Whoosh search gives
     them: computed over whole posting lists at once where the query is made of words
     and prefixes (nearly always), else by stepping Whoosh's own matchers."""
     try:
-        docnums, scores = score_every_match(searcher, columns, query)
+        docnums, scores = score_every_match(searcher, columns, query, deadline=deadline)
     except Unsupported:
-        return _scored_by_matchers(searcher, query, allowed)
+        return _scored_by_matchers(searcher, query, allowed, deadline)
     keep = allowed[docnums]
     return docnums[keep], scores[keep]
 
@@ -257,17 +288,27 @@ def _scored_matches(
 MATCHES_BETWEEN_PRUNINGS = 10
 
 
+#: Matches stepped between two looks at the deadline.
+MATCHES_BETWEEN_DEADLINE_CHECKS = 1024
+
+
 def _scored_by_matchers(
-    searcher: Searcher, query: Query, allowed: np.ndarray
+    searcher: Searcher, query: Query, allowed: np.ndarray, deadline: Deadline | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
     """Step Whoosh's matchers the way its unlimited collector does (dropping finished
     subtrees before every tenth match), scoring the allowed entries only."""
     docnums: list[int] = []
     scores: list[float] = []
+    deadline = deadline or Deadline(None)
+    stepped = 0
     for sub, offset in searcher.leaf_searchers():
+        deadline.check()
         matcher = query.matcher(sub, searcher.context())
         until_pruning = 0
         while matcher.is_active():
+            stepped += 1
+            if stepped % MATCHES_BETWEEN_DEADLINE_CHECKS == 0:
+                deadline.check()
             if until_pruning == 0:
                 matcher = matcher.replace(0)
                 if not matcher.is_active():

@@ -25,6 +25,7 @@ from knowledge_hub.models import Topic
 from knowledge_hub.models import User
 from knowledge_hub.models import Variant
 from knowledge_hub.search import SearchRequest
+from knowledge_hub.search.query import SNIPPET_SCAN_CHARS
 
 
 @dataclass
@@ -146,11 +147,13 @@ def search_records(
 
 
 def _texts_of(variant_ids: list[int]) -> dict[int, str]:
-    """The text of these versions (Variant.text) in one query, without loading their
-    files: the snippets of a result page are cut from the matched versions' text."""
+    """The beginning of the text of these versions (Variant.text) in one query, without
+    loading their files: the snippets of a result page are cut from the matched
+    versions' text, within its first SNIPPET_SCAN_CHARS characters."""
     parts: dict[int, list[str]] = {}
+    beginning = func.substr(StoredFile.text, 1, SNIPPET_SCAN_CHARS)
     for variant_id, text in db.session.execute(
-        select(StoredFile.variant_id, StoredFile.text)
+        select(StoredFile.variant_id, beginning)
         .where(StoredFile.variant_id.in_(variant_ids), StoredFile.text.is_not(None))
         .order_by(StoredFile.id)
     ):

@@ -456,6 +456,10 @@ WORD_END = re.compile(rf"[\w{WORD_MARKS}](?![\w{WORD_MARKS}])")
 #: A snippet fragment's longest length, and the context kept around its matches.
 SNIPPET_CHARS = 300
 SNIPPET_CONTEXT = 60
+#: Snippets are cut from this many first characters of a text (about twelve pages):
+#: the work grows with the text, and a 10-million-character text took 10-25 s a search.
+#: A record whose words match only further on shows its summary without a snippet.
+SNIPPET_SCAN_CHARS = 30_000
 
 
 def _suggest(searcher: Searcher, q: str) -> str | None:
@@ -486,6 +490,7 @@ def snippet(query: Query | None, index: SearchIndex, language: str, text: str, t
     }
     if not terms:
         return ""
+    text = within_snippet_window(text)
     # Rules and underlines of plain-text layouts ("=====", "-----") say nothing in a snippet.
     text = RULE_LINE.sub(" ", text)
     if not analyzes_word_by_word(lang):
@@ -503,6 +508,18 @@ def snippet(query: Query | None, index: SearchIndex, language: str, text: str, t
         fragments, top, highlight.BasicFragmentScorer(), highlight.FIRST, minscore=1
     )
     return _MarkFormatter()(text, best)
+
+
+def within_snippet_window(text: str) -> str:
+    """The first SNIPPET_SCAN_CHARS characters of text, without a word cut at its end
+    (it would be another word), unless the word is longer than a fragment."""
+    end = min(len(text), SNIPPET_SCAN_CHARS)
+    if end == len(text):
+        return text
+    shortest = end - SNIPPET_CHARS
+    while end > shortest and WORD_CHAR.match(text, end - 1) and WORD_CHAR.match(text, end):
+        end -= 1
+    return text[: end if end > shortest else SNIPPET_SCAN_CHARS]
 
 
 def _matched_words(

@@ -32,7 +32,7 @@ from whoosh.query import Query
 from whoosh.query import Term
 from whoosh.reading import IndexReader
 
-from knowledge_hub.search.columns import cached_postings
+from knowledge_hub.search.columns import held_by_any
 from knowledge_hub.search.coordination import FieldsOr
 
 #: Words of the term dictionaries one search may look at to expand its patterns: a
@@ -161,7 +161,6 @@ class _Expansion:
 
     def __init__(self, reader: IndexReader, visible: np.ndarray, deadline: Deadline) -> None:
         self.reader = reader
-        self.leaves = list(reader.leaf_readers())
         self.visible = visible
         self.deadline = deadline
         # An entry the reader may not see: hidden, or deleted. A word held by more
@@ -239,13 +238,7 @@ class _Expansion:
         """Whether an entry the reader may see holds the word."""
         if self.reader.doc_frequency(fieldname, word) > self.unseen:
             return True
-        for leaf, offset in self.leaves:
-            if (fieldname, word) not in leaf:
-                continue
-            ids = cached_postings(leaf, fieldname, word)
-            if self.visible[ids + offset].any():
-                return True
-        return False
+        return held_by_any(self.reader, fieldname, word, self.visible)
 
     @staticmethod
     def _too_many(shown: str, count: int) -> BadQuery:

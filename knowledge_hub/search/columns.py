@@ -506,6 +506,17 @@ def cached_postings(reader: Any, fieldname: str, word: bytes) -> np.ndarray:
     return ids
 
 
+def held_by_any(
+    reader: IndexReader, fieldname: str, word: bytes | str, entries: np.ndarray
+) -> bool:
+    """Whether one of the entries (a mask by document number) holds the word: the
+    reader's term dictionary keeps the words of deleted entries until segments merge."""
+    for leaf, offset in reader.leaf_readers():
+        if (fieldname, word) in leaf and entries[cached_postings(leaf, fieldname, word) + offset].any():
+            return True
+    return False
+
+
 def _segment_key(reader: Any) -> tuple:
     """What tells a segment apart from any other in the process: its folder and id."""
     storage = reader._storage

@@ -41,6 +41,7 @@ from knowledge_hub.search.bounds import means_everything
 from knowledge_hub.search.bounds import refuse_deep_nesting
 from knowledge_hub.search.columns import Columns
 from knowledge_hub.search.columns import Unsupported
+from knowledge_hub.search.columns import held_by_any
 from knowledge_hub.search.columns import score_every_match
 from knowledge_hub.search.coordination import FieldsGroup
 from knowledge_hub.search.coordination import WordsGroup
@@ -242,7 +243,7 @@ def search(
         facets = _count_facets(found, columns)
         suggestion = None
         if query is not None and found.records < FEW_RESULTS and not deadline.passed():
-            suggestion = _suggest(searcher, q)
+            suggestion = _suggest(searcher, q, _allowed_entries(columns, seen, {}), deadline)
     return SearchResult(found.records, hits, facets, suggestion, query, deadline)
 
 
@@ -462,17 +463,36 @@ SNIPPET_CONTEXT = 60
 SNIPPET_SCAN_CHARS = 30_000
 
 
-def _suggest(searcher: Searcher, q: str) -> str | None:
-    """A respelling of q from the words of released public text, or None."""
+#: Respellings of a word Whoosh proposes, best first, of which the first the reader
+#: may see is taken.
+SUGGESTION_CANDIDATES = 10
+
+
+def _suggest(searcher: Searcher, q: str, visible: np.ndarray, deadline: Deadline) -> str | None:
+    """A respelling of q from the words of released public text that the reader may see
+    now (visible: a mask of the entries they may see), or None.
+
+    Whoosh's term dictionary still holds the words of entries replaced or deleted (a
+    record withdrawn, edited or made internal) until their segment is merged, so every
+    word is checked against the entries that hold it."""
+    reader = searcher.reader()
     changed = False
     corrected = q
     words = {t.text for t in spelling_analyzer()(q)}
     for word in sorted(words, key=len, reverse=True):
-        if len(word) < 3 or word.isdigit() or searcher.doc_frequency("spelling", word):
+        if deadline.passed():
+            break
+        if len(word) < 3 or word.isdigit() or held_by_any(reader, "spelling", word, visible):
             continue
-        options = searcher.suggest("spelling", word, limit=1, maxdist=2, prefix=1)
-        if options and options[0] != word:
-            corrected = re.sub(rf"(?i)\b{re.escape(word)}\b", options[0], corrected)
+        options = searcher.suggest(
+            "spelling", word, limit=SUGGESTION_CANDIDATES, maxdist=2, prefix=1
+        )
+        option = next(
+            (o for o in options if o != word and held_by_any(reader, "spelling", o, visible)),
+            None,
+        )
+        if option is not None:
+            corrected = re.sub(rf"(?i)\b{re.escape(word)}\b", option, corrected)
             changed = True
     return corrected if changed else None
 

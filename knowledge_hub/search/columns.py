@@ -184,6 +184,8 @@ class Columns:
     visible: dict[Any, np.ndarray] = field(default_factory=dict)
     #: (segment offset, field) -> length byte of every entry of the segment.
     length_bytes: dict[tuple[int, str], np.ndarray | None] = field(default_factory=dict)
+    #: (visibility, field) -> the field's average length over the entries it lets see.
+    average_lengths: dict[tuple[Any, str], float] = field(default_factory=dict)
 
 
 def build_columns(searcher: Searcher) -> Columns:
@@ -420,6 +422,15 @@ def _length_bytes(reader: Any, fieldname: str) -> np.ndarray | None:
     return lengths
 
 
+def length_bytes_of(columns: Columns, reader: Any, offset: int, fieldname: str) -> np.ndarray | None:
+    """The length byte of a field for every entry of the segment at offset, read once
+    per searcher (None: no lengths)."""
+    key = (offset, fieldname)
+    if key not in columns.length_bytes:
+        columns.length_bytes[key] = _length_bytes(reader, fieldname)
+    return columns.length_bytes[key]
+
+
 @dataclass
 class _Node:
     """A matcher's part in the matched documents of a segment."""
@@ -433,18 +444,24 @@ _Leaves = dict[int, tuple[np.ndarray, np.ndarray]]
 
 
 def score_every_match(
-    searcher: Searcher, columns: Columns, query: Any, deadline: Any = None
+    searcher: Searcher,
+    columns: Columns,
+    query: Any,
+    deadline: Any = None,
+    weighting: Any = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Every document matching query with its score, exactly as an unlimited Whoosh
-    search scores it, in document number order.
+    search with the weighting (default: the searcher's) scores it, in document number
+    order.
 
     deadline.check() (bounds.Deadline) is called before each posting list is read.
     Raises Unsupported for a query whose matchers this does not reproduce."""
     all_ids, all_scores = [], []
     check = deadline.check if deadline is not None else _never
+    context = searcher.context(weighting=weighting or searcher.weighting)
     for sub, offset in searcher.leaf_searchers():
         check()
-        matcher = query.matcher(sub, searcher.context())
+        matcher = query.matcher(sub, context)
         leaves: _Leaves = {}
         _read_leaves(matcher, sub.reader(), offset, columns, leaves, check)
         if not leaves:
@@ -546,10 +563,7 @@ def _scored_postings(
             held = np.isin(ids, np.fromiter(matcher._ids, dtype=np.int64))
             keep = ~held if matcher._exclude else held
         ids, weights = ids[keep], weights[keep]
-    lengths_key = (offset, fieldname)
-    if lengths_key not in columns.length_bytes:
-        columns.length_bytes[lengths_key] = _length_bytes(reader, fieldname)
-    length_bytes = columns.length_bytes[lengths_key]
+    length_bytes = length_bytes_of(columns, reader, offset, fieldname)
     if length_bytes is None:
         lengths = np.ones(len(ids), dtype=np.float64)
     else:

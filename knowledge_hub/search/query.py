@@ -8,6 +8,7 @@ from collections import Counter
 from collections.abc import Callable
 from collections.abc import Mapping
 from collections.abc import Sequence
+from typing import Any
 from dataclasses import dataclass
 from dataclasses import field
 
@@ -50,6 +51,7 @@ from knowledge_hub.search.indexer import OTHER_LANGUAGE
 from knowledge_hub.search.indexer import index_language
 from knowledge_hub.search.schema import FACET_FIELDS
 from knowledge_hub.search.schema import text_field
+from knowledge_hub.search.statistics import VisibleBM25F
 from knowledge_hub.search.schema import title_field
 
 SORTS = ("relevance", "newest", "oldest")
@@ -204,7 +206,6 @@ def search(
 
     Raises BadQuery for a request that cannot be run or would cost too much (bounds.py),
     and SearchTooLong, a BadQuery, when it runs out of time before its results are known."""
-    deadline = Deadline(index.search_seconds if seconds is None else seconds)
     q = request.q.strip()
     if len(q) > MAX_QUERY_LENGTH:
         raise BadQuery(
@@ -225,13 +226,22 @@ def search(
     # A bare * means every record: browsing, not a pattern over every word.
     query = parse(index, q) if q and not means_everything(q) else None
     with index.searching() as (searcher, columns):
+        # The budget starts once the searcher is ready: opening it after an index change
+        # (its columns) is the process's work, not this query's.
+        deadline = Deadline(index.search_seconds if seconds is None else seconds)
         allowed = _allowed_entries(columns, seen, request.filters)
         if query is not None:
             query = expand_patterns(
                 query, searcher.reader(), _allowed_entries(columns, seen, {}), deadline
             )
             deadline.check()
-            docnums, scores = _scored_matches(searcher, columns, query, allowed, deadline)
+            # Scores from the statistics of what the reader may see (statistics.py).
+            weighting = VisibleBM25F(
+                searcher.reader(), columns, _allowed_entries(columns, seen, {}), seen
+            )
+            docnums, scores = _scored_matches(
+                searcher, columns, query, allowed, deadline, weighting
+            )
         else:
             docnums = np.flatnonzero(allowed)
             scores = np.zeros(len(docnums))
@@ -271,15 +281,20 @@ def _allowed_entries(
 
 
 def _scored_matches(
-    searcher: Searcher, columns: Columns, query: Query, allowed: np.ndarray, deadline: Deadline
+    searcher: Searcher,
+    columns: Columns,
+    query: Query,
+    allowed: np.ndarray,
+    deadline: Deadline,
+    weighting: VisibleBM25F,
 ) -> tuple[np.ndarray, np.ndarray]:
     """The allowed entries that match, with the scores an unlimited Whoosh search gives
     them: computed over whole posting lists at once where the query is made of words
     and prefixes (nearly always), else by stepping Whoosh's own matchers."""
     try:
-        docnums, scores = score_every_match(searcher, columns, query, deadline=deadline)
+        docnums, scores = score_every_match(searcher, columns, query, deadline, weighting)
     except Unsupported:
-        return _scored_by_matchers(searcher, query, allowed, deadline)
+        return _scored_by_matchers(searcher, query, allowed, deadline, weighting)
     keep = allowed[docnums]
     return docnums[keep], scores[keep]
 
@@ -294,17 +309,22 @@ MATCHES_BETWEEN_DEADLINE_CHECKS = 1024
 
 
 def _scored_by_matchers(
-    searcher: Searcher, query: Query, allowed: np.ndarray, deadline: Deadline | None = None
+    searcher: Searcher,
+    query: Query,
+    allowed: np.ndarray,
+    deadline: Deadline | None = None,
+    weighting: Any = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Step Whoosh's matchers the way its unlimited collector does (dropping finished
     subtrees before every tenth match), scoring the allowed entries only."""
     docnums: list[int] = []
     scores: list[float] = []
     deadline = deadline or Deadline(None)
+    context = searcher.context(weighting=weighting or searcher.weighting)
     stepped = 0
     for sub, offset in searcher.leaf_searchers():
         deadline.check()
-        matcher = query.matcher(sub, searcher.context())
+        matcher = query.matcher(sub, context)
         until_pruning = 0
         while matcher.is_active():
             stepped += 1

@@ -70,6 +70,9 @@ class Config:
     SESSION_ABSOLUTE_HOURS = 12
     SEARCH_PER_PAGE = 20
     SEARCH_MAX_PER_PAGE = 100
+    #: Seconds one search may take before it is answered with what it has (snippets and
+    #: suggestions left out) or, when its results are not known yet, refused with 400.
+    SEARCH_SECONDS = 1.5
 
 
 def instance_secret_key(path: Path) -> str:

@@ -25,6 +25,7 @@ from knowledge_hub.models import Topic
 from knowledge_hub.models import User
 from knowledge_hub.models import Variant
 from knowledge_hub.search import SearchRequest
+from knowledge_hub.search.query import SNIPPET_SCAN_CHARS
 
 
 @dataclass
@@ -95,9 +96,13 @@ def pick_variant(variants: list[Variant], preferred: list[str]) -> Variant | Non
 
 
 def search_records(
-    viewer: User | None, request: SearchRequest, reader_language: str
+    viewer: User | None,
+    request: SearchRequest,
+    reader_language: str,
+    with_snippets: bool = True,
 ) -> RecordResults:
-    """Search as viewer; results come back one per record, in the reader's language."""
+    """Search as viewer; results come back one per record, in the reader's language,
+    with snippets of the matching text unless they are not shown (with_snippets)."""
     index = search.get_index()
     result = search.search(index, access.visible_levels(viewer), request)
     ids = [hit.document_id for hit in result.hits]
@@ -110,7 +115,8 @@ def search_records(
         )
     }
     # Snippets are cut from the matched versions' text, when there are words to match.
-    texts = _texts_of([hit.variant_id for hit in result.hits]) if result.query else {}
+    wanted = with_snippets and result.query is not None
+    texts = _texts_of([hit.variant_id for hit in result.hits]) if wanted else {}
     preferred = list(request.filters.get("language", ()))[:1] + [reader_language]
     hits = []
     for hit in result.hits:
@@ -122,14 +128,18 @@ def search_records(
         if matched is None:
             continue
         shown = pick_variant(variants, preferred) or matched
-        text = "\n\n".join(p for p in (matched.summary, texts.get(matched.id)) if p)
+        # Past the search's deadline the rest of the page goes without snippets.
+        cut = ""
+        if with_snippets and not result.deadline.passed():
+            text = "\n\n".join(p for p in (matched.summary, texts.get(matched.id)) if p)
+            cut = search.snippet(result.query, index, matched.language, text)
         hits.append(
             RecordHit(
                 document=document,
                 variant=shown,
                 matched=matched,
                 languages=[v.language for v in variants],
-                snippet=search.snippet(result.query, index, matched.language, text),
+                snippet=cut,
                 score=hit.score,
             )
         )
@@ -137,11 +147,13 @@ def search_records(
 
 
 def _texts_of(variant_ids: list[int]) -> dict[int, str]:
-    """The text of these versions (Variant.text) in one query, without loading their
-    files: the snippets of a result page are cut from the matched versions' text."""
+    """The beginning of the text of these versions (Variant.text) in one query, without
+    loading their files: the snippets of a result page are cut from the matched
+    versions' text, within its first SNIPPET_SCAN_CHARS characters."""
     parts: dict[int, list[str]] = {}
+    beginning = func.substr(StoredFile.text, 1, SNIPPET_SCAN_CHARS)
     for variant_id, text in db.session.execute(
-        select(StoredFile.variant_id, StoredFile.text)
+        select(StoredFile.variant_id, beginning)
         .where(StoredFile.variant_id.in_(variant_ids), StoredFile.text.is_not(None))
         .order_by(StoredFile.id)
     ):

@@ -127,3 +127,33 @@ def test_hidden_words_never_reach_readers_who_may_not_see_them(app: Flask, impor
     ) and len(member_downloads) > 1
     # The member does see the members-only record.
     assert MEMBERS_WORD in member.get(f"/api/search?q={MEMBERS_WORD}").get_data(as_text=True)
+
+
+def scores(client: FlaskClient, q: str) -> dict[str, float]:
+    answer = client.get("/api/search", query_string={"q": q, "per_page": 100}).get_json()
+    return {r["ref"]: r["score"] for r in answer["results"]}
+
+
+def test_scores_do_not_move_when_hidden_records_use_the_same_words(
+    app: Flask, import_rows, make_user
+) -> None:
+    """BM25's statistics (entries holding a word, average field length) are taken over
+    what the reader may see, so a hidden record's words leave public scores alone."""
+    assert import_rows(PUBLIC).failed == 0
+    anonymous = app.test_client()
+    member = app.test_client()
+    sign_in(member, make_user("member", organization="ILO"))
+    queries = ["cooperatives", "solidarity finance", '"solidarity finance"', "financ*"]
+    before = {q: scores(anonymous, q) for q in queries}
+    before_member = {q: scores(member, q) for q in queries}
+    assert all(before.values()) and before == before_member
+
+    hidden = " ".join(["Cooperatives solidarity finance cooperatives."] * 30)
+    assert import_rows([{**HIDDEN[0], "content": hidden}], release=False).failed == 0
+    assert import_rows([{**row, "content": hidden} for row in HIDDEN[1:]]).failed == 0
+
+    assert {q: scores(anonymous, q) for q in queries} == before
+    # The member sees the members-only record, so their statistics do change.
+    after_member = {q: scores(member, q) for q in queries}
+    assert "HID-MEMBERS" in after_member["cooperatives"]
+    assert after_member["cooperatives"]["PUB-0"] != before_member["cooperatives"]["PUB-0"]

@@ -58,6 +58,13 @@ def udhr(import_rows) -> None:
     assert report.failed == 0, [str(r) for r in report.rows]
 
 
+def search_index(app: Flask):
+    """The application's index, searched as it is now: (searcher, columns)."""
+    from knowledge_hub import search
+
+    return search.get_index().searching()
+
+
 def api_search(client: FlaskClient, **params) -> dict:
     response = client.get("/api/search", query_string=params)
     assert response.status_code == 200, response.get_json()
@@ -264,3 +271,44 @@ def test_the_search_page_works_without_javascript(client: FlaskClient, mixed_cat
     assert 'href="/search?q=solidarity+finance"' in html  # remove the ILO filter
     assert "<mark>" in html
     assert "<script" not in html
+
+
+def test_suggestions_come_only_from_words_the_reader_may_see_now(
+    client: FlaskClient, app: Flask, import_rows
+) -> None:
+    """Whoosh keeps the words of replaced and deleted entries in its dictionary until
+    their segment is merged; a withdrawn record's words, or a title's words edited out,
+    are no longer suggested."""
+    from sqlalchemy import select
+
+    from knowledge_hub.extensions import db
+    from knowledge_hub.models import Document
+    from knowledge_hub.services import accounts
+    from knowledge_hub.services import documents
+    from knowledge_hub.services import review
+
+    assert import_rows(RECORDS).failed == 0
+    rows = [
+        dict(ref="GONE", title="Solidarity finance report", type="report", date="2023",
+             organizations="ILO", content="Cooperatives of zanzibarite miners."),
+        dict(ref="EDITED", title="Marsupialite cooperatives", type="report", date="2023",
+             organizations="ILO", content="Cooperatives and finance."),
+    ]
+    assert import_rows(rows).failed == 0
+    assert api_search(client, q="zanzibarita")["suggestion"] == "zanzibarite"
+    assert api_search(client, q="marsupialita")["suggestion"] == "marsupialite"
+    with app.app_context():
+        actor = accounts.system_user()
+        gone = db.session.scalar(select(Document).where(Document.ref == "GONE"))
+        review.withdraw(actor, gone, "Superseded.")
+        edited = db.session.scalar(select(Document).where(Document.ref == "EDITED"))
+        documents.edit_variant(actor, edited.variants[0], "Cooperatives", edited.variants[0].summary or "")
+    with app.app_context():
+        with search_index(app) as (searcher, __):
+            # The words are still in the index's dictionary …
+            assert searcher.reader().doc_frequency("spelling", "zanzibarite") > 0
+            assert searcher.reader().doc_frequency("spelling", "marsupialite") > 0
+    # … but no longer offered.
+    assert api_search(client, q="zanzibarita")["suggestion"] is None
+    assert api_search(client, q="marsupialita")["suggestion"] is None
+    assert api_search(client, q="cooperatves")["suggestion"] == "cooperatives"

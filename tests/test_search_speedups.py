@@ -27,6 +27,8 @@ from knowledge_hub.search import Hit
 from knowledge_hub.search import SearchIndex
 from knowledge_hub.search import SearchRequest
 from knowledge_hub.search import search
+from knowledge_hub.search.bounds import Deadline
+from knowledge_hub.search.bounds import expand_patterns
 from knowledge_hub.search.columns import Unsupported
 from knowledge_hub.search.columns import score_every_match
 from knowledge_hub.search.query import _allowed_entries
@@ -35,6 +37,7 @@ from knowledge_hub.search.query import restriction
 from knowledge_hub.search.schema import FACET_FIELDS
 from knowledge_hub.search.schema import text_field
 from knowledge_hub.search.schema import title_field
+from knowledge_hub.search.statistics import VisibleBM25F
 
 LANGUAGES = ("ar", "zh", "en", "fr", "ru", "es")
 
@@ -259,8 +262,16 @@ def reference_columns(searcher: Searcher) -> tuple:
 def reference_search(index: SearchIndex, seen: Visibility, request: SearchRequest) -> tuple:
     query = parse(index, request.q) if request.q.strip() else None
     allowed = restriction(seen, request.filters)
-    with index.searching() as (searcher, __):
+    with index.searching() as (searcher, columns):
         document_id, sort_date, facet_values = reference_columns(searcher)
+        if query is not None:
+            # Patterns stand for the words of the entries the viewer may see.
+            visible = np.zeros(searcher.doc_count_all(), dtype=bool)
+            visible[list(searcher.docs_for_query(restriction(seen, {}) or Every()))] = True
+            query = expand_patterns(query, searcher.reader(), visible, Deadline(None))
+            # Scores from the statistics of the entries the viewer may see.
+            weighting = VisibleBM25F(searcher.reader(), columns, visible, ("reference", seen))
+            searcher = Searcher(searcher.reader(), weighting=weighting, closereader=False)
         if query is not None:
             scored = [
                 (h.docnum, h.score) for h in searcher.search(query, filter=allowed, limit=None)

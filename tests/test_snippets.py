@@ -21,6 +21,7 @@ from knowledge_hub.search.analyzers import analyzer_for
 from knowledge_hub.search.analyzers import analyzes_word_by_word
 from knowledge_hub.search.query import RULE_LINE
 from knowledge_hub.search.query import SNIPPET_CHARS
+from knowledge_hub.search.query import SNIPPET_SCAN_CHARS
 from knowledge_hub.search.query import WORD_CHAR
 from knowledge_hub.search.query import _MarkFormatter
 from knowledge_hub.search.query import parse
@@ -108,3 +109,24 @@ def test_a_word_the_analyzer_drops_is_no_token(index: SearchIndex) -> None:
     text = "ـ " * 50 + "الكرامة الإنسانية"
     query = parse(index, "الكرامة")
     assert fragments_of(snippet(query, index, "ar", text))[0][1] == ["الكرامة"]
+
+
+@pytest.mark.parametrize("language", ["en", "zh"])
+def test_snippets_look_for_words_only_in_the_beginning_of_a_long_text(
+    index: SearchIndex, language: str
+) -> None:
+    """A text of ten million characters cost 10-25 s a search: only its first
+    SNIPPET_SCAN_CHARS characters are looked at."""
+    filler = "ordinary words fill the text here. " if language == "en" else "普通的文字填满了这一页。"
+    far = filler * (10_000_000 // len(filler))
+    text = f"{filler * 10} cooperatives {far} finance"
+    assert len(text) > 10_000_000
+    assert "cooperatives" in snippet(parse(index, "cooperatives"), index, language, text)
+    assert snippet(parse(index, "finance"), index, language, text) == ""
+
+
+def test_the_window_does_not_end_in_a_cut_word(index: SearchIndex) -> None:
+    # "cooperatives" cut after "cooperative" would be another word, and marked.
+    text = "x " * 100 + " " * (SNIPPET_SCAN_CHARS - 200 - len("cooperative")) + "cooperatives"
+    assert text[:SNIPPET_SCAN_CHARS].endswith("cooperative")
+    assert snippet(parse(index, "cooperative"), index, "en", text) == ""

@@ -15,7 +15,8 @@ from knowledge_hub.search.index import IndexUnreadable
 from knowledge_hub.search.index import ProgressCallback
 from knowledge_hub.search.index import SearchIndex
 from knowledge_hub.search.index import default_processes
-from knowledge_hub.search.query import BadQuery
+from knowledge_hub.search.bounds import BadQuery
+from knowledge_hub.search.bounds import SearchTooLong
 from knowledge_hub.search.query import Hit
 from knowledge_hub.search.query import SearchRequest
 from knowledge_hub.search.query import SearchResult
@@ -30,6 +31,7 @@ __all__ = [
     "SearchIndex",
     "SearchRequest",
     "SearchResult",
+    "SearchTooLong",
     "apply_pending",
     "default_processes",
     "get_index",
@@ -42,7 +44,10 @@ __all__ = [
 
 def init_app(app: Flask) -> None:
     app.extensions["hub.search"] = SearchIndex(
-        app.config["INDEX_DIR"], app.config["LANGUAGES"], app.config["INDEX_LOCK_TIMEOUT"]
+        app.config["INDEX_DIR"],
+        app.config["LANGUAGES"],
+        app.config["INDEX_LOCK_TIMEOUT"],
+        search_seconds=app.config["SEARCH_SECONDS"],
     )
 
 

@@ -184,6 +184,8 @@ class Columns:
     visible: dict[Any, np.ndarray] = field(default_factory=dict)
     #: (segment offset, field) -> length byte of every entry of the segment.
     length_bytes: dict[tuple[int, str], np.ndarray | None] = field(default_factory=dict)
+    #: (visibility, field) -> the field's average length over the entries it lets see.
+    average_lengths: dict[tuple[Any, str], float] = field(default_factory=dict)
 
 
 def build_columns(searcher: Searcher) -> Columns:
@@ -420,6 +422,15 @@ def _length_bytes(reader: Any, fieldname: str) -> np.ndarray | None:
     return lengths
 
 
+def length_bytes_of(columns: Columns, reader: Any, offset: int, fieldname: str) -> np.ndarray | None:
+    """The length byte of a field for every entry of the segment at offset, read once
+    per searcher (None: no lengths)."""
+    key = (offset, fieldname)
+    if key not in columns.length_bytes:
+        columns.length_bytes[key] = _length_bytes(reader, fieldname)
+    return columns.length_bytes[key]
+
+
 @dataclass
 class _Node:
     """A matcher's part in the matched documents of a segment."""
@@ -433,17 +444,26 @@ _Leaves = dict[int, tuple[np.ndarray, np.ndarray]]
 
 
 def score_every_match(
-    searcher: Searcher, columns: Columns, query: Any
+    searcher: Searcher,
+    columns: Columns,
+    query: Any,
+    deadline: Any = None,
+    weighting: Any = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Every document matching query with its score, exactly as an unlimited Whoosh
-    search scores it, in document number order.
+    search with the weighting (default: the searcher's) scores it, in document number
+    order.
 
+    deadline.check() (bounds.Deadline) is called before each posting list is read.
     Raises Unsupported for a query whose matchers this does not reproduce."""
     all_ids, all_scores = [], []
+    check = deadline.check if deadline is not None else _never
+    context = searcher.context(weighting=weighting or searcher.weighting)
     for sub, offset in searcher.leaf_searchers():
-        matcher = query.matcher(sub, searcher.context())
+        check()
+        matcher = query.matcher(sub, context)
         leaves: _Leaves = {}
-        _read_leaves(matcher, sub.reader(), offset, columns, leaves)
+        _read_leaves(matcher, sub.reader(), offset, columns, leaves, check)
         if not leaves:
             continue
         hit = np.zeros(sub.doc_count_all(), dtype=bool)
@@ -463,24 +483,55 @@ def score_every_match(
     return np.concatenate(all_ids), np.concatenate(all_scores)
 
 
+def _never() -> None:
+    pass
+
+
 def _read_leaves(
-    matcher: Matcher, reader: Any, offset: int, columns: Columns, leaves: _Leaves
+    matcher: Matcher,
+    reader: Any,
+    offset: int,
+    columns: Columns,
+    leaves: _Leaves,
+    check: Callable[[], None],
 ) -> None:
     kind = type(matcher)
     if kind is NullMatcherClass:
         return
     if kind is UnionMatcher:
-        _read_leaves(matcher.a, reader, offset, columns, leaves)
-        _read_leaves(matcher.b, reader, offset, columns, leaves)
+        _read_leaves(matcher.a, reader, offset, columns, leaves, check)
+        _read_leaves(matcher.b, reader, offset, columns, leaves, check)
     elif kind is WordsMatcher:
         for child in matcher.children():
-            _read_leaves(child, reader, offset, columns, leaves)
+            _read_leaves(child, reader, offset, columns, leaves, check)
     elif kind is WrappingMatcher:
-        _read_leaves(matcher.child, reader, offset, columns, leaves)
+        _read_leaves(matcher.child, reader, offset, columns, leaves, check)
     elif kind is FilterMatcher or kind is ListMatcher or kind is whoosh3.W3LeafMatcher:
+        check()
         leaves[id(matcher)] = _scored_postings(matcher, reader, offset, columns)
     else:
         raise Unsupported(kind.__name__)
+
+
+def cached_postings(reader: Any, fieldname: str, word: bytes) -> np.ndarray:
+    """The document numbers of a word in a segment, deleted entries included, through
+    the process's posting cache (where scoring finds them again)."""
+    matcher = reader.postings(fieldname, word)
+    leaf = matcher.child if type(matcher) is FilterMatcher else matcher
+    key = (*_segment_key(reader), leaf.term())
+    ids, __ = read_postings.get(key, lambda: posting_arrays(leaf))
+    return ids
+
+
+def held_by_any(
+    reader: IndexReader, fieldname: str, word: bytes | str, entries: np.ndarray
+) -> bool:
+    """Whether one of the entries (a mask by document number) holds the word: the
+    reader's term dictionary keeps the words of deleted entries until segments merge."""
+    for leaf, offset in reader.leaf_readers():
+        if (fieldname, word) in leaf and entries[cached_postings(leaf, fieldname, word) + offset].any():
+            return True
+    return False
 
 
 def _segment_key(reader: Any) -> tuple:
@@ -512,10 +563,7 @@ def _scored_postings(
             held = np.isin(ids, np.fromiter(matcher._ids, dtype=np.int64))
             keep = ~held if matcher._exclude else held
         ids, weights = ids[keep], weights[keep]
-    lengths_key = (offset, fieldname)
-    if lengths_key not in columns.length_bytes:
-        columns.length_bytes[lengths_key] = _length_bytes(reader, fieldname)
-    length_bytes = columns.length_bytes[lengths_key]
+    length_bytes = length_bytes_of(columns, reader, offset, fieldname)
     if length_bytes is None:
         lengths = np.ones(len(ids), dtype=np.float64)
     else:

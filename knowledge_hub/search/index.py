@@ -276,8 +276,16 @@ def _has_legacy_index(folder: Path) -> bool:
 class SearchIndex:
     """One application's index folder, its current generation and its open searcher."""
 
-    def __init__(self, directory: Path, languages: Sequence[str], lock_timeout: float = 2.0):
+    def __init__(
+        self,
+        directory: Path,
+        languages: Sequence[str],
+        lock_timeout: float = 2.0,
+        search_seconds: float | None = None,
+    ):
         self.directory = Path(directory)
+        #: The time budget of one search (query.search); None: no limit.
+        self.search_seconds = search_seconds
         self.languages = tuple(languages)
         self.schema = build_schema(self.languages)
         self.lock_timeout = lock_timeout

@@ -8,6 +8,7 @@ from collections import Counter
 from collections.abc import Callable
 from collections.abc import Mapping
 from collections.abc import Sequence
+from typing import Any
 from dataclasses import dataclass
 from dataclasses import field
 
@@ -15,9 +16,11 @@ import numpy as np
 from flask_babel import gettext as _
 from whoosh import highlight
 from whoosh.analysis import Token
+from whoosh.qparser import EveryPlugin
 from whoosh.qparser import FieldsPlugin
 from whoosh.qparser import MultifieldPlugin
 from whoosh.qparser import QueryParser
+from whoosh.qparser import RangePlugin
 from whoosh.qparser import WildcardPlugin
 from whoosh.query import And
 from whoosh.query import Or
@@ -32,8 +35,14 @@ from knowledge_hub.search.analyzers import analyzer_for
 from knowledge_hub.search.analyzers import analyzes_word_by_word
 from knowledge_hub.search.analyzers import spelling_analyzer
 from knowledge_hub.search.analyzers import word_term
+from knowledge_hub.search.bounds import BadQuery
+from knowledge_hub.search.bounds import Deadline
+from knowledge_hub.search.bounds import expand_patterns
+from knowledge_hub.search.bounds import means_everything
+from knowledge_hub.search.bounds import refuse_deep_nesting
 from knowledge_hub.search.columns import Columns
 from knowledge_hub.search.columns import Unsupported
+from knowledge_hub.search.columns import held_by_any
 from knowledge_hub.search.columns import score_every_match
 from knowledge_hub.search.coordination import FieldsGroup
 from knowledge_hub.search.coordination import WordsGroup
@@ -42,16 +51,13 @@ from knowledge_hub.search.indexer import OTHER_LANGUAGE
 from knowledge_hub.search.indexer import index_language
 from knowledge_hub.search.schema import FACET_FIELDS
 from knowledge_hub.search.schema import text_field
+from knowledge_hub.search.statistics import VisibleBM25F
 from knowledge_hub.search.schema import title_field
 
 SORTS = ("relevance", "newest", "oldest")
 MAX_QUERY_LENGTH = 1000
 MAX_RESULT_WINDOW = 10_000
 FEW_RESULTS = 3
-
-
-class BadQuery(ValueError):
-    """The query cannot be run; the message is worded for people."""
 
 
 @dataclass(frozen=True)
@@ -82,6 +88,8 @@ class SearchResult:
     facets: dict[str, list[tuple[str, int]]]
     suggestion: str | None = None
     query: Query | None = None
+    #: When the search must be done by; what follows it (snippets) stops there too.
+    deadline: Deadline = field(default_factory=lambda: Deadline(None))
 
 
 class _MarkFormatter(highlight.Formatter):
@@ -162,7 +170,11 @@ def parse(index: SearchIndex, q: str) -> Query:
 
     Natural-language questions work as typed (punctuation, "?", lowercase and/or/not
     are words), while the explicit syntax stays: "quoted phrases", AND, OR, NOT,
-    (groups) and a trailing * for a prefix."""
+    (groups) and * for any letters (`econ*`).
+
+    Term ranges (`[a TO z]`) and `*:*` are not query syntax here: their brackets and
+    colons are read as punctuation. Raises BadQuery for parentheses nested too deep."""
+    refuse_deep_nesting(q)
     languages = (*index.languages, OTHER_LANGUAGE)
     fields = [f for lang in languages for f in (title_field(lang), text_field(lang))]
     boosts = {title_field(lang): TITLE_MATCH_WEIGHT for lang in languages}
@@ -173,11 +185,27 @@ def parse(index: SearchIndex, q: str) -> Query:
     parser.remove_plugin_class(FieldsPlugin)
     parser.remove_plugin_class(WildcardPlugin)
     parser.add_plugin(_StarWildcardPlugin())
-    return parser.parse(q)
+    # A range or "every entry" expands over whole term dictionaries (see bounds.py).
+    parser.remove_plugin_class(RangePlugin)
+    parser.remove_plugin_class(EveryPlugin)
+    try:
+        return parser.parse(q)
+    except (RecursionError, IndexError):
+        # Whoosh's parser fails on some operator sequences ("NOT NOT a"), and nesting is
+        # bounded above, so a stack overflow here would come from a shape not foreseen.
+        raise BadQuery(
+            _("The query could not be read: check its parentheses and its AND, OR and NOT.")
+        ) from None
 
 
-def search(index: SearchIndex, seen: Visibility, request: SearchRequest) -> SearchResult:
-    """Run a search as a viewer with the given visibility."""
+def search(
+    index: SearchIndex, seen: Visibility, request: SearchRequest, seconds: float | None = None
+) -> SearchResult:
+    """Run a search as a viewer with the given visibility, within `seconds` (default:
+    the index's search_seconds; None there too: no limit).
+
+    Raises BadQuery for a request that cannot be run or would cost too much (bounds.py),
+    and SearchTooLong, a BadQuery, when it runs out of time before its results are known."""
     q = request.q.strip()
     if len(q) > MAX_QUERY_LENGTH:
         raise BadQuery(
@@ -195,11 +223,25 @@ def search(index: SearchIndex, seen: Visibility, request: SearchRequest) -> Sear
         raise BadQuery(_("Pages go from 1 up to result %(count)s.", count=MAX_RESULT_WINDOW))
     _refuse_unknown_facets(request.filters)
 
-    query = parse(index, q) if q else None
+    # A bare * means every record: browsing, not a pattern over every word.
+    query = parse(index, q) if q and not means_everything(q) else None
     with index.searching() as (searcher, columns):
+        # The budget starts once the searcher is ready: opening it after an index change
+        # (its columns) is the process's work, not this query's.
+        deadline = Deadline(index.search_seconds if seconds is None else seconds)
         allowed = _allowed_entries(columns, seen, request.filters)
         if query is not None:
-            docnums, scores = _scored_matches(searcher, columns, query, allowed)
+            query = expand_patterns(
+                query, searcher.reader(), _allowed_entries(columns, seen, {}), deadline
+            )
+            deadline.check()
+            # Scores from the statistics of what the reader may see (statistics.py).
+            weighting = VisibleBM25F(
+                searcher.reader(), columns, _allowed_entries(columns, seen, {}), seen
+            )
+            docnums, scores = _scored_matches(
+                searcher, columns, query, allowed, deadline, weighting
+            )
         else:
             docnums = np.flatnonzero(allowed)
             scores = np.zeros(len(docnums))
@@ -210,9 +252,9 @@ def search(index: SearchIndex, seen: Visibility, request: SearchRequest) -> Sear
         hits = [_hit(searcher, found, columns, g) for g in page.tolist()]
         facets = _count_facets(found, columns)
         suggestion = None
-        if query is not None and found.records < FEW_RESULTS:
-            suggestion = _suggest(searcher, q)
-    return SearchResult(found.records, hits, facets, suggestion, query)
+        if query is not None and found.records < FEW_RESULTS and not deadline.passed():
+            suggestion = _suggest(searcher, q, _allowed_entries(columns, seen, {}), deadline)
+    return SearchResult(found.records, hits, facets, suggestion, query, deadline)
 
 
 def _allowed_entries(
@@ -239,15 +281,20 @@ def _allowed_entries(
 
 
 def _scored_matches(
-    searcher: Searcher, columns: Columns, query: Query, allowed: np.ndarray
+    searcher: Searcher,
+    columns: Columns,
+    query: Query,
+    allowed: np.ndarray,
+    deadline: Deadline,
+    weighting: VisibleBM25F,
 ) -> tuple[np.ndarray, np.ndarray]:
     """The allowed entries that match, with the scores an unlimited Whoosh search gives
     them: computed over whole posting lists at once where the query is made of words
     and prefixes (nearly always), else by stepping Whoosh's own matchers."""
     try:
-        docnums, scores = score_every_match(searcher, columns, query)
+        docnums, scores = score_every_match(searcher, columns, query, deadline, weighting)
     except Unsupported:
-        return _scored_by_matchers(searcher, query, allowed)
+        return _scored_by_matchers(searcher, query, allowed, deadline, weighting)
     keep = allowed[docnums]
     return docnums[keep], scores[keep]
 
@@ -257,17 +304,32 @@ def _scored_matches(
 MATCHES_BETWEEN_PRUNINGS = 10
 
 
+#: Matches stepped between two looks at the deadline.
+MATCHES_BETWEEN_DEADLINE_CHECKS = 1024
+
+
 def _scored_by_matchers(
-    searcher: Searcher, query: Query, allowed: np.ndarray
+    searcher: Searcher,
+    query: Query,
+    allowed: np.ndarray,
+    deadline: Deadline | None = None,
+    weighting: Any = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Step Whoosh's matchers the way its unlimited collector does (dropping finished
     subtrees before every tenth match), scoring the allowed entries only."""
     docnums: list[int] = []
     scores: list[float] = []
+    deadline = deadline or Deadline(None)
+    context = searcher.context(weighting=weighting or searcher.weighting)
+    stepped = 0
     for sub, offset in searcher.leaf_searchers():
-        matcher = query.matcher(sub, searcher.context())
+        deadline.check()
+        matcher = query.matcher(sub, context)
         until_pruning = 0
         while matcher.is_active():
+            stepped += 1
+            if stepped % MATCHES_BETWEEN_DEADLINE_CHECKS == 0:
+                deadline.check()
             if until_pruning == 0:
                 matcher = matcher.replace(0)
                 if not matcher.is_active():
@@ -415,19 +477,42 @@ WORD_END = re.compile(rf"[\w{WORD_MARKS}](?![\w{WORD_MARKS}])")
 #: A snippet fragment's longest length, and the context kept around its matches.
 SNIPPET_CHARS = 300
 SNIPPET_CONTEXT = 60
+#: Snippets are cut from this many first characters of a text (about twelve pages):
+#: the work grows with the text, and a 10-million-character text took 10-25 s a search.
+#: A record whose words match only further on shows its summary without a snippet.
+SNIPPET_SCAN_CHARS = 30_000
 
 
-def _suggest(searcher: Searcher, q: str) -> str | None:
-    """A respelling of q from the words of released public text, or None."""
+#: Respellings of a word Whoosh proposes, best first, of which the first the reader
+#: may see is taken.
+SUGGESTION_CANDIDATES = 10
+
+
+def _suggest(searcher: Searcher, q: str, visible: np.ndarray, deadline: Deadline) -> str | None:
+    """A respelling of q from the words of released public text that the reader may see
+    now (visible: a mask of the entries they may see), or None.
+
+    Whoosh's term dictionary still holds the words of entries replaced or deleted (a
+    record withdrawn, edited or made internal) until their segment is merged, so every
+    word is checked against the entries that hold it."""
+    reader = searcher.reader()
     changed = False
     corrected = q
     words = {t.text for t in spelling_analyzer()(q)}
     for word in sorted(words, key=len, reverse=True):
-        if len(word) < 3 or word.isdigit() or searcher.doc_frequency("spelling", word):
+        if deadline.passed():
+            break
+        if len(word) < 3 or word.isdigit() or held_by_any(reader, "spelling", word, visible):
             continue
-        options = searcher.suggest("spelling", word, limit=1, maxdist=2, prefix=1)
-        if options and options[0] != word:
-            corrected = re.sub(rf"(?i)\b{re.escape(word)}\b", options[0], corrected)
+        options = searcher.suggest(
+            "spelling", word, limit=SUGGESTION_CANDIDATES, maxdist=2, prefix=1
+        )
+        option = next(
+            (o for o in options if o != word and held_by_any(reader, "spelling", o, visible)),
+            None,
+        )
+        if option is not None:
+            corrected = re.sub(rf"(?i)\b{re.escape(word)}\b", option, corrected)
             changed = True
     return corrected if changed else None
 
@@ -445,6 +530,7 @@ def snippet(query: Query | None, index: SearchIndex, language: str, text: str, t
     }
     if not terms:
         return ""
+    text = within_snippet_window(text)
     # Rules and underlines of plain-text layouts ("=====", "-----") say nothing in a snippet.
     text = RULE_LINE.sub(" ", text)
     if not analyzes_word_by_word(lang):
@@ -462,6 +548,18 @@ def snippet(query: Query | None, index: SearchIndex, language: str, text: str, t
         fragments, top, highlight.BasicFragmentScorer(), highlight.FIRST, minscore=1
     )
     return _MarkFormatter()(text, best)
+
+
+def within_snippet_window(text: str) -> str:
+    """The first SNIPPET_SCAN_CHARS characters of text, without a word cut at its end
+    (it would be another word), unless the word is longer than a fragment."""
+    end = min(len(text), SNIPPET_SCAN_CHARS)
+    if end == len(text):
+        return text
+    shortest = end - SNIPPET_CHARS
+    while end > shortest and WORD_CHAR.match(text, end - 1) and WORD_CHAR.match(text, end):
+        end -= 1
+    return text[: end if end > shortest else SNIPPET_SCAN_CHARS]
 
 
 def _matched_words(

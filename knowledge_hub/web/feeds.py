@@ -65,7 +65,10 @@ def search() -> Response:
     """Any search as a feed, with the parameters of /search."""
     try:
         search_request = params.search_request(request.args)
-        results = queries.search_records(viewer(), search_request, i18n.current_language())
+        # A feed entry carries the record's summary, never a snippet.
+        results = queries.search_records(
+            viewer(), search_request, i18n.current_language(), with_snippets=False
+        )
     except BadQuery as e:
         abort(400, description=str(e))
     query = request.query_string.decode("utf-8", "replace")
@@ -81,14 +84,14 @@ def search() -> Response:
 @bp.get("/search/cite.<any(bib, ris, json):fmt>")
 def search_citations(fmt: str) -> Response:
     """The citations of a whole search result (up to CITATION_LIMIT records)."""
+    limit = current_app.config.get("CITATION_LIMIT", CITATION_LIMIT)
     try:
         search_request = params.search_request(request.args)
+        documents = feed_queries.search_documents(
+            viewer(), dataclasses.replace(search_request, page=1, per_page=limit)
+        )
     except BadQuery as e:
         abort(400, description=str(e))
-    limit = current_app.config.get("CITATION_LIMIT", CITATION_LIMIT)
-    documents = feed_queries.search_documents(
-        viewer(), dataclasses.replace(search_request, page=1, per_page=limit)
-    )
     language = i18n.current_language()
     items = [
         documents_web.citable(

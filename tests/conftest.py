@@ -93,6 +93,9 @@ def make_config(tmp_path: Path) -> dict:
         "INDEX_DIR": tmp_path / "index",
         "UPLOAD_DIR": tmp_path / "uploads",
         "EXTRACTION_SECONDS": 20.0,
+        # A search's time budget has tests of its own; elsewhere a loaded machine must
+        # not turn a slow search into a refusal.
+        "SEARCH_SECONDS": 60.0,
         "SERVER_NAME": "hub.test",
         # The test client speaks plain http; the Secure default is tested on its own.
         "SESSION_COOKIE_SECURE": False,

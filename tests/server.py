@@ -43,6 +43,7 @@ def environment(config: dict, **more: str) -> dict[str, str]:
         "HUB_UPLOAD_DIR": str(config["UPLOAD_DIR"]),
         "SECRET_KEY": "test",
         "HUB_SECURE_COOKIES": "0",
+        "FLASK_SEARCH_SECONDS": "60",  # as in the in-process tests' configuration
         **more,
     }
 

@@ -161,3 +161,160 @@ def test_a_get_never_changes_the_stored_language(app: Flask, make_user) -> None:
     # Signing in again, a deliberate POST, keeps the device's choice on the account.
     sign_in(laptop, staff)
     assert '<html lang="ru"' in phone.get("/staff/").get_data(as_text=True)
+
+
+# --- device cookies: an attacker's failures lock an account for untrusted devices only
+
+
+def _lock_out(app: Flask, email: str) -> None:
+    """An attacker's browser, with no device cookie, fails until the account is locked."""
+    attacker = app.test_client()
+    for __ in range(auth.MAX_FAILURES_PER_ACCOUNT + 2):
+        attacker.post("/auth/login", data={"email": email, "password": "guess guess guess"})
+    assert "Too many failed sign-ins" in attacker.post(
+        "/auth/login", data={"email": email, "password": PASSWORD}
+    ).get_data(as_text=True)
+
+
+def _device_cookie(browser: FlaskClient):
+    return browser.get_cookie(auth.DEVICE_COOKIE, domain="hub.test", path="/auth")
+
+
+def test_signing_in_gives_the_browser_a_device_cookie(tmp_path) -> None:
+    config = make_config(tmp_path)
+    config["SESSION_COOKIE_SECURE"] = True
+    app = create_app(config)
+    with app.app_context():
+        db.create_all()
+        from knowledge_hub.services import accounts
+
+        accounts.create_user(None, "owner@hub.test", "Owner", PASSWORD, ["staff"], None, [])
+    response = app.test_client().post(
+        "/auth/login", data={"email": "owner@hub.test", "password": PASSWORD}
+    )
+    assert response.status_code == 302
+    cookie = next(c for c in response.headers.getlist("Set-Cookie") if c.startswith(auth.DEVICE_COOKIE + "="))
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Secure" in cookie
+    assert "Path=/auth" in cookie
+    assert f"Max-Age={180 * 24 * 3600}" in cookie
+    with app.app_context():
+        db.engine.dispose()
+
+
+def test_the_owner_on_a_known_device_signs_in_while_others_are_locked_out(app: Flask, make_user) -> None:
+    admin = make_user("admin")
+    laptop = app.test_client()
+    sign_in(laptop, admin)
+    assert laptop.post("/auth/logout").status_code == 302
+    assert _device_cookie(laptop) is not None  # signing out keeps the device trusted
+    _lock_out(app, admin)
+    # The owner's laptop signed in before: its attempts are counted on their own.
+    sign_in(laptop, admin)
+    assert laptop.get("/admin/users").status_code == 200
+    with app.app_context():
+        from knowledge_hub.models import LoginAttempt
+
+        attempts = db.session.scalars(select(LoginAttempt).where(LoginAttempt.email == admin)).all()
+        assert [a.device is not None for a in attempts if a.succeeded] == [False, True]
+        assert all(a.device is None for a in attempts if not a.succeeded)
+
+
+def test_a_new_device_is_refused_during_the_lock_even_with_the_right_password(app: Flask, make_user) -> None:
+    staff = make_user("staff")
+    laptop, new_phone = app.test_client(), app.test_client()
+    sign_in(laptop, staff)
+    _lock_out(app, staff)
+    refused = new_phone.post("/auth/login", data={"email": staff, "password": PASSWORD})
+    assert refused.status_code == 401
+    assert "Sign in on a device you have signed in with before" in refused.get_data(as_text=True)
+    assert new_phone.get("/staff/").status_code == 302
+    assert _device_cookie(new_phone) is None
+    # The owner's trusted sign-in does not lift the lock for untrusted devices.
+    sign_in(laptop, staff)
+    again = new_phone.post("/auth/login", data={"email": staff, "password": PASSWORD})
+    assert again.status_code == 401 and "Too many failed sign-ins" in again.get_data(as_text=True)
+
+
+def test_a_trusted_device_that_keeps_failing_is_locked_too(app: Flask, make_user) -> None:
+    staff = make_user("staff")
+    laptop = app.test_client()
+    sign_in(laptop, staff)
+    for __ in range(auth.MAX_FAILURES_PER_DEVICE):
+        wrong = laptop.post("/auth/login", data={"email": staff, "password": "guess guess guess"})
+        assert wrong.status_code == 401
+    refused = laptop.post("/auth/login", data={"email": staff, "password": PASSWORD})
+    assert refused.status_code == 401
+    assert "Too many failed sign-ins on this device" in refused.get_data(as_text=True)
+    # A stolen device cookie buys a guesser no more than five tries; the failures were
+    # the device's, so they do not lock the account for the owner's other devices.
+    sign_in(app.test_client(), staff)
+
+
+def test_a_device_cookie_of_another_account_or_a_forged_one_gives_no_trust(app: Flask, make_user) -> None:
+    from itsdangerous import URLSafeSerializer
+
+    victim, other = make_user("admin"), make_user("staff")
+    victims_laptop, shared = app.test_client(), app.test_client()
+    sign_in(victims_laptop, victim)
+    sign_in(shared, other)  # this browser is trusted for the other account only
+    genuine = _device_cookie(victims_laptop).value
+    with app.app_context():
+        from knowledge_hub.models import User
+
+        victim_id = db.session.scalar(select(User.id).where(User.email == victim))
+        entry = URLSafeSerializer("test", salt="device-cookie").loads(genuine)[0]
+    _lock_out(app, victim)
+    entry_for_victim = [victim_id, "chosen-nonce", entry[2], entry[3]]
+    forged = {
+        "another account's": _device_cookie(shared).value,
+        "a wrong key's": URLSafeSerializer("guessed", salt="device-cookie").dumps([entry_for_victim]),
+        "the session's signer's": URLSafeSerializer("test").dumps([entry_for_victim]),
+        "an unsigned": genuine.split(".")[0],
+        "a tampered": genuine[:-2] + ("AA" if not genuine.endswith("AA") else "BB"),
+    }
+    for kind, value in forged.items():
+        browser = app.test_client()
+        browser.set_cookie(auth.DEVICE_COOKIE, value, domain="hub.test", path="/auth")
+        refused = browser.post("/auth/login", data={"email": victim, "password": PASSWORD})
+        assert refused.status_code == 401, kind
+    shared_refused = shared.post("/auth/login", data={"email": victim, "password": PASSWORD})
+    assert shared_refused.status_code == 401
+    # The genuine cookie, copied to a fresh browser, is trusted: that is the only key.
+    copy = app.test_client()
+    copy.set_cookie(auth.DEVICE_COOKIE, genuine, domain="hub.test", path="/auth")
+    sign_in(copy, victim)
+
+
+def test_changing_the_password_voids_the_old_device_cookies(app: Flask, make_user) -> None:
+    staff = make_user("staff")
+    laptop, phone = app.test_client(), app.test_client()
+    sign_in(laptop, staff)
+    sign_in(phone, staff)
+    new = "a brand new passphrase"
+    changed = laptop.post("/auth/password", data={"current": PASSWORD, "new": new, "confirm": new})
+    assert changed.status_code == 302
+    _lock_out(app, staff)
+    # The phone's cookie was for the old password: it is an untrusted device now.
+    refused = phone.post("/auth/login", data={"email": staff, "password": new})
+    assert refused.status_code == 401 and "Too many failed sign-ins" in refused.get_data(as_text=True)
+    # The laptop changed the password, proving it knew the old one: it stays trusted.
+    sign_in(laptop, staff, new)
+
+
+def test_an_admin_reset_voids_the_accounts_device_cookies(app: Flask, make_user) -> None:
+    from knowledge_hub.models import User
+    from knowledge_hub.services import admin as admin_service
+
+    owner, admin = make_user("staff"), make_user("admin")
+    laptop = app.test_client()
+    sign_in(laptop, owner)
+    _lock_out(app, owner)
+    sign_in(laptop, owner)  # trusted while the account is locked for the others
+    with app.app_context():
+        actor = db.session.scalar(select(User).where(User.email == admin))
+        user_id = db.session.scalar(select(User.id).where(User.email == owner))
+        invitation = admin_service.reset_user(actor, user_id)
+        admin_service.accept_invitation(invitation.token, PASSWORD)
+    # Even with the same password set again, the old device cookie no longer vouches.
+    refused = laptop.post("/auth/login", data={"email": owner, "password": PASSWORD})
+    assert refused.status_code == 401 and "Too many failed sign-ins" in refused.get_data(as_text=True)

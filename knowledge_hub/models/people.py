@@ -94,6 +94,10 @@ class LoginAttempt(db.Model):
     address: Mapped[str] = mapped_column(String(64), index=True)
     at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     succeeded: Mapped[bool] = mapped_column(default=False)
+    #: The nonce of the device cookie that vouched for the browser (one that signed in to
+    #: this account before), or None for an untrusted device: failures of a trusted
+    #: device are counted per device, the others per account.
+    device: Mapped[str | None] = mapped_column(String(64), index=True)
 
     def __repr__(self) -> str:
         return f"<LoginAttempt {self.id} {self.email}>"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import Blueprint
+from flask import current_app
 from flask import flash
 from flask import redirect
 from flask import render_template
@@ -16,6 +17,7 @@ from flask_login import current_user
 from flask_login import login_required
 from flask_login import login_user
 from flask_login import logout_user
+from werkzeug.wrappers import Response
 
 from knowledge_hub.models import Role
 from knowledge_hub.models import User
@@ -51,6 +53,19 @@ def _safe_next(target: str | None) -> str | None:
     return target
 
 
+def _remember_device(response: Response, user: User) -> None:
+    """Give this browser the account's device cookie (only the sign-in pages read it)."""
+    response.set_cookie(
+        auth.DEVICE_COOKIE,
+        auth.remember_device(user, request.cookies.get(auth.DEVICE_COOKIE)),
+        max_age=int(auth.DEVICE_TRUST.total_seconds()),
+        path=f"{request.script_root}{bp.url_prefix}",
+        secure=current_app.config["SESSION_COOKIE_SECURE"],
+        httponly=True,
+        samesite="Lax",
+    )
+
+
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     form = LoginForm()
@@ -62,6 +77,7 @@ def login():
                 request.remote_addr or "",
                 # The language chosen on this device goes with the account to the others.
                 interface_language=request.cookies.get(i18n.COOKIE),
+                device_cookie=request.cookies.get(auth.DEVICE_COOKIE),
             )
         except (auth.LoginRefused, auth.TooManyAttempts) as e:
             flash(str(e), "error")
@@ -71,7 +87,9 @@ def login():
         login_user(user)
         now = utcnow().isoformat()
         session["login_at"] = session["seen_at"] = now
-        return redirect(_safe_next(request.args.get("next")) or landing_for(user))
+        response = redirect(_safe_next(request.args.get("next")) or landing_for(user))
+        _remember_device(response, user)
+        return response
     status = 400 if form.is_submitted() else 200
     return render_template("auth/login.html", form=form), status
 
@@ -101,7 +119,11 @@ def password():
             # The token changed: keep this session, sign out every other one.
             login_user(user)
             flash(_("Your password is changed. Other sessions are signed out."), "success")
-            return redirect(url_for("public.home"))
+            response = redirect(url_for("public.home"))
+            # The new password voided every device cookie of the account; this browser
+            # has just proved it knows the password, so it stays a trusted device.
+            _remember_device(response, user)
+            return response
     return render_template("auth/password.html", form=form)
 
 

@@ -10,13 +10,13 @@ from flask import current_app
 
 from knowledge_hub.extensions import db
 from knowledge_hub.search import indexer  # noqa: F401  (registers the outbox listeners)
+from knowledge_hub.search.bounds import BadQuery
+from knowledge_hub.search.bounds import SearchTooLong
 from knowledge_hub.search.index import IndexBusy
 from knowledge_hub.search.index import IndexUnreadable
 from knowledge_hub.search.index import ProgressCallback
 from knowledge_hub.search.index import SearchIndex
 from knowledge_hub.search.index import default_processes
-from knowledge_hub.search.bounds import BadQuery
-from knowledge_hub.search.bounds import SearchTooLong
 from knowledge_hub.search.query import Hit
 from knowledge_hub.search.query import SearchRequest
 from knowledge_hub.search.query import SearchResult

@@ -8,9 +8,9 @@ from collections import Counter
 from collections.abc import Callable
 from collections.abc import Mapping
 from collections.abc import Sequence
-from typing import Any
 from dataclasses import dataclass
 from dataclasses import field
+from typing import Any
 
 import numpy as np
 from flask_babel import gettext as _
@@ -51,8 +51,8 @@ from knowledge_hub.search.indexer import OTHER_LANGUAGE
 from knowledge_hub.search.indexer import index_language
 from knowledge_hub.search.schema import FACET_FIELDS
 from knowledge_hub.search.schema import text_field
-from knowledge_hub.search.statistics import VisibleBM25F
 from knowledge_hub.search.schema import title_field
+from knowledge_hub.search.statistics import VisibleBM25F
 
 SORTS = ("relevance", "newest", "oldest")
 MAX_QUERY_LENGTH = 1000

@@ -26,9 +26,9 @@ from knowledge_hub.orm import utcnow
 from knowledge_hub.services import Invalid
 from knowledge_hub.services import ServiceError
 from knowledge_hub.services import admin
+from knowledge_hub.spreadsheets import safe_cell
 from knowledge_hub.web import requires
 from knowledge_hub.web import viewer
-from knowledge_hub.spreadsheets import safe_cell
 from knowledge_hub.web.admin_forms import AuditFilterForm
 from knowledge_hub.web.admin_forms import CriterionForm
 from knowledge_hub.web.admin_forms import InviteForm

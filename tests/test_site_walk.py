@@ -34,7 +34,7 @@ from tests.walk import walk
 pytestmark = pytest.mark.slow
 
 #: Readers walking at once, and how many clients of each.
-CLIENTS = {"anonymous": 4, "staff": 2, "reviewer": 1, "admin": 1}
+CLIENTS = {"anonymous": 4, "staff": 1, "reviewer": 1, "admin": 1}
 #: Signed-in readers: their e-mail and `hub create-user` roles.
 READERS = {
     "staff": ("staff@example.org", ["--role", "staff"]),

@@ -23,6 +23,8 @@ from flask import url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_login import logout_user
+from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import Forbidden
 from werkzeug.exceptions import HTTPException
 from urllib.parse import urlencode
@@ -33,6 +35,7 @@ from knowledge_hub.access import NotAllowed
 from knowledge_hub.extensions import db
 from knowledge_hub.extensions import login_manager
 from knowledge_hub.i18n import _l
+from knowledge_hub.models import Document
 from knowledge_hub.models import User
 from knowledge_hub.orm import utcnow
 from knowledge_hub.web.forms import EmptyForm
@@ -313,8 +316,23 @@ def _server_error(error: Exception):
     db.session.rollback()
     if isinstance(error, HTTPException):
         return _http_error(error)
+    if isinstance(error, SQLAlchemyError) and not _database_is_set_up():
+        # A server started before `hub init`: say what to do, not "something went wrong".
+        current_app.logger.error("the database has no tables: run `flask --app app hub init`")
+        message = _("The hub's database is not set up yet. Run: flask --app app hub init")
+        if wants_json():
+            return jsonify(error="not_set_up", message=message), 503
+        return render_template("errors/error.html", error=None, message=message), 503
     current_app.logger.exception("unhandled error on %s", request.path)
     message = _("Something went wrong on our side. Please try again; if it persists, tell the secretariat.")
     if wants_json():
         return jsonify(error="server_error", message=message), 500
     return render_template("errors/error.html", error=None, message=message), 500
+
+
+def _database_is_set_up() -> bool:
+    """Whether `hub init` has made the tables (asked only after a database error)."""
+    try:
+        return sa_inspect(db.engine).has_table(Document.__tablename__)
+    except SQLAlchemyError:
+        return False

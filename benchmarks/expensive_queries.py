@@ -30,24 +30,13 @@ import sys
 import time
 from pathlib import Path
 
-from whoosh.qparser import FieldsPlugin
-from whoosh.qparser import MultifieldPlugin
-from whoosh.qparser import QueryParser
-from whoosh.qparser import WildcardPlugin
-
 from benchmarks.generate import app_for
 from knowledge_hub import search
 from knowledge_hub.access import visible_levels
 from knowledge_hub.search import SearchIndex
-from knowledge_hub.search.coordination import FieldsGroup
-from knowledge_hub.search.coordination import WordsGroup
-from knowledge_hub.search.indexer import OTHER_LANGUAGE
-from knowledge_hub.search.query import TITLE_MATCH_WEIGHT
-from knowledge_hub.search.query import _StarWildcardPlugin
 from knowledge_hub.search.query import parse
+from knowledge_hub.search.query import query_parser
 from knowledge_hub.search.query import restriction
-from knowledge_hub.search.schema import text_field
-from knowledge_hub.search.schema import title_field
 
 FORMS = {
     "everything": "*",
@@ -66,15 +55,7 @@ SNIPPET_TEXT_CHARS = 10_000_000
 
 def parsed_as_before(index: SearchIndex, q: str) -> object:
     """q parsed as the hub parsed it before its bounds: Whoosh's ranges and `*:*` kept."""
-    languages = (*index.languages, OTHER_LANGUAGE)
-    fields = [f for lang in languages for f in (title_field(lang), text_field(lang))]
-    boosts = {title_field(lang): TITLE_MATCH_WEIGHT for lang in languages}
-    parser = QueryParser(None, index.schema, group=WordsGroup)
-    parser.add_plugin(MultifieldPlugin(fields, fieldboosts=boosts, group=FieldsGroup))
-    parser.remove_plugin_class(FieldsPlugin)
-    parser.remove_plugin_class(WildcardPlugin)
-    parser.add_plugin(_StarWildcardPlugin())
-    return parser.parse(q)
+    return query_parser(index, bounded=False).parse(q)
 
 
 def raw_whoosh_ms(index: SearchIndex, q: str) -> str:

@@ -164,6 +164,26 @@ class _StarWildcardPlugin(WildcardPlugin):
     expr = r"(?P<text>\*)"
 
 
+def query_parser(index: SearchIndex, *, bounded: bool = True) -> QueryParser:
+    """The parser of readers' queries: every language's title and text fields.
+    `bounded=False` keeps Whoosh's ranges and `*:*` (the benchmarks' "before")."""
+    languages = (*index.languages, OTHER_LANGUAGE)
+    fields = [f for lang in languages for f in (title_field(lang), text_field(lang))]
+    boosts = {title_field(lang): TITLE_MATCH_WEIGHT for lang in languages}
+    # Records matching more of the words rank higher (see coordination.py).
+    parser = QueryParser(None, index.schema, group=WordsGroup)
+    parser.add_plugin(MultifieldPlugin(fields, fieldboosts=boosts, group=FieldsGroup))
+    # Field names are internal; "status:draft" must be read as words, not a field.
+    parser.remove_plugin_class(FieldsPlugin)
+    parser.remove_plugin_class(WildcardPlugin)
+    parser.add_plugin(_StarWildcardPlugin())
+    if bounded:
+        # A range or "every entry" expands over whole term dictionaries (see bounds.py).
+        parser.remove_plugin_class(RangePlugin)
+        parser.remove_plugin_class(EveryPlugin)
+    return parser
+
+
 def parse(index: SearchIndex, q: str) -> Query:
     """Parse q against the title and text fields of every language, each with its own
     analyzer, so that words are matched in whichever language they are.
@@ -175,21 +195,8 @@ def parse(index: SearchIndex, q: str) -> Query:
     Term ranges (`[a TO z]`) and `*:*` are not query syntax here: their brackets and
     colons are read as punctuation. Raises BadQuery for parentheses nested too deep."""
     refuse_deep_nesting(q)
-    languages = (*index.languages, OTHER_LANGUAGE)
-    fields = [f for lang in languages for f in (title_field(lang), text_field(lang))]
-    boosts = {title_field(lang): TITLE_MATCH_WEIGHT for lang in languages}
-    # Records matching more of the words rank higher (see coordination.py).
-    parser = QueryParser(None, index.schema, group=WordsGroup)
-    parser.add_plugin(MultifieldPlugin(fields, fieldboosts=boosts, group=FieldsGroup))
-    # Field names are internal; "status:draft" must be read as words, not a field.
-    parser.remove_plugin_class(FieldsPlugin)
-    parser.remove_plugin_class(WildcardPlugin)
-    parser.add_plugin(_StarWildcardPlugin())
-    # A range or "every entry" expands over whole term dictionaries (see bounds.py).
-    parser.remove_plugin_class(RangePlugin)
-    parser.remove_plugin_class(EveryPlugin)
     try:
-        return parser.parse(q)
+        return query_parser(index).parse(q)
     except (RecursionError, IndexError):
         # Whoosh's parser fails on some operator sequences ("NOT NOT a"), and nesting is
         # bounded above, so a stack overflow here would come from a shape not foreseen.

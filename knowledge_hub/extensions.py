@@ -7,14 +7,14 @@ import sqlite3
 from flask_babel import Babel
 from flask_login import LoginManager
 from flask_migrate import Migrate
-from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from knowledge_hub.orm import Base
+from knowledge_hub.models.base import db
 
-db = SQLAlchemy(model_class=Base)
+__all__ = ["babel", "csrf", "db", "login_manager", "migrate"]
+
 migrate = Migrate(compare_type=True, render_as_batch=True)  # batch: SQLite cannot ALTER
 babel = Babel()
 login_manager = LoginManager()

@@ -13,7 +13,7 @@ from sqlalchemy import inspect
 from sqlalchemy import select
 
 from knowledge_hub import create_app
-from knowledge_hub.cli import progress_line
+from knowledge_hub.cli.terminal import progress_line
 from knowledge_hub.extensions import db
 from knowledge_hub.models import Document
 from knowledge_hub.models import DocumentStatus

@@ -27,7 +27,7 @@ from knowledge_hub.extensions import db
 from knowledge_hub.models import Document
 from knowledge_hub.models import PendingIndex
 from knowledge_hub.models import Variant
-from knowledge_hub.orm import utcnow
+from knowledge_hub.models.base import utcnow
 from knowledge_hub.search import index as index_module
 from knowledge_hub.search.index import BuildingWriter
 from knowledge_hub.search.indexer import index_fields

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from knowledge_hub.orm import Base
+from knowledge_hub.models.base import Base
 from knowledge_hub.models.documents import AccessLevel
 from knowledge_hub.models.documents import DocType
 from knowledge_hub.models.documents import Document

@@ -9,9 +9,9 @@ from sqlalchemy import String
 from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import mapped_column
 
-from knowledge_hub.extensions import db
-from knowledge_hub.orm import str_enum
-from knowledge_hub.orm import utcnow
+from knowledge_hub.models.base import db
+from knowledge_hub.models.base import str_enum
+from knowledge_hub.models.base import utcnow
 
 
 class FixityOutcome(enum.StrEnum):

@@ -14,9 +14,9 @@ from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import mapped_column
 from sqlalchemy.orm import relationship
 
-from knowledge_hub.extensions import db
-from knowledge_hub.orm import str_enum
-from knowledge_hub.orm import utcnow
+from knowledge_hub.models.base import db
+from knowledge_hub.models.base import str_enum
+from knowledge_hub.models.base import utcnow
 
 if TYPE_CHECKING:
     from knowledge_hub.models.documents import DocumentOrganization

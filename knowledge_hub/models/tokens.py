@@ -10,9 +10,9 @@ from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import mapped_column
 from sqlalchemy.orm import relationship
 
-from knowledge_hub.extensions import db
+from knowledge_hub.models.base import db
 from knowledge_hub.models.people import User
-from knowledge_hub.orm import utcnow
+from knowledge_hub.models.base import utcnow
 
 
 class ApiToken(db.Model):

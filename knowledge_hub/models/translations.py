@@ -16,13 +16,13 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm import mapped_column
 from sqlalchemy.orm import relationship
 
-from knowledge_hub.extensions import db
+from knowledge_hub.models.base import db
 from knowledge_hub.models.documents import Document
 from knowledge_hub.models.documents import StoredFile
 from knowledge_hub.models.documents import Variant
 from knowledge_hub.models.people import User
-from knowledge_hub.orm import str_enum
-from knowledge_hub.orm import utcnow
+from knowledge_hub.models.base import str_enum
+from knowledge_hub.models.base import utcnow
 
 
 class RequestStatus(enum.StrEnum):

@@ -19,7 +19,7 @@ from knowledge_hub.models import DocumentOrganization
 from knowledge_hub.models import PendingIndex
 from knowledge_hub.models import StoredFile
 from knowledge_hub.models import Variant
-from knowledge_hub.orm import utcnow
+from knowledge_hub.models.base import utcnow
 from knowledge_hub.search.schema import text_field
 from knowledge_hub.search.schema import title_field
 

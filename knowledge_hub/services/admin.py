@@ -47,7 +47,7 @@ from knowledge_hub.models import OrganizationKind
 from knowledge_hub.models import Role
 from knowledge_hub.models import Topic
 from knowledge_hub.models import User
-from knowledge_hub.orm import utcnow
+from knowledge_hub.models.base import utcnow
 from knowledge_hub.services import Invalid
 from knowledge_hub.services import NotFound
 from knowledge_hub.services import Refused

@@ -20,7 +20,7 @@ from sqlalchemy import select
 from knowledge_hub.extensions import db
 from knowledge_hub.models import LoginAttempt
 from knowledge_hub.models import User
-from knowledge_hub.orm import utcnow
+from knowledge_hub.models.base import utcnow
 from knowledge_hub.services import Invalid
 from knowledge_hub.services import ServiceError
 from knowledge_hub.services import audit

@@ -25,7 +25,7 @@ from knowledge_hub.extensions import db
 from knowledge_hub.models import Document
 from knowledge_hub.models import StoredFile
 from knowledge_hub.models import User
-from knowledge_hub.orm import utcnow
+from knowledge_hub.models.base import utcnow
 from knowledge_hub.services import ServiceError
 from knowledge_hub.services.accounts import SYSTEM_EMAIL
 from knowledge_hub.services.documents import blob_store

@@ -39,7 +39,7 @@ from knowledge_hub.i18n import translate
 from knowledge_hub.metadata import normalize_language
 from knowledge_hub.metadata import split_list
 from knowledge_hub.models import User
-from knowledge_hub.orm import utcnow
+from knowledge_hub.models.base import utcnow
 from knowledge_hub.services import Invalid
 from knowledge_hub.services import NotFound
 from knowledge_hub.services import Refused

@@ -22,7 +22,7 @@ from knowledge_hub.models import StoredFile
 from knowledge_hub.models import User
 from knowledge_hub.models import Variant
 from knowledge_hub.models import VariantStatus
-from knowledge_hub.orm import utcnow
+from knowledge_hub.models.base import utcnow
 from knowledge_hub.services import Invalid
 from knowledge_hub.services import Refused
 from knowledge_hub.services import ReleaseRefused

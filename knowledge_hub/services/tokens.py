@@ -12,7 +12,7 @@ from knowledge_hub import access
 from knowledge_hub.extensions import db
 from knowledge_hub.models import ApiToken
 from knowledge_hub.models import User
-from knowledge_hub.orm import utcnow
+from knowledge_hub.models.base import utcnow
 from knowledge_hub.services import Invalid
 from knowledge_hub.services import NotFound
 from knowledge_hub.services import audit

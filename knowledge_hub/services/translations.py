@@ -25,7 +25,7 @@ from knowledge_hub.models import TranslationRequest
 from knowledge_hub.models import User
 from knowledge_hub.models import Variant
 from knowledge_hub.models import VariantStatus
-from knowledge_hub.orm import utcnow
+from knowledge_hub.models.base import utcnow
 from knowledge_hub.services import Invalid
 from knowledge_hub.services import NotAllowed
 from knowledge_hub.services import NotFound

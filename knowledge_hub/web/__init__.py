@@ -37,7 +37,7 @@ from knowledge_hub.extensions import login_manager
 from knowledge_hub.i18n import _l
 from knowledge_hub.models import Document
 from knowledge_hub.models import User
-from knowledge_hub.orm import utcnow
+from knowledge_hub.models.base import utcnow
 from knowledge_hub.web.forms import EmptyForm
 
 

@@ -19,10 +19,10 @@ from flask import url_for
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 
-from knowledge_hub import admin_queries
+from knowledge_hub.queries import admin as admin_queries
 from knowledge_hub.i18n import _l
 from knowledge_hub.models import Role
-from knowledge_hub.orm import utcnow
+from knowledge_hub.models.base import utcnow
 from knowledge_hub.services import Invalid
 from knowledge_hub.services import ServiceError
 from knowledge_hub.services import admin

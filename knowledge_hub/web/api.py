@@ -23,12 +23,12 @@ from flask import request
 from flask import url_for
 
 from knowledge_hub import i18n
-from knowledge_hub import queries
+from knowledge_hub.queries import public as public_queries
 from knowledge_hub.models import Document
 from knowledge_hub.models import Variant
 from knowledge_hub.criteria import GateResult
 from knowledge_hub.search import BadQuery
-from knowledge_hub import staff_queries
+from knowledge_hub.queries import staff as staff_queries
 from knowledge_hub.services import Invalid
 from knowledge_hub.services import NotAllowed
 from knowledge_hub.services import NotFound
@@ -75,7 +75,7 @@ def search():
     try:
         search_request = params.search_request(request.args)
         language = request.args.get("lang") or i18n.current_language()
-        results = queries.search_records(viewer(), search_request, language)
+        results = public_queries.search_records(viewer(), search_request, language)
     except BadQuery as e:
         return error(400, "bad_request", str(e))
     response = jsonify(
@@ -135,7 +135,7 @@ def page_links(page: int, per_page: int, total: int) -> str:
 
 @bp.get("/documents/<int:document_id>")
 def document(document_id: int):
-    found = queries.landing_page(viewer(), document_id)
+    found = public_queries.landing_page(viewer(), document_id)
     if found is None:
         abort(404, description=f"There is no record {document_id}, or it is not public.")
     return conditional(jsonify(document_json(found)))
@@ -143,7 +143,7 @@ def document(document_id: int):
 
 @bp.get("/documents/ref/<path:ref>")
 def document_by_ref(ref: str):
-    found = queries.document_by_ref(viewer(), ref)
+    found = public_queries.document_by_ref(viewer(), ref)
     if found is None:
         abort(404, description=f"There is no record {ref!r}, or it is not public.")
     return conditional(jsonify(document_json(found)))
@@ -167,7 +167,7 @@ def conditional(response):
 @bp.get("/documents/<int:document_id>/checklist")
 @requires("view_checklist")
 def checklist(document_id: int):
-    found = queries.landing_page(viewer(), document_id)
+    found = public_queries.landing_page(viewer(), document_id)
     if found is None:
         abort(404, description=f"There is no record {document_id}.")
     return jsonify(gate_json(review.checklist(viewer(), found)))
@@ -177,7 +177,7 @@ def checklist(document_id: int):
 @requires("release")
 def release(document_id: int):
     """Release a record; 409 with the missing criteria when the gate refuses."""
-    found = queries.landing_page(viewer(), document_id)
+    found = public_queries.landing_page(viewer(), document_id)
     if found is None:
         abort(404, description=f"There is no record {document_id}.")
     try:
@@ -447,7 +447,7 @@ def document_json(document: Document) -> dict:
         "identifiers": document.identifiers,
         "released_at": document.released_at.isoformat() + "Z" if document.released_at else None,
         "is_sample": document.is_sample,
-        "languages": [variant_json(document, v) for v in queries.visible_variants(reader, document)],
+        "languages": [variant_json(document, v) for v in public_queries.visible_variants(reader, document)],
     }
 
 

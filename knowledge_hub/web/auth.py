@@ -22,7 +22,7 @@ from werkzeug.wrappers import Response
 from knowledge_hub import i18n
 from knowledge_hub.models import Role
 from knowledge_hub.models import User
-from knowledge_hub.orm import utcnow
+from knowledge_hub.models.base import utcnow
 from knowledge_hub.services import Invalid
 from knowledge_hub.services import auth
 from knowledge_hub.web.forms import EmptyForm

@@ -18,7 +18,7 @@ from markupsafe import Markup
 from knowledge_hub import access
 from knowledge_hub import citations
 from knowledge_hub import i18n
-from knowledge_hub import queries
+from knowledge_hub.queries import public as public_queries
 from knowledge_hub.citations import Citable
 from knowledge_hub.models import Document
 from knowledge_hub.models import DocumentStatus
@@ -34,11 +34,11 @@ bp = Blueprint("documents", __name__, url_prefix="/documents")
 @bp.get("/<int:document_id>")
 def landing(document_id: int):
     reader = viewer()
-    document = queries.landing_page(reader, document_id)
+    document = public_queries.landing_page(reader, document_id)
     if document is None:
         abort(404, description="There is no such record, or it is not public.")
-    variants = queries.visible_variants(reader, document)
-    shown = queries.pick_variant(variants, [i18n.current_language()])
+    variants = public_queries.visible_variants(reader, document)
+    shown = public_queries.pick_variant(variants, [i18n.current_language()])
     others = [v for v in variants if v is not shown]
     cited = citable(document, shown)
     return render_template(
@@ -54,7 +54,7 @@ def landing(document_id: int):
 
 @bp.get("/<int:document_id>/files/<int:file_id>")
 def download(document_id: int, file_id: int):
-    stored = queries.downloadable_file(viewer(), document_id, file_id)
+    stored = public_queries.downloadable_file(viewer(), document_id, file_id)
     if stored is None:
         abort(404, description="There is no such file, or it is not public.")
     try:
@@ -92,11 +92,11 @@ CITATION_FORMATS = {
 def cite(document_id: int, fmt: str):
     """The record's citation as BibTeX, RIS or CSL-JSON."""
     reader = viewer()
-    document = queries.landing_page(reader, document_id)
+    document = public_queries.landing_page(reader, document_id)
     if document is None:
         abort(404, description="There is no such record, or it is not public.")
-    shown = queries.pick_variant(
-        queries.visible_variants(reader, document), [i18n.current_language()]
+    shown = public_queries.pick_variant(
+        public_queries.visible_variants(reader, document), [i18n.current_language()]
     )
     return citation_response([citable(document, shown)], fmt, document.ref)
 

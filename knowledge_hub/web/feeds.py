@@ -17,11 +17,11 @@ from flask import request
 from flask import url_for
 from flask_babel import gettext as _
 
-from knowledge_hub import feed_queries
+from knowledge_hub.queries import feeds as feed_queries
 from knowledge_hub import i18n
-from knowledge_hub import queries
+from knowledge_hub.queries import public as public_queries
 from knowledge_hub.models import Document
-from knowledge_hub.orm import utcnow
+from knowledge_hub.models.base import utcnow
 from knowledge_hub.search import BadQuery
 from knowledge_hub.web import documents as documents_web
 from knowledge_hub.web import params
@@ -52,7 +52,7 @@ class Entry:
 @bp.get("/feed.atom")
 def releases() -> Response:
     """The latest releases, newest first."""
-    documents = queries.latest_releases(viewer(), limit=FEED_SIZE)
+    documents = public_queries.latest_releases(viewer(), limit=FEED_SIZE)
     return _atom(
         title=_("Knowledge Hub: latest releases"),
         alternate_url=url_for("public.home", _external=True),
@@ -66,7 +66,7 @@ def search() -> Response:
     try:
         search_request = params.search_request(request.args)
         # A feed entry carries the record's summary, never a snippet.
-        results = queries.search_records(
+        results = public_queries.search_records(
             viewer(), search_request, i18n.current_language(), with_snippets=False
         )
     except BadQuery as e:
@@ -95,7 +95,7 @@ def search_citations(fmt: str) -> Response:
     language = i18n.current_language()
     items = [
         documents_web.citable(
-            d, queries.pick_variant(queries.visible_variants(viewer(), d), [language])
+            d, public_queries.pick_variant(public_queries.visible_variants(viewer(), d), [language])
         )
         for d in documents
     ]
@@ -121,8 +121,8 @@ def _atom(*, title: str, alternate_url: str, documents: list[Document]) -> Respo
 
 def _entry(document: Document) -> Entry:
     reader = viewer()
-    variants = queries.visible_variants(reader, document)
-    shown = queries.pick_variant(variants, [i18n.current_language()])
+    variants = public_queries.visible_variants(reader, document)
+    shown = public_queries.pick_variant(variants, [i18n.current_language()])
     changed = document.updated_at or document.released_at or utcnow()
     categories = [("kind:" + document.kind.value, document.kind.value)]
     if document.doc_type is not None:

@@ -27,13 +27,13 @@ from itsdangerous import BadSignature
 from itsdangerous import SignatureExpired
 from itsdangerous import URLSafeTimedSerializer
 
-from knowledge_hub import oai_queries
-from knowledge_hub import queries
+from knowledge_hub.queries import oai as oai_queries
+from knowledge_hub.queries import public as public_queries
 from knowledge_hub.extensions import csrf
 from knowledge_hub.models import Document
 from knowledge_hub.models import DocumentStatus
 from knowledge_hub.models import OrganizationRole
-from knowledge_hub.orm import utcnow
+from knowledge_hub.models.base import utcnow
 
 bp = Blueprint("oai", __name__)
 # Harvesters may POST their requests (OAI-PMH 3.1.1.2); they carry no session to forge.
@@ -381,7 +381,7 @@ def oai_record(document: Document, *, with_metadata: bool = True) -> OaiRecord:
 
 def dublin_core(document: Document) -> list[tuple[str, str, str | None]]:
     """The record as simple Dublin Core elements: (element, value, language)."""
-    variants = queries.visible_variants(None, document)
+    variants = public_queries.visible_variants(None, document)
     lead = [link.organization for link in document.organization_links
             if link.role == OrganizationRole.LEAD]
     others = [link.organization for link in document.organization_links

@@ -10,7 +10,8 @@ from flask import render_template
 from flask import url_for
 from flask_babel import gettext as _
 
-from knowledge_hub import queries
+from knowledge_hub.queries import public as public_queries
+from knowledge_hub.queries import review as review_queries
 from knowledge_hub.models import Document
 from knowledge_hub.services import ReleaseRefused
 from knowledge_hub.services import ServiceError
@@ -26,7 +27,7 @@ bp = Blueprint("review", __name__, url_prefix="/review")
 
 def _document(document_id: int) -> Document:
     # The checklist's facts include whether each file's text was extracted.
-    document = queries.landing_page(viewer(), document_id, with_texts=True)
+    document = public_queries.landing_page(viewer(), document_id, with_texts=True)
     if document is None:
         abort(404)
     return document
@@ -39,7 +40,7 @@ def _back(document_id: int):
 @bp.get("/")
 @requires("view_checklist")
 def queue():
-    return render_template("review/queue.html", queue=queries.review_queue(viewer()))
+    return render_template("review/queue.html", queue=review_queries.review_queue(viewer()))
 
 
 @bp.get("/<int:document_id>")
@@ -62,7 +63,7 @@ def checklist(document_id: int):
 def history(document_id: int):
     document = _document(document_id)
     return render_template(
-        "review/history.html", document=document, events=queries.document_history(document.id)
+        "review/history.html", document=document, events=review_queries.document_history(document.id)
     )
 
 

@@ -17,7 +17,7 @@ from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from knowledge_hub import extraction
-from knowledge_hub import staff_queries
+from knowledge_hub.queries import staff as staff_queries
 from knowledge_hub.models import Document
 from knowledge_hub.models import DocumentKind
 from knowledge_hub.models import DocumentStatus

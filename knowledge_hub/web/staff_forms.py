@@ -33,7 +33,7 @@ from knowledge_hub.metadata import normalize_language
 from knowledge_hub.metadata import parse_partial_date
 from knowledge_hub.models import Document
 from knowledge_hub.services.documents import RecordFields
-from knowledge_hub.staff_queries import Vocabularies
+from knowledge_hub.queries.staff import Vocabularies
 
 OTHER_LANGUAGE = "other"
 REGION_CODE = re.compile(r"^(?:[A-Za-z]{2}|\d{3})$")

@@ -18,7 +18,7 @@ from flask import send_file
 from flask import url_for
 from flask_babel import gettext as _
 
-from knowledge_hub import translation_queries
+from knowledge_hub.queries import translations as translation_queries
 from knowledge_hub.i18n import language_name
 from knowledge_hub.models import Document
 from knowledge_hub.models import RequestStatus

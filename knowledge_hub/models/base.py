@@ -1,4 +1,8 @@
-"""The declarative base shared by every model, and column helpers."""
+"""The declarative base shared by every model, the `db` extension built on it, and column
+helpers.
+
+`db` lives here, not in `knowledge_hub.extensions` (which hands it on to create_app),
+so that the models can be imported before the other extensions exist."""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ from datetime import datetime
 
 from sqlalchemy import Enum
 from sqlalchemy import MetaData
+from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy.orm import DeclarativeBase
 
 from knowledge_hub.gc_safety import give_instance_states_their_dicts
@@ -28,6 +33,9 @@ NAMING_CONVENTION = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+db = SQLAlchemy(model_class=Base)
 
 
 def utcnow() -> datetime:

@@ -1,7 +1,4 @@
-"""`hub check`, `hub backup` and `hub restore`: keeping what the hub holds safe.
-
-Imported at the end of knowledge_hub/cli.py, which is what adds these to the `hub` group.
-"""
+"""`hub check`, `hub backup` and `hub restore`: keeping what the hub holds safe."""
 
 from __future__ import annotations
 
@@ -11,15 +8,10 @@ from pathlib import Path
 import click
 from flask.cli import with_appcontext
 
-from knowledge_hub.cli import hub
+from knowledge_hub.cli.terminal import fail
 from knowledge_hub.services import ServiceError
 from knowledge_hub.services import backup as backups
 from knowledge_hub.services import fixity
-
-
-def _fail(message: str) -> None:
-    click.echo(f"Error: {message}", err=True)
-    sys.exit(1)
 
 
 @click.command("check")
@@ -45,7 +37,7 @@ def backup_command(destination: Path) -> None:
     try:
         report = backups.backup(destination)
     except ServiceError as e:
-        _fail(str(e))
+        fail(str(e))
     for sha256, outcome in sorted(report.problems.items()):
         click.echo(f"not backed up ({outcome}): {sha256}", err=True)
     click.echo(
@@ -64,12 +56,8 @@ def restore_command(source: Path) -> None:
     try:
         report = backups.restore(source)
     except ServiceError as e:
-        _fail(str(e))
+        fail(str(e))
     click.echo(
         f"Restored the {report.database} database and {report.files} files from "
         f"{report.source}; indexed {report.indexed} language versions."
     )
-
-
-for command in (check_command, backup_command, restore_command):
-    hub.add_command(command)

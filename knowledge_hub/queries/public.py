@@ -1,4 +1,6 @@
-"""Read-only queries for pages and the API. Every one starts from what the viewer may see."""
+"""What readers see: search results, record pages, files and the home page.
+
+Read-only; every query starts from what the viewer may see (`access.visible_to`)."""
 
 from __future__ import annotations
 
@@ -17,7 +19,6 @@ from knowledge_hub import search
 from knowledge_hub.extensions import db
 from knowledge_hub.models import DocType
 from knowledge_hub.models import Document
-from knowledge_hub.models import AuditEvent
 from knowledge_hub.models import DocumentOrganization
 from knowledge_hub.models import DocumentStatus
 from knowledge_hub.models import StoredFile
@@ -53,7 +54,7 @@ class RecordResults:
         return max(1, -(-self.total // self.request.per_page))
 
 
-def _document_loader(with_texts: bool = True) -> tuple:
+def document_loader(with_texts: bool = True) -> tuple:
     """A record with everything about it; its files' extracted text only if asked for
     (it can be long, and a landing page shows none of it)."""
     files = selectinload(Document.variants).selectinload(Variant.files)
@@ -169,7 +170,7 @@ def landing_page(
     return db.session.scalar(
         select(Document)
         .where(Document.id == document_id, access.visible_to(viewer, include_withdrawn=True))
-        .options(*_document_loader(with_texts))
+        .options(*document_loader(with_texts))
     )
 
 
@@ -177,7 +178,7 @@ def document_by_ref(viewer: User | None, ref: str) -> Document | None:
     return db.session.scalar(
         select(Document)
         .where(Document.ref == ref, access.visible_to(viewer, include_withdrawn=True))
-        .options(*_document_loader())
+        .options(*document_loader())
     )
 
 
@@ -226,7 +227,7 @@ def latest_releases(viewer: User | None, limit: int = 8) -> list[Document]:
             .where(access.visible_to(viewer), Document.released_at.is_not(None))
             .order_by(Document.released_at.desc(), Document.id.desc())
             .limit(limit)
-            .options(*_document_loader())
+            .options(*document_loader())
         )
     )
 
@@ -268,32 +269,3 @@ def facet_labels() -> dict[str, dict[str, str]]:
     for facet, code, label in db.session.execute(rows):
         labels[facet][code] = label
     return labels
-
-
-def review_queue(viewer: User | None) -> dict[str, list[Document]]:
-    """Records waiting for review, and drafts still with the secretariat."""
-    rows = db.session.scalars(
-        select(Document)
-        .where(
-            access.visible_to(viewer),
-            Document.status.in_([DocumentStatus.IN_REVIEW, DocumentStatus.DRAFT]),
-        )
-        .order_by(Document.updated_at.desc(), Document.id.desc())
-        .options(*_document_loader())
-    ).all()
-    return {
-        "in_review": [d for d in rows if d.status == DocumentStatus.IN_REVIEW],
-        "draft": [d for d in rows if d.status == DocumentStatus.DRAFT],
-    }
-
-
-def document_history(document_id: int) -> list[AuditEvent]:
-    """Every recorded event of a record, oldest first."""
-    return list(
-        db.session.scalars(
-            select(AuditEvent)
-            .where(AuditEvent.document_id == document_id)
-            .order_by(AuditEvent.at, AuditEvent.id)
-            .options(selectinload(AuditEvent.actor))
-        )
-    )

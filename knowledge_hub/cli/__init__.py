@@ -1,0 +1,32 @@
+"""The `hub` command group: `flask --app app hub COMMAND`, one module per family."""
+
+from __future__ import annotations
+
+from flask.cli import AppGroup
+
+from knowledge_hub.cli.index import reindex_command
+from knowledge_hub.cli.preservation import backup_command
+from knowledge_hub.cli.preservation import check_command
+from knowledge_hub.cli.preservation import restore_command
+from knowledge_hub.cli.records import import_command
+from knowledge_hub.cli.records import release_command
+from knowledge_hub.cli.setup import demo_command
+from knowledge_hub.cli.setup import init_command
+from knowledge_hub.cli.users import create_token_command
+from knowledge_hub.cli.users import create_user_command
+
+hub = AppGroup("hub", help="Knowledge Hub administration.")
+
+for command in (
+    init_command,  # setup: the database, vocabularies and index
+    demo_command,
+    create_user_command,  # users: accounts and API tokens
+    create_token_command,
+    import_command,  # records: bulk import and release
+    release_command,
+    reindex_command,  # index
+    check_command,  # preservation: fixity, backup and restore
+    backup_command,
+    restore_command,
+):
+    hub.add_command(command)

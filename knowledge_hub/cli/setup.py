@@ -1,0 +1,31 @@
+"""`hub init` and `hub demo`: a hub ready to use, and the demonstration catalogue."""
+
+from __future__ import annotations
+
+import click
+from flask.cli import with_appcontext
+
+from knowledge_hub.services import imports
+from knowledge_hub.services import setup
+
+
+@click.command("init")
+@with_appcontext
+def init_command() -> None:
+    """Create or upgrade the database, vocabularies and search index."""
+    setup.initialize()
+    click.echo("The hub is ready.")
+
+
+@click.command("demo")
+@with_appcontext
+def demo_command() -> None:
+    """Load the demonstration catalogue (once)."""
+    report = setup.load_demo()
+    if report is None:
+        click.echo("The demonstration catalogue is already loaded.")
+        return
+    for row in report.rows:
+        if row.outcome in (imports.ERROR, imports.CONFLICT):
+            click.echo(str(row), err=True)
+    click.echo(report.summary())

@@ -9,7 +9,7 @@ from sqlalchemy import ColumnElement
 from sqlalchemy import and_
 from sqlalchemy import true
 
-from knowledge_hub.i18n import _l
+from flask_babel import lazy_gettext as _l
 from knowledge_hub.models import AccessLevel
 from knowledge_hub.models import Document
 from knowledge_hub.models import DocumentStatus

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from dataclasses import field
 from datetime import datetime
 
-from knowledge_hub.messages import N_
+from knowledge_hub.i18n.messages import N_
 
 SUMMARY_MIN = 50
 SUMMARY_MAX = 1500

@@ -8,7 +8,7 @@ from datetime import date
 from babel import Locale
 from babel import UnknownLocaleError
 
-from knowledge_hub.messages import N_
+from knowledge_hub.i18n.messages import N_
 
 PARTIAL_DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
 

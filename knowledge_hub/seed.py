@@ -1,4 +1,6 @@
-"""The controlled vocabularies every hub starts with; `hub init` loads them (again is harmless)."""
+"""Loading what every hub starts with: the vocabularies and the first criteria set (their
+labels are in `knowledge_hub.vocabularies`), the organizations and the regions. `hub init`
+runs it; again is harmless."""
 
 from __future__ import annotations
 
@@ -14,60 +16,10 @@ from knowledge_hub.models import Organization
 from knowledge_hub.models import OrganizationKind
 from knowledge_hub.models import Region
 from knowledge_hub.models import Topic
-
-DOC_TYPES = [
-    ("report", "Report"),
-    ("position-paper", "Position paper"),
-    ("policy-brief", "Policy brief"),
-    ("working-paper", "Working paper"),
-    ("guide", "Guide"),
-    ("toolkit", "Toolkit"),
-    ("awareness-package", "Awareness package"),
-    ("case-study", "Case study"),
-    ("meeting-minutes", "Meeting minutes"),
-    ("agenda", "Agenda"),
-    ("session-notes", "Session notes"),
-    ("workplan", "Workplan"),
-    ("presentation", "Presentation"),
-    ("correspondence", "Correspondence"),
-    ("other", "Other"),
-]
-
-# The eight issue areas of the Task Force's 2014 position paper, then recurring themes.
-SSE_TOPICS = [
-    ("informal-economy", "Transition from the informal economy to decent work"),
-    ("green-economy", "Greening the economy and society"),
-    ("local-development", "Local economic development"),
-    ("sustainable-cities", "Sustainable cities and human settlements"),
-    ("womens-empowerment", "Women's well-being and empowerment"),
-    ("food-security", "Food security and smallholder empowerment"),
-    ("health-coverage", "Universal health coverage"),
-    ("transformative-finance", "Transformative finance"),
-    ("cooperatives", "Cooperatives and mutual organizations"),
-    ("legal-frameworks", "Public policies and legal frameworks for SSE"),
-    ("statistics", "Statistics and measurement of SSE"),
-    ("digital-economy", "SSE and the digital economy"),
-]
-
-SDGS = [
-    "No poverty",
-    "Zero hunger",
-    "Good health and well-being",
-    "Quality education",
-    "Gender equality",
-    "Clean water and sanitation",
-    "Affordable and clean energy",
-    "Decent work and economic growth",
-    "Industry, innovation and infrastructure",
-    "Reduced inequalities",
-    "Sustainable cities and communities",
-    "Responsible consumption and production",
-    "Climate action",
-    "Life below water",
-    "Life on land",
-    "Peace, justice and strong institutions",
-    "Partnerships for the goals",
-]
+from knowledge_hub.vocabularies import CRITERIA
+from knowledge_hub.vocabularies import DOC_TYPES
+from knowledge_hub.vocabularies import SDGS
+from knowledge_hub.vocabularies import SSE_TOPICS
 
 MEMBER, OBSERVER, OTHER = OrganizationKind.MEMBER, OrganizationKind.OBSERVER, OrganizationKind.OTHER
 
@@ -116,11 +68,18 @@ def region_codes() -> list[str]:
 
 def vocabularies(session: Session) -> None:
     """Add what is missing from the vocabularies; never removes or renames anything."""
-    _add_missing(session, DocType, [dict(code=c, label=l, position=i) for i, (c, l) in enumerate(DOC_TYPES)])
-    topics = [dict(code=c, label=l, position=i) for i, (c, l) in enumerate(SSE_TOPICS)]
+    types = [
+        dict(code=code, label=str(label), position=i)
+        for i, (code, label) in enumerate(DOC_TYPES.items())
+    ]
+    _add_missing(session, DocType, types)
+    topics = [
+        dict(code=code, label=str(label), position=i)
+        for i, (code, label) in enumerate(SSE_TOPICS.items())
+    ]
     topics += [
-        dict(code=f"sdg-{n}", label=f"SDG {n}: {label}", is_sdg=True, position=100 + n)
-        for n, label in enumerate(SDGS, start=1)
+        dict(code=code, label=str(label), is_sdg=True, position=100 + n)
+        for n, (code, label) in enumerate(SDGS.items(), start=1)
     ]
     _add_missing(session, Topic, topics)
     existing_orgs = set(session.scalars(select(Organization.acronym)))
@@ -142,68 +101,21 @@ def _add_missing(session: Session, model: type, rows: list[dict]) -> None:
     session.add_all(model(**row) for row in rows if row["code"] not in existing)
 
 
-PUBLICATION, ARCHIVE, TRANSLATION = "publication", "archive", "translation"
-
-# The first criteria set, from the Task Force's draft publication criteria. Archives get
-# the automatic criteria only; admins edit the set afterwards.
-CRITERIA = [
-    ("metadata_complete", "Metadata complete",
-     "Title, summary, date, type, at least one organization and one topic.",
-     "automatic", [PUBLICATION, ARCHIVE]),
-    ("text_extracted", "A file whose text could be extracted",
-     "The original language version has a file, and its text was extracted, so that it can be found by its words.",
-     "automatic", [PUBLICATION, ARCHIVE]),
-    ("language_matches", "Declared language matches the text",
-     "The language detected in the text of the original version is the language declared for it.",
-     "automatic", [PUBLICATION, ARCHIVE]),
-    ("summary_length", "Summary of suitable length",
-     "The summary has between 50 and 1,500 characters.",
-     "automatic", [PUBLICATION, ARCHIVE]),
-    ("no_duplicate", "Not a duplicate of another record",
-     "No file of the record is already held by another record (same SHA-256).",
-     "automatic", [PUBLICATION, ARCHIVE]),
-    ("mandate_alignment", "Aligned with the UNTFSSE mandate and A/RES/77/281",
-     "The content is consistent with the Task Force's mandate and the General Assembly resolution "
-     "'Promoting the Social and Solidarity Economy for Sustainable Development'.",
-     "attestation", [PUBLICATION]),
-    ("member_review", "Reviewed by at least two member organizations",
-     "At least two member organizations of the Task Force reviewed the text; name them in the comment.",
-     "attestation", [PUBLICATION]),
-    ("un_disclaimer", "UN disclaimer present",
-     "The publication carries the standard United Nations disclaimer.",
-     "attestation", [PUBLICATION]),
-    ("logo_use", "Logo use approved",
-     "Use of the UN, Task Force and member logos was approved.",
-     "attestation", [PUBLICATION]),
-    ("copyright_cleared", "Copyright and license cleared",
-     "Rights to publish every part were cleared and the license is stated.",
-     "attestation", [PUBLICATION]),
-    ("accessible_format", "Accessible format",
-     "The file is accessible: tagged PDF or structured document, text alternatives for figures.",
-     "attestation", [PUBLICATION]),
-    ("second_speaker_review", "Reviewed by a second speaker of the language",
-     "A second speaker of the target language reviewed the translation.",
-     "attestation", [TRANSLATION]),
-    ("title_summary_translated", "Title and summary translated",
-     "The language version has its own translated title and summary.",
-     "automatic", [TRANSLATION]),
-    ("translation_language_matches", "Detected language matches",
-     "The text of the translation reads as the language declared for it.",
-     "automatic", [TRANSLATION]),
-    ("translation_text_extracted", "Translated file with extractable text",
-     "The language version has a file whose text could be extracted.",
-     "automatic", [TRANSLATION]),
-]
-
-
 def criteria(session: Session) -> None:
     """Create the first criteria set and its version 1, unless a set exists."""
     if session.scalar(select(Criterion.id).limit(1)) is not None:
         return
     rows = [
-        Criterion(code=code, label=label, help_text=help_text, kind=CriterionKind(kind),
-                  is_required=True, applies_to=applies_to, position=position)
-        for position, (code, label, help_text, kind, applies_to) in enumerate(CRITERIA)
+        Criterion(
+            code=seeded.code,
+            label=str(seeded.label),
+            help_text=str(seeded.help_text),
+            kind=CriterionKind(seeded.kind),
+            is_required=True,
+            applies_to=list(seeded.applies_to),
+            position=position,
+        )
+        for position, seeded in enumerate(CRITERIA)
     ]
     session.add_all(rows)
     session.add(CriteriaSetVersion(number=1, snapshot=criteria_snapshot(rows), note="First set"))

@@ -16,6 +16,7 @@ from sqlalchemy import func
 from sqlalchemy import select
 
 from knowledge_hub import seed
+from knowledge_hub import vocabularies
 from knowledge_hub.extensions import db
 from knowledge_hub.models import AuditEvent
 from knowledge_hub.models import CriteriaSetVersion
@@ -543,7 +544,7 @@ def test_every_criteria_change_makes_a_new_version(
         assert "un_disclaimer" in v2.note and "48th meeting" in v2.note
         snap = {c["code"]: c for c in v2.snapshot}
         assert snap["un_disclaimer"]["label"] == "UN disclaimer on the cover"
-        assert len(v2.snapshot) == len(seed.CRITERIA)
+        assert len(v2.snapshot) == len(vocabularies.CRITERIA)
         [event] = events("update_criterion")
         assert event.details["version"] == 2
         assert event.details["before"] == {"label": "UN disclaimer present"}

@@ -12,7 +12,7 @@ from hypothesis import settings
 from hypothesis import strategies as st
 
 from knowledge_hub import criteria
-from knowledge_hub import seed
+from knowledge_hub import vocabularies
 from knowledge_hub.criteria import Check
 from knowledge_hub.criteria import CriterionSpec
 from knowledge_hub.criteria import FileFacts
@@ -20,8 +20,8 @@ from knowledge_hub.criteria import RecordFacts
 from knowledge_hub.criteria import VersionFacts
 
 SPECS = [
-    CriterionSpec(code, label, kind, True, tuple(applies_to))
-    for code, label, __, kind, applies_to in seed.CRITERIA
+    CriterionSpec(c.code, str(c.label), c.kind, True, c.applies_to)
+    for c in vocabularies.CRITERIA
 ]
 AUTOMATIC = [s.code for s in SPECS if s.kind == "automatic" and "publication" in s.applies_to]
 ATTESTATION = [s.code for s in SPECS if s.kind == "attestation" and "publication" in s.applies_to]

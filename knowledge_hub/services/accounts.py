@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from knowledge_hub import access
 from knowledge_hub.extensions import db
-from knowledge_hub.i18n import translate
+from knowledge_hub.i18n.messages import translate
 from knowledge_hub.metadata import normalize_language
 from knowledge_hub.models import Organization
 from knowledge_hub.models import Role

@@ -20,8 +20,8 @@ from sqlalchemy import select
 from knowledge_hub import access
 from knowledge_hub import extraction
 from knowledge_hub.extensions import db
-from knowledge_hub.i18n import status_label
-from knowledge_hub.i18n import translate
+from knowledge_hub.vocabularies import status_label
+from knowledge_hub.i18n.messages import translate
 from knowledge_hub.metadata import normalize_language
 from knowledge_hub.metadata import parse_partial_date
 from knowledge_hub.models import AccessLevel

@@ -34,8 +34,8 @@ from flask_babel import gettext as _
 from knowledge_hub import access
 from knowledge_hub import extraction
 from knowledge_hub.extensions import db
-from knowledge_hub.i18n import _l
-from knowledge_hub.i18n import translate
+from flask_babel import lazy_gettext as _l
+from knowledge_hub.i18n.messages import translate
 from knowledge_hub.metadata import normalize_language
 from knowledge_hub.metadata import split_list
 from knowledge_hub.models import User

@@ -8,8 +8,8 @@ from flask_babel import gettext as _
 from knowledge_hub import access
 from knowledge_hub import criteria
 from knowledge_hub.extensions import db
-from knowledge_hub.i18n import criterion_label
-from knowledge_hub.i18n import status_label
+from knowledge_hub.vocabularies import criterion_label
+from knowledge_hub.vocabularies import status_label
 from knowledge_hub.language_detection import detect_language
 from knowledge_hub.models import CheckOutcome
 from knowledge_hub.models import CriteriaSetVersion

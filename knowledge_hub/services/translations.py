@@ -11,8 +11,8 @@ from sqlalchemy import select
 from knowledge_hub import access
 from knowledge_hub import criteria
 from knowledge_hub.extensions import db
-from knowledge_hub.i18n import criterion_label
-from knowledge_hub.i18n import translate
+from knowledge_hub.vocabularies import criterion_label
+from knowledge_hub.i18n.messages import translate
 from knowledge_hub.metadata import normalize_language
 from knowledge_hub.models import ACTIVE_REQUEST_STATUSES
 from knowledge_hub.models import CheckOutcome

@@ -20,27 +20,27 @@ from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 
 from knowledge_hub.queries import admin as admin_queries
-from knowledge_hub.i18n import _l
+from flask_babel import lazy_gettext as _l
 from knowledge_hub.models import Role
 from knowledge_hub.models.base import utcnow
 from knowledge_hub.services import Invalid
 from knowledge_hub.services import ServiceError
 from knowledge_hub.services import admin
 from knowledge_hub.spreadsheets import safe_cell
-from knowledge_hub.web import requires
-from knowledge_hub.web import viewer
-from knowledge_hub.web.admin_forms import AuditFilterForm
-from knowledge_hub.web.admin_forms import CriterionForm
-from knowledge_hub.web.admin_forms import InviteForm
-from knowledge_hub.web.admin_forms import NewCriterionForm
-from knowledge_hub.web.admin_forms import OrganizationForm
-from knowledge_hub.web.admin_forms import ReasonForm
-from knowledge_hub.web.admin_forms import RelabelForm
-from knowledge_hub.web.admin_forms import ResetForm
-from knowledge_hub.web.admin_forms import UserFilterForm
-from knowledge_hub.web.admin_forms import UserForm
-from knowledge_hub.web.admin_forms import VocabularyEntryForm
-from knowledge_hub.web.admin_forms import split_languages
+from knowledge_hub.web.permissions import requires
+from knowledge_hub.web.permissions import viewer
+from knowledge_hub.web.forms.admin import AuditFilterForm
+from knowledge_hub.web.forms.admin import CriterionForm
+from knowledge_hub.web.forms.admin import InviteForm
+from knowledge_hub.web.forms.admin import NewCriterionForm
+from knowledge_hub.web.forms.admin import OrganizationForm
+from knowledge_hub.web.forms.admin import ReasonForm
+from knowledge_hub.web.forms.admin import RelabelForm
+from knowledge_hub.web.forms.admin import ResetForm
+from knowledge_hub.web.forms.admin import UserFilterForm
+from knowledge_hub.web.forms.admin import UserForm
+from knowledge_hub.web.forms.admin import VocabularyEntryForm
+from knowledge_hub.web.forms.admin import split_languages
 from knowledge_hub.web.forms import EmptyForm
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")

@@ -38,8 +38,8 @@ from knowledge_hub.services import documents as document_service
 from knowledge_hub.services import review
 from knowledge_hub.services import translations as translation_service
 from knowledge_hub.web import params
-from knowledge_hub.web import requires
-from knowledge_hub.web import viewer
+from knowledge_hub.web.permissions import requires
+from knowledge_hub.web.permissions import viewer
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 

@@ -142,7 +142,7 @@ def _invitation_refused(error: Exception):
 @bp.route("/invitation/<token>", methods=["GET", "POST"])
 def invitation(token: str):
     from knowledge_hub.services import admin as admin_service
-    from knowledge_hub.web.admin_forms import InvitationForm
+    from knowledge_hub.web.forms.admin import InvitationForm
 
     form = InvitationForm()
     if form.validate_on_submit():

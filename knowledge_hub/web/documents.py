@@ -26,7 +26,7 @@ from knowledge_hub.models import OrganizationRole
 from knowledge_hub.models import Variant
 from knowledge_hub.services.documents import blob_store
 from knowledge_hub.storage import StorageError
-from knowledge_hub.web import viewer
+from knowledge_hub.web.permissions import viewer
 
 bp = Blueprint("documents", __name__, url_prefix="/documents")
 

@@ -25,7 +25,7 @@ from knowledge_hub.models.base import utcnow
 from knowledge_hub.search import BadQuery
 from knowledge_hub.web import documents as documents_web
 from knowledge_hub.web import params
-from knowledge_hub.web import viewer
+from knowledge_hub.web.permissions import viewer
 
 bp = Blueprint("feeds", __name__)
 

@@ -6,7 +6,7 @@ from flask import Blueprint
 from flask import render_template
 
 from knowledge_hub.services import fixity
-from knowledge_hub.web import requires
+from knowledge_hub.web.permissions import requires
 
 bp = Blueprint("fixity", __name__, url_prefix="/staff/fixity")
 

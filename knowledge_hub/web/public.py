@@ -11,7 +11,7 @@ from knowledge_hub.queries import public as public_queries
 from knowledge_hub.search import BadQuery
 from knowledge_hub.search import SearchRequest
 from knowledge_hub.web import params
-from knowledge_hub.web import viewer
+from knowledge_hub.web.permissions import viewer
 
 bp = Blueprint("public", __name__)
 

@@ -16,8 +16,8 @@ from knowledge_hub.models import Document
 from knowledge_hub.services import ReleaseRefused
 from knowledge_hub.services import ServiceError
 from knowledge_hub.services import review
-from knowledge_hub.web import requires
-from knowledge_hub.web import viewer
+from knowledge_hub.web.permissions import requires
+from knowledge_hub.web.permissions import viewer
 from knowledge_hub.web.forms import AttestationForm
 from knowledge_hub.web.forms import CommentForm
 from knowledge_hub.web.forms import EmptyForm

@@ -27,15 +27,15 @@ from knowledge_hub.services import NotFound
 from knowledge_hub.services import ServiceError
 from knowledge_hub.services import documents
 from knowledge_hub.services import imports
-from knowledge_hub.web import requires
-from knowledge_hub.web import viewer
-from knowledge_hub.web.staff_forms import ConfirmImportForm
-from knowledge_hub.web.staff_forms import ImportForm
-from knowledge_hub.web.staff_forms import RecordForm
-from knowledge_hub.web.staff_forms import UploadForm
-from knowledge_hub.web.staff_forms import VersionForm
-from knowledge_hub.web.staff_forms import VersionTextForm
-from knowledge_hub.web.staff_forms import show_problems
+from knowledge_hub.web.permissions import requires
+from knowledge_hub.web.permissions import viewer
+from knowledge_hub.web.forms.staff import ConfirmImportForm
+from knowledge_hub.web.forms.staff import ImportForm
+from knowledge_hub.web.forms.staff import RecordForm
+from knowledge_hub.web.forms.staff import UploadForm
+from knowledge_hub.web.forms.staff import VersionForm
+from knowledge_hub.web.forms.staff import VersionTextForm
+from knowledge_hub.web.forms.staff import show_problems
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 

@@ -31,14 +31,14 @@ from knowledge_hub.services import translations
 from knowledge_hub.services.documents import blob_store
 from knowledge_hub.spreadsheets import safe_cell
 from knowledge_hub.storage import StorageError
-from knowledge_hub.web import requires
-from knowledge_hub.web import viewer
+from knowledge_hub.web.permissions import requires
+from knowledge_hub.web.permissions import viewer
 from knowledge_hub.web.forms import EmptyForm
-from knowledge_hub.web.translation_forms import ConfirmForm
-from knowledge_hub.web.translation_forms import DeliveryForm
-from knowledge_hub.web.translation_forms import RequestForm
-from knowledge_hub.web.translation_forms import TranslationAttestationForm
-from knowledge_hub.web.translation_forms import TranslationCommentForm
+from knowledge_hub.web.forms.translations import ConfirmForm
+from knowledge_hub.web.forms.translations import DeliveryForm
+from knowledge_hub.web.forms.translations import RequestForm
+from knowledge_hub.web.forms.translations import TranslationAttestationForm
+from knowledge_hub.web.forms.translations import TranslationCommentForm
 
 bp = Blueprint("translations", __name__)
 

@@ -1,4 +1,5 @@
-"""Forms of the web interface (Flask-WTF: every form carries a CSRF token)."""
+"""Forms of the web interface, one module per audience (`admin`, `staff`, `translations`),
+and the empty form every button posts (Flask-WTF: every form carries a CSRF token)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from wtforms.validators import DataRequired
 from wtforms.validators import EqualTo
 from wtforms.validators import Length
 
-from knowledge_hub.i18n import _l
+from flask_babel import lazy_gettext as _l
 
 
 class LoginForm(FlaskForm):

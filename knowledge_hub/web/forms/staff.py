@@ -25,10 +25,10 @@ from wtforms.validators import ValidationError
 from wtforms.widgets import CheckboxInput
 from wtforms.widgets import ListWidget
 
-from knowledge_hub.i18n import _l
+from flask_babel import lazy_gettext as _l
 from knowledge_hub.i18n import language_name
-from knowledge_hub.i18n import topic_label
-from knowledge_hub.i18n import type_label
+from knowledge_hub.vocabularies import topic_label
+from knowledge_hub.vocabularies import type_label
 from knowledge_hub.metadata import normalize_language
 from knowledge_hub.metadata import parse_partial_date
 from knowledge_hub.models import Document

@@ -20,7 +20,7 @@ from wtforms.validators import Optional
 from wtforms.widgets import CheckboxInput
 from wtforms.widgets import ListWidget
 
-from knowledge_hub.i18n import _l
+from flask_babel import lazy_gettext as _l
 from knowledge_hub.models import APPLIES_TO
 from knowledge_hub.models import CriterionKind
 from knowledge_hub.models import OrganizationKind

@@ -13,7 +13,7 @@ from wtforms.validators import DataRequired
 from wtforms.validators import Length
 from wtforms.validators import Optional
 
-from knowledge_hub.i18n import _l
+from flask_babel import lazy_gettext as _l
 
 
 class LanguageChoices(SelectMultipleField):

@@ -1,0 +1,83 @@
+"""Error pages and API errors: one shape for every failure a reader can meet."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+from flask import current_app
+from flask import flash
+from flask import jsonify
+from flask import redirect
+from flask import render_template
+from flask import request
+from flask import url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.exc import SQLAlchemyError
+from werkzeug.exceptions import Forbidden
+from werkzeug.exceptions import HTTPException
+
+from knowledge_hub.access import NotAllowed
+from knowledge_hub.extensions import db
+from knowledge_hub.extensions import login_manager
+from knowledge_hub.models import Document
+
+
+def init_app(app: Flask) -> None:
+    login_manager.login_view = "auth.login"
+    login_manager.unauthorized_handler(_unauthorized)
+    login_manager.login_message = _l("Sign in to see this page.")
+    app.register_error_handler(NotAllowed, _not_allowed)
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(Exception, _server_error)
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/") or request.path == "/api"
+
+
+def _unauthorized() -> Any:
+    """An API caller gets 401 JSON; a person is sent to sign in and brought back."""
+    if wants_json():
+        return jsonify(error="unauthorized", message=_("Sign in to use this.")), 401
+    flash(_("Sign in to see this page."), "error")
+    return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+
+
+def _not_allowed(error: NotAllowed):
+    return _http_error(Forbidden(description=str(error)))
+
+
+def _http_error(error: HTTPException):
+    if wants_json():
+        response = jsonify(error=error.name.lower().replace(" ", "_"), message=error.description)
+        return response, error.code
+    return render_template("errors/error.html", error=error), error.code
+
+
+def _server_error(error: Exception):
+    db.session.rollback()
+    if isinstance(error, HTTPException):
+        return _http_error(error)
+    if isinstance(error, SQLAlchemyError) and not _database_is_set_up():
+        # A server started before `hub init`: say what to do, not "something went wrong".
+        current_app.logger.error("the database has no tables: run `flask --app app hub init`")
+        message = _("The hub's database is not set up yet. Run: flask --app app hub init")
+        if wants_json():
+            return jsonify(error="not_set_up", message=message), 503
+        return render_template("errors/error.html", error=None, message=message), 503
+    current_app.logger.exception("unhandled error on %s", request.path)
+    message = _("Something went wrong on our side. Please try again; if it persists, tell the secretariat.")
+    if wants_json():
+        return jsonify(error="server_error", message=message), 500
+    return render_template("errors/error.html", error=None, message=message), 500
+
+
+def _database_is_set_up() -> bool:
+    """Whether `hub init` has made the tables (asked only after a database error)."""
+    try:
+        return sa_inspect(db.engine).has_table(Document.__tablename__)
+    except SQLAlchemyError:
+        return False

@@ -1,0 +1,116 @@
+"""What every template can call: links that keep the search, the reader's language's
+words for codes, and the signed-in user's permissions."""
+
+from __future__ import annotations
+
+import heapq
+from urllib.parse import urlencode
+
+from flask import Flask
+from flask import g
+from flask import request
+
+from knowledge_hub import access
+from knowledge_hub import i18n
+from knowledge_hub import vocabularies
+from knowledge_hub.i18n.messages import translate
+from knowledge_hub.web.forms import EmptyForm
+from knowledge_hub.web.permissions import viewer
+
+
+def init_app(app: Flask) -> None:
+    app.context_processor(_template_globals)
+
+
+def url_with(**changes: str | int | None) -> str:
+    """This page's address with some query parameters set (or removed, with None)."""
+    args = request.args.copy()
+    for key, value in changes.items():
+        args.pop(key, None)
+        if value is not None:
+            args[key] = str(value)
+    return request.path + ("?" + urlencode(list(args.items(multi=True))) if args else "")
+
+
+def url_toggle(facet: str, value: str) -> str:
+    """This search with a facet value added, or removed if it is already chosen (and
+    back to its first page)."""
+    # A search page asks for dozens of these; the request's own pairs are read once.
+    if "search_pairs" not in g:
+        g.search_pairs = [(k, v) for k, v in request.args.items(multi=True) if k != "page"]
+    pairs: list[tuple[str, str]] = g.search_pairs
+    if (facet, value) in pairs:
+        toggled = [pair for pair in pairs if pair != (facet, value)]
+    else:
+        # After the facet's other values, where MultiDict.setlist would put it.
+        places = [i for i, (k, __) in enumerate(pairs) if k == facet]
+        at = places[-1] + 1 if places else len(pairs)
+        toggled = [*pairs[:at], (facet, value), *pairs[at:]]
+    return request.path + ("?" + urlencode(toggled) if toggled else "")
+
+
+def facet_value_label(facet: str, value: str, labels: dict[str, dict[str, str]]) -> str:
+    """How a facet value reads: a language's or region's name, a kind's, type's or
+    topic's label in the reader's language, else the database's label or the value."""
+    if facet == "language":
+        return i18n.language_name(value)
+    if facet == "region":
+        return i18n.region_name(value)
+    if facet == "kind":
+        return vocabularies.kind_label(value)
+    if facet == "type":
+        return vocabularies.type_label(value, labels.get("type", {}).get(value))
+    if facet == "topic":
+        return vocabularies.topic_label(value, labels.get("topic", {}).get(value))
+    return labels.get(facet, {}).get(value, value)
+
+
+def sort_facet(
+    facet: str,
+    values: list[tuple[str, int]],
+    labels: dict[str, dict[str, str]],
+    limit: int | None = None,
+) -> list[tuple[str, int]]:
+    """Facet values by count, ties in the reader's alphabetical order; years newest first.
+
+    With a limit, the first `limit` of that order. Only the values that can be among them
+    are named and collated: doing so for every value of a long facet (hundreds of regions)
+    took about a tenth of a browsing page's time.
+    """
+    if facet == "year":
+        return sorted(values, key=lambda item: item[0], reverse=True)[:limit]
+    if limit is not None and len(values) > limit:
+        lowest = heapq.nlargest(limit, (count for __, count in values))[-1]
+        values = [item for item in values if item[1] >= lowest]
+    def order(item: tuple[str, int]) -> tuple:
+        return (-item[1], i18n.collation_key(facet_value_label(facet, item[0], labels)))
+
+    return sorted(values, key=order)[:limit]
+
+
+def _template_globals() -> dict:
+    return {
+        "url_with": url_with,
+        "url_toggle": url_toggle,
+        "viewer": viewer(),
+        "can": lambda action: access.can(viewer(), action),
+        "interface_languages": i18n.interface_languages(),
+        "current_language": i18n.current_language(),
+        "text_direction": i18n.text_direction,
+        "language_name": i18n.language_name,
+        "region_name": i18n.region_name,
+        "format_number": i18n.format_number,
+        "type_label": vocabularies.type_label,
+        "topic_label": vocabularies.topic_label,
+        "status_label": vocabularies.status_label,
+        "kind_label": vocabularies.kind_label,
+        "access_label": vocabularies.access_label,
+        "criterion_label": vocabularies.criterion_label,
+        "criterion_help": vocabularies.criterion_help,
+        "translate": translate,
+        "format_partial_date": i18n.format_partial_date,
+        "sort_facet": sort_facet,
+        "facet_value_label": facet_value_label,
+        # Never bound to the request: an error page (413 included) must not read the body.
+        "logout_form": lambda: EmptyForm(formdata=None),
+    }

@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import ColumnElement
 from sqlalchemy import and_
 from sqlalchemy import true
 
-from flask_babel import lazy_gettext as _l
 from knowledge_hub.models import AccessLevel
 from knowledge_hub.models import Document
 from knowledge_hub.models import DocumentStatus

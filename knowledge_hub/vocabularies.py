@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from knowledge_hub.i18n import current_locale
-from knowledge_hub.i18n.messages import Message
 from knowledge_hub.i18n.messages import N_
+from knowledge_hub.i18n.messages import Message
 from knowledge_hub.i18n.messages import translate
 
 #: Document types, in the order forms list them.

@@ -24,8 +24,8 @@ from knowledge_hub import create_app
 from knowledge_hub import search
 from knowledge_hub import seed
 from knowledge_hub.extensions import db
-from knowledge_hub.services import accounts
 from knowledge_hub.services import imports
+from knowledge_hub.services import users
 from tests import postgres
 from tests.postgres import PostgresCluster
 
@@ -170,7 +170,7 @@ def import_rows(app: Flask, tmp_path: Path) -> ImportFunction:
         manifest = write_manifest(tmp_path / f"manifest-{next(counter)}.csv", manifest_rows)
         # Join the caller's application context (and so its session) when there is one.
         with nullcontext() if has_app_context() else app.app_context():
-            actor = accounts.system_user()
+            actor = users.system_user()
             return imports.import_manifest(
                 actor, folder, manifest, release=release, replace=replace
             )
@@ -183,13 +183,13 @@ PASSWORD = "correct horse battery staple"
 
 @pytest.fixture
 def make_user(app: Flask) -> Callable[..., str]:
-    """Create an account through the accounts service; returns its e-mail."""
+    """Create an account through the users service; returns its e-mail."""
     counter = iter(range(1, 1_000_000))
 
     def make(*roles: str, organization: str | None = None, languages: tuple[str, ...] = ()) -> str:
         email = f"{'-'.join(roles) or 'nobody'}{next(counter)}@hub.test"
         with nullcontext() if has_app_context() else app.app_context():
-            accounts.create_user(
+            users.create_user(
                 None, email, email.split("@")[0].title(), PASSWORD, list(roles),
                 organization, list(languages),
             )

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import psycopg
 
+
 def _postgres_bin(name: str) -> str:
     """A PostgreSQL server program: Debian keeps them out of PATH, per major version."""
     found = shutil.which(name)

@@ -8,15 +8,15 @@ from __future__ import annotations
 
 import pytest
 import schemathesis
-from schemathesis import GenerationMode
-from schemathesis.checks import negative_data_rejection
-from schemathesis.checks import positive_data_acceptance
 from flask import Flask
 from hypothesis import HealthCheck
 from hypothesis import given
 from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.errors import Unsatisfiable
+from schemathesis import GenerationMode
+from schemathesis.checks import negative_data_rejection
+from schemathesis.checks import positive_data_acceptance
 
 from tests.test_api_tokens import bearer
 from tests.test_api_tokens import token_for

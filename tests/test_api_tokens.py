@@ -113,9 +113,9 @@ def test_token_requests_skip_csrf_and_session_requests_do_not(
     app = create_app(config)
     with app.app_context():
         db.create_all()
-        from knowledge_hub.services import accounts
+        from knowledge_hub.services import users
 
-        user = accounts.create_user(None, "rev@hub.test", "Rev", "long enough password",
+        user = users.create_user(None, "rev@hub.test", "Rev", "long enough password",
                                     ["reviewer"], None, [])
         secret = tokens.create_token(user, user, "script")[1]
     client = app.test_client()

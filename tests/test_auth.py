@@ -186,9 +186,9 @@ def test_signing_in_gives_the_browser_a_device_cookie(tmp_path) -> None:
     app = create_app(config)
     with app.app_context():
         db.create_all()
-        from knowledge_hub.services import accounts
+        from knowledge_hub.services import users
 
-        accounts.create_user(None, "owner@hub.test", "Owner", PASSWORD, ["staff"], None, [])
+        users.create_user(None, "owner@hub.test", "Owner", PASSWORD, ["staff"], None, [])
     response = app.test_client().post(
         "/auth/login", data={"email": "owner@hub.test", "password": PASSWORD}
     )
@@ -303,7 +303,7 @@ def test_changing_the_password_voids_the_old_device_cookies(app: Flask, make_use
 
 def test_an_admin_reset_voids_the_accounts_device_cookies(app: Flask, make_user) -> None:
     from knowledge_hub.models import User
-    from knowledge_hub.services import admin as admin_service
+    from knowledge_hub.services import users
 
     owner, admin = make_user("staff"), make_user("admin")
     laptop = app.test_client()
@@ -313,8 +313,8 @@ def test_an_admin_reset_voids_the_accounts_device_cookies(app: Flask, make_user)
     with app.app_context():
         actor = db.session.scalar(select(User).where(User.email == admin))
         user_id = db.session.scalar(select(User.id).where(User.email == owner))
-        invitation = admin_service.reset_user(actor, user_id)
-        admin_service.accept_invitation(invitation.token, PASSWORD)
+        invitation = users.reset_user(actor, user_id)
+        users.accept_invitation(invitation.token, PASSWORD)
     # Even with the same password set again, the old device cookie no longer vouches.
     refused = laptop.post("/auth/login", data={"email": owner, "password": PASSWORD})
     assert refused.status_code == 401 and "Too many failed sign-ins" in refused.get_data(as_text=True)

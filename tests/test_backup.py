@@ -17,8 +17,8 @@ from knowledge_hub.models import Document
 from knowledge_hub.models import StoredFile
 from knowledge_hub.models import User
 from knowledge_hub.models import Variant
-from knowledge_hub.services import accounts
 from knowledge_hub.services import backup as backups
+from knowledge_hub.services import users
 from knowledge_hub.services.documents import blob_store
 from tests.conftest import PASSWORD
 from tests.conftest import make_config
@@ -96,7 +96,7 @@ def test_a_round_trip_keeps_records_files_and_search_results(
     assert check.exit_code == 0, check.output
     # And goes on working: new rows take ids after the restored ones (sequences came along).
     with empty_hub.app_context():
-        accounts.create_user(None, "new@hub.test", "New", PASSWORD, ["staff"], None, [])
+        users.create_user(None, "new@hub.test", "New", PASSWORD, ["staff"], None, [])
         assert db.session.scalar(select(func.count(User.id))) >= 2
 
 

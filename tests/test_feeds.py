@@ -11,8 +11,8 @@ from sqlalchemy import select
 
 from knowledge_hub.extensions import db
 from knowledge_hub.models import Document
-from knowledge_hub.services import accounts
 from knowledge_hub.services import review
+from knowledge_hub.services import users
 from tests.conftest import sign_in
 
 ATOM = "http://www.w3.org/2005/Atom"
@@ -41,7 +41,7 @@ def records(app: Flask, import_rows) -> dict[str, int]:
                 release=False)
     with app.app_context():
         gone = db.session.scalar(select(Document).where(Document.ref == "GONE-1"))
-        review.withdraw(accounts.system_user(), gone, "Superseded.")
+        review.withdraw(users.system_user(), gone, "Superseded.")
         return {d.ref: d.id for d in db.session.scalars(select(Document))}
 
 

@@ -11,9 +11,9 @@ from sqlalchemy import select
 
 from knowledge_hub import search
 from knowledge_hub.extensions import db
-from knowledge_hub.models.fixity import FileCheck
 from knowledge_hub.models import StoredFile
 from knowledge_hub.models import Variant
+from knowledge_hub.models.fixity import FileCheck
 from knowledge_hub.models.fixity import FixityOutcome
 from knowledge_hub.services import fixity
 from knowledge_hub.services.documents import blob_store

@@ -4,10 +4,10 @@ hub storing files again as soon as there is room."""
 from __future__ import annotations
 
 import os
-from io import BytesIO
 import shutil
 import subprocess
 from collections.abc import Iterator
+from io import BytesIO
 from pathlib import Path
 
 import pytest

@@ -16,7 +16,7 @@ from knowledge_hub.models import StoredFile
 from knowledge_hub.models import Variant
 from knowledge_hub.services import Invalid
 from knowledge_hub.services import imports
-from knowledge_hub.services.accounts import system_user
+from knowledge_hub.services.users import system_user
 from knowledge_hub.storage import BlobStore
 from tests.conftest import write_manifest
 

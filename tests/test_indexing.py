@@ -20,7 +20,7 @@ from knowledge_hub.models import Variant
 from knowledge_hub.services import deferred_indexing
 from knowledge_hub.services import documents
 from knowledge_hub.services import transaction
-from knowledge_hub.services.accounts import system_user
+from knowledge_hub.services.users import system_user
 
 ROW = {
     "ref": "PB-2023-01",

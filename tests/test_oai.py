@@ -8,9 +8,9 @@ import time
 from pathlib import Path
 
 import pytest
+import requests
 from flask import Flask
 from flask.testing import FlaskClient
-import requests
 from lxml import etree
 from sickle import Sickle
 from sqlalchemy import func
@@ -22,9 +22,9 @@ from knowledge_hub.extensions import db
 from knowledge_hub.models import AccessLevel
 from knowledge_hub.models import Document
 from knowledge_hub.models import DocumentStatus
-from knowledge_hub.services import accounts
 from knowledge_hub.services import review
 from knowledge_hub.services import setup
+from knowledge_hub.services import users
 from tests.conftest import make_config
 from tests.conftest import shared_data
 
@@ -99,7 +99,7 @@ def records(app: Flask, import_rows) -> dict[str, int]:
     import_rows([dict(base, ref="DRAFT-1", title="Draft", content="Draft text.")], release=False)
     with app.app_context():
         gone = db.session.scalar(select(Document).where(Document.ref == "GONE-1"))
-        review.withdraw(accounts.system_user(), gone, "Superseded by a later edition.")
+        review.withdraw(users.system_user(), gone, "Superseded by a later edition.")
         return {d.ref: d.id for d in db.session.scalars(select(Document))}
 
 
@@ -309,7 +309,7 @@ def test_a_standard_client_harvests_exactly_the_released_public_demo_records(
         report = setup.load_demo()
         assert report is not None and not report.not_released, report.not_released
         withdrawn = db.session.scalars(select(Document).order_by(Document.id)).first()
-        review.withdraw(accounts.system_user(), withdrawn, "Withdrawn for the harvest test.")
+        review.withdraw(users.system_user(), withdrawn, "Withdrawn for the harvest test.")
         withdrawn_ref = withdrawn.ref
         expected = set(db.session.scalars(
             select(Document.ref).where(

@@ -116,12 +116,12 @@ def records(app: Flask, import_rows) -> dict[tuple[str, str], tuple[int, int, st
         for status, access in STATES
     ]
     import_rows(rows, release=False)
-    from knowledge_hub.services import accounts
     from knowledge_hub.services import review
+    from knowledge_hub.services import users
 
     out = {}
     with app.app_context():
-        actor = accounts.system_user()
+        actor = users.system_user()
         for status, access in STATES:
             document = db.session.scalar(select(Document).where(Document.ref == f"R-{status}-{access}"))
             if status == "in_review":

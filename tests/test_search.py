@@ -213,9 +213,10 @@ def test_anonymous_readers_never_see_hidden_records(client: FlaskClient, mixed_c
 
 
 def test_hidden_records_have_no_page_api_or_file(client: FlaskClient, app: Flask, mixed_catalogue) -> None:
+    from sqlalchemy import select
+
     from knowledge_hub.extensions import db
     from knowledge_hub.models import Document
-    from sqlalchemy import select
 
     with app.app_context():
         hidden = {d.ref: (d.id, d.variants[0].files[0].id) for d in db.session.scalars(
@@ -283,9 +284,9 @@ def test_suggestions_come_only_from_words_the_reader_may_see_now(
 
     from knowledge_hub.extensions import db
     from knowledge_hub.models import Document
-    from knowledge_hub.services import accounts
     from knowledge_hub.services import documents
     from knowledge_hub.services import review
+    from knowledge_hub.services import users
 
     assert import_rows(RECORDS).failed == 0
     rows = [
@@ -298,7 +299,7 @@ def test_suggestions_come_only_from_words_the_reader_may_see_now(
     assert api_search(client, q="zanzibarita")["suggestion"] == "zanzibarite"
     assert api_search(client, q="marsupialita")["suggestion"] == "marsupialite"
     with app.app_context():
-        actor = accounts.system_user()
+        actor = users.system_user()
         gone = db.session.scalar(select(Document).where(Document.ref == "GONE"))
         review.withdraw(actor, gone, "Superseded.")
         edited = db.session.scalar(select(Document).where(Document.ref == "EDITED"))

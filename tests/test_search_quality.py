@@ -22,8 +22,8 @@ from whoosh.query import Wildcard
 from benchmarks import ir
 from knowledge_hub import search
 from knowledge_hub.search.query import parse
-from knowledge_hub.services import accounts
 from knowledge_hub.services import imports
+from knowledge_hub.services import users
 from tests.conftest import shared_data
 
 #: Plain BM25 over the same texts scores nDCG@10 0.376; the hub measured 0.390
@@ -45,7 +45,7 @@ def test_cranfield_ranking_quality(
     started = time.perf_counter()
     with app.app_context():
         report = imports.import_manifest(
-            accounts.system_user(), tmp_path / "cranfield", manifest, release=True
+            users.system_user(), tmp_path / "cranfield", manifest, release=True
         )
     import_seconds = time.perf_counter() - started
     problems = [str(row) for row in report.rows if row.outcome != imports.CREATED]

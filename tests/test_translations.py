@@ -68,7 +68,8 @@ def _user(app: Flask, email: str) -> User:
 
 
 def test_request_claim_submit_send_back_resubmit_approve(app: Flask, criteria, import_rows, make_user) -> None:
-    from tests.test_review import ATTESTATIONS, PUBLICATION
+    from tests.test_review import ATTESTATIONS
+    from tests.test_review import PUBLICATION
 
     assert import_rows([PUBLICATION], release=False).failed == 0
     editor = make_user("staff", "reviewer")

@@ -21,8 +21,8 @@ from knowledge_hub.models import Document
 from knowledge_hub.models import DocumentStatus
 from knowledge_hub.models import StoredFile
 from knowledge_hub.models import Variant
-from knowledge_hub.services import accounts
 from knowledge_hub.services import documents
+from knowledge_hub.services import users
 from knowledge_hub.storage import BlobStore
 from tests.conftest import MANIFEST_COLUMNS
 from tests.conftest import shared_data
@@ -36,7 +36,7 @@ def staff_app(app: Flask, tmp_path: Path) -> Flask:
     app.config["SESSION_COOKIE_SECURE"] = False
     app.config["IMPORT_BATCH_DIR"] = tmp_path / "batches"
     with app.app_context():
-        accounts.create_user(None, STAFF, "Staff Member", PASSWORD, ["staff"], None, [])
+        users.create_user(None, STAFF, "Staff Member", PASSWORD, ["staff"], None, [])
     return app
 
 
@@ -56,7 +56,7 @@ def make_record(app: Flask, ref: str = "PB-2024-01", **changes: str) -> int:
     values = dict(kind="publication", doc_type="policy-brief", date="2024-03")
     values.update(changes)
     with app.app_context():
-        actor = db.session.scalar(select(accounts.User).where(accounts.User.email == STAFF))
+        actor = db.session.scalar(select(users.User).where(users.User.email == STAFF))
         document = documents.create_record(
             actor,
             documents.RecordFields(
@@ -136,7 +136,7 @@ def test_anonymous_readers_are_sent_to_sign_in(staff_app: Flask, client: FlaskCl
 def test_a_member_cannot_reach_any_staff_page(staff_app: Flask, client: FlaskClient) -> None:
     document_id = make_record(staff_app)
     with staff_app.app_context():
-        accounts.create_user(None, "member@example.org", "Member", PASSWORD, ["member"], None, [])
+        users.create_user(None, "member@example.org", "Member", PASSWORD, ["member"], None, [])
     sign_in(client, "member@example.org")
     for path in [*STAFF_PAGES, f"/staff/{document_id}/versions/en/edit"]:
         assert client.get(path.replace("/1/", f"/{document_id}/")).status_code == 403, path
@@ -789,7 +789,7 @@ def test_a_batch_belongs_to_whoever_uploaded_it(
     )
     batch_id = response.headers["Location"].rsplit("/", 1)[-1]
     with staff_app.app_context():
-        accounts.create_user(
+        users.create_user(
             None, "other.staff@example.org", "Other", PASSWORD, ["staff"], None, []
         )
     other = staff_app.test_client()

@@ -64,11 +64,11 @@ def catalogue(app: Flask, criteria, import_rows) -> dict[str, int]:
     """A released publication and a draft archive record: ref -> document id."""
     report = import_rows([PUBLICATION, MINUTES], release=False)
     assert report.failed == 0
-    from knowledge_hub.services import accounts
     from knowledge_hub.services import review
+    from knowledge_hub.services import users
 
     with app.app_context():
-        actor = accounts.system_user()
+        actor = users.system_user()
         document = db.session.scalar(select(Document).where(Document.ref == PUBLICATION["ref"]))
         for code in ATTESTATIONS:
             review.attest(actor, document, code, True)
@@ -262,12 +262,12 @@ def test_a_french_translation_from_request_to_release(app: Flask, catalogue, mak
     assert reader.get("/translations/coverage.csv").status_code == 302
 
     # Editing the original's title makes the French version out of date.
-    from knowledge_hub.services import accounts
     from knowledge_hub.services import documents
+    from knowledge_hub.services import users
 
     with app.app_context():
         document = db.session.get(Document, document_id)
-        documents.edit_variant(accounts.system_user(), document.original,
+        documents.edit_variant(users.system_user(), document.original,
                                "Local governments and the social and solidarity economy (2nd ed.)",
                                PUBLICATION["summary"])
     expected = expected_cells(app)

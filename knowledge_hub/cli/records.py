@@ -11,10 +11,10 @@ from flask.cli import with_appcontext
 from knowledge_hub.cli.terminal import fail
 from knowledge_hub.cli.terminal import progress_on_terminal
 from knowledge_hub.services import ServiceError
-from knowledge_hub.services import accounts
 from knowledge_hub.services import documents
 from knowledge_hub.services import imports
 from knowledge_hub.services import review
+from knowledge_hub.services import users
 
 
 @click.command("import")
@@ -28,7 +28,7 @@ def import_command(folder: Path, manifest: Path, dry_run: bool, release: bool, r
     """Import a folder of files described by a manifest CSV."""
     try:
         report = imports.import_manifest(
-            accounts.system_user(),
+            users.system_user(),
             folder,
             manifest,
             dry_run=dry_run,
@@ -57,7 +57,7 @@ def release_command(ref: str | None, all_passing: bool) -> None:
     """Release a record (or every record that passes) to the public."""
     if bool(ref) == all_passing:
         fail("Give either a REF or --all-passing.")
-    actor = accounts.system_user()
+    actor = users.system_user()
     refs = [ref] if ref else review.unreleased_refs()
     failures = 0
     for each in refs:

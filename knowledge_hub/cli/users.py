@@ -13,8 +13,8 @@ from knowledge_hub.cli.terminal import fail
 from knowledge_hub.extensions import db
 from knowledge_hub.models import User
 from knowledge_hub.services import ServiceError
-from knowledge_hub.services import accounts
 from knowledge_hub.services import tokens
+from knowledge_hub.services import users
 
 
 @click.command("create-user")
@@ -33,7 +33,7 @@ def create_user_command(
     else:
         password = sys.stdin.readline().rstrip("\r\n")
     try:
-        user = accounts.create_user(
+        user = users.create_user(
             None, email, name, password, list(roles), organization, list(languages)
         )
     except ServiceError as e:
@@ -51,7 +51,7 @@ def create_token_command(email: str, name: str) -> None:
     if user is None:
         fail(f"there is no user {email}.")
     try:
-        __, secret = tokens.create_token(accounts.system_user(), user, name)
+        __, secret = tokens.create_token(users.system_user(), user, name)
     except ServiceError as e:
         fail(str(e))
     click.echo(secret)

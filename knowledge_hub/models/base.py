@@ -10,9 +10,9 @@ import enum
 from datetime import UTC
 from datetime import datetime
 
+from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import Enum
 from sqlalchemy import MetaData
-from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy.orm import DeclarativeBase
 
 from knowledge_hub.gc_safety import give_instance_states_their_dicts

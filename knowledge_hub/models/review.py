@@ -14,9 +14,9 @@ from sqlalchemy.orm import mapped_column
 from sqlalchemy.orm import relationship
 
 from knowledge_hub.models.base import db
-from knowledge_hub.models.people import User
 from knowledge_hub.models.base import str_enum
 from knowledge_hub.models.base import utcnow
+from knowledge_hub.models.people import User
 
 
 class CriterionKind(enum.StrEnum):

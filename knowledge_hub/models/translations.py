@@ -7,22 +7,22 @@ from datetime import date
 from datetime import datetime
 
 from sqlalchemy import ForeignKey
-from sqlalchemy import event
-from sqlalchemy import inspect
 from sqlalchemy import String
 from sqlalchemy import Text
+from sqlalchemy import event
+from sqlalchemy import inspect
 from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import Session
 from sqlalchemy.orm import mapped_column
 from sqlalchemy.orm import relationship
 
 from knowledge_hub.models.base import db
+from knowledge_hub.models.base import str_enum
+from knowledge_hub.models.base import utcnow
 from knowledge_hub.models.documents import Document
 from knowledge_hub.models.documents import StoredFile
 from knowledge_hub.models.documents import Variant
 from knowledge_hub.models.people import User
-from knowledge_hub.models.base import str_enum
-from knowledge_hub.models.base import utcnow
 
 
 class RequestStatus(enum.StrEnum):

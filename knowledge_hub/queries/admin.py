@@ -25,7 +25,7 @@ from knowledge_hub.models import Organization
 from knowledge_hub.models import Topic
 from knowledge_hub.models import User
 from knowledge_hub.models.documents import document_topic
-from knowledge_hub.services.accounts import SYSTEM_EMAIL
+from knowledge_hub.services.users import SYSTEM_EMAIL
 
 AUDIT_PER_PAGE = 50
 

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from collections.abc import Iterator
 from contextlib import contextmanager
-
+from functools import wraps
 from typing import Any
+from typing import ParamSpec
+from typing import TypeVar
 
 from flask_babel import gettext as _
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from knowledge_hub import search
@@ -19,9 +23,15 @@ from knowledge_hub.models import User
 
 log = logging.getLogger(__name__)
 
+P = ParamSpec("P")
+R = TypeVar("R")
+
 __all__ = [
     "Invalid",
     "audit",
+    "changed_fields",
+    "invalid",
+    "race_safe",
     "NotAllowed",
     "NotFound",
     "Refused",
@@ -161,3 +171,38 @@ def _catch_up_index() -> None:
     except Exception:
         db.session.rollback()
         log.exception("the index could not catch up; the outbox keeps the work")
+
+
+# --- shared by the services that administrators use
+
+
+def race_safe(function: Callable[P, R]) -> Callable[P, R]:
+    """Turn a unique-constraint clash with a simultaneous change into a clear refusal."""
+
+    @wraps(function)
+    def run(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return function(*args, **kwargs)
+        except IntegrityError as e:
+            # Checked before writing; only a change made at the same moment gets here.
+            raise Refused(
+                _("Someone else made a conflicting change at the same time. Reload and try again.")
+            ) from e
+
+    return run
+
+
+def invalid(field: str, message: str) -> Invalid:
+    """The input is wrong in one field; the message names the problem for people."""
+    return Invalid(message, {field: message})
+
+
+def changed_fields(before: dict[str, Any], after: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The fields that differ, as {"before": {...}, "after": {...}} for the audit trail."""
+    changed = [key for key in after if before.get(key) != after[key]]
+    return {
+        "before": {key: before.get(key) for key in changed},
+        "after": {key: after[key] for key in changed},
+    }
+
+

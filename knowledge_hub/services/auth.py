@@ -25,8 +25,8 @@ from knowledge_hub.services import Invalid
 from knowledge_hub.services import ServiceError
 from knowledge_hub.services import audit
 from knowledge_hub.services import transaction
-from knowledge_hub.services.accounts import MIN_PASSWORD_LENGTH
-from knowledge_hub.services.accounts import password_hasher
+from knowledge_hub.services.users import MIN_PASSWORD_LENGTH
+from knowledge_hub.services.users import password_hasher
 
 #: Failed sign-ins allowed within the window: per account from untrusted devices, per
 #: trusted device (see below), and per address. Counted in the database, so every worker

@@ -27,8 +27,8 @@ from knowledge_hub.models import StoredFile
 from knowledge_hub.models import User
 from knowledge_hub.models.base import utcnow
 from knowledge_hub.services import ServiceError
-from knowledge_hub.services.accounts import SYSTEM_EMAIL
 from knowledge_hub.services.documents import blob_store
+from knowledge_hub.services.users import SYSTEM_EMAIL
 from knowledge_hub.storage import BlobStore
 from knowledge_hub.storage import sha256_of
 

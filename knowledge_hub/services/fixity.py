@@ -19,9 +19,9 @@ from knowledge_hub.models import Document
 from knowledge_hub.models import PendingIndex
 from knowledge_hub.models import StoredFile
 from knowledge_hub.models import Variant
+from knowledge_hub.models.base import utcnow
 from knowledge_hub.models.fixity import FileCheck
 from knowledge_hub.models.fixity import FixityOutcome
-from knowledge_hub.models.base import utcnow
 from knowledge_hub.services import transaction
 from knowledge_hub.services.documents import blob_store
 

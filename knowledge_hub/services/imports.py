@@ -9,7 +9,6 @@ Importing the same manifest again creates nothing new.
 from __future__ import annotations
 
 import csv
-import io
 import json
 import os
 import re
@@ -30,14 +29,15 @@ from typing import BinaryIO
 
 from flask import current_app
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from knowledge_hub import access
 from knowledge_hub import extraction
+from knowledge_hub.csv_export import csv_text
 from knowledge_hub.extensions import db
-from flask_babel import lazy_gettext as _l
+from knowledge_hub.field_values import normalize_language
+from knowledge_hub.field_values import split_list
 from knowledge_hub.i18n.messages import translate
-from knowledge_hub.metadata import normalize_language
-from knowledge_hub.metadata import split_list
 from knowledge_hub.models import User
 from knowledge_hub.models.base import utcnow
 from knowledge_hub.services import Invalid
@@ -48,7 +48,6 @@ from knowledge_hub.services import deferred_indexing
 from knowledge_hub.services import documents
 from knowledge_hub.services import review
 from knowledge_hub.services import transaction
-from knowledge_hub.spreadsheets import safe_cell
 from knowledge_hub.storage import CHUNK
 from knowledge_hub.storage import sha256_of
 
@@ -583,23 +582,21 @@ REPORT_COLUMNS = ("line", "ref", "language", "outcome", "message", "release")
 
 def report_csv(report: ImportReport) -> str:
     """The report as CSV, one row per manifest row, with each record's release outcome."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(REPORT_COLUMNS)
-    for row in report.rows:
-        if row.ref in report.released:
-            released = "released"
-        elif row.ref in report.not_released:
-            released = f"not released: {report.not_released[row.ref]}"
-        else:
-            released = ""
-        writer.writerow(
-            [
-                safe_cell(v)
-                for v in (row.line, row.ref, row.language, row.outcome, row.message, released)
-            ]
-        )
-    return out.getvalue()
+
+    def released(ref: str) -> str:
+        if ref in report.released:
+            return "released"
+        if ref in report.not_released:
+            return f"not released: {report.not_released[ref]}"
+        return ""
+
+    return csv_text(
+        REPORT_COLUMNS,
+        (
+            (row.line, row.ref, row.language, row.outcome, row.message, released(row.ref))
+            for row in report.rows
+        ),
+    )
 
 
 def _batch_limits() -> tuple[int, int]:

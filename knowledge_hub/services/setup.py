@@ -20,7 +20,7 @@ from knowledge_hub.services import documents
 from knowledge_hub.services import imports
 from knowledge_hub.services import review
 from knowledge_hub.services import transaction
-from knowledge_hub.services.accounts import system_user
+from knowledge_hub.services.users import system_user
 
 DEMO_FOLDER = Path(__file__).resolve().parent.parent / "demo"
 SAMPLE_ATTESTATION = "Sample record: attested for the demonstration catalogue."

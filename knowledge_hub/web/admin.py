@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from collections.abc import Iterator
 
@@ -17,18 +15,20 @@ from flask import request
 from flask import stream_with_context
 from flask import url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 
-from knowledge_hub.queries import admin as admin_queries
-from flask_babel import lazy_gettext as _l
+from knowledge_hub.csv_export import csv_lines
 from knowledge_hub.models import Role
 from knowledge_hub.models.base import utcnow
+from knowledge_hub.queries import admin as admin_queries
 from knowledge_hub.services import Invalid
 from knowledge_hub.services import ServiceError
-from knowledge_hub.services import admin
-from knowledge_hub.spreadsheets import safe_cell
-from knowledge_hub.web.permissions import requires
-from knowledge_hub.web.permissions import viewer
+from knowledge_hub.services import criteria_set as criteria_service
+from knowledge_hub.services import organizations as organization_service
+from knowledge_hub.services import users as user_service
+from knowledge_hub.services import vocabularies as vocabulary_service
+from knowledge_hub.web.forms import EmptyForm
 from knowledge_hub.web.forms.admin import AuditFilterForm
 from knowledge_hub.web.forms.admin import CriterionForm
 from knowledge_hub.web.forms.admin import InviteForm
@@ -41,7 +41,8 @@ from knowledge_hub.web.forms.admin import UserFilterForm
 from knowledge_hub.web.forms.admin import UserForm
 from knowledge_hub.web.forms.admin import VocabularyEntryForm
 from knowledge_hub.web.forms.admin import split_languages
-from knowledge_hub.web.forms import EmptyForm
+from knowledge_hub.web.permissions import requires
+from knowledge_hub.web.permissions import viewer
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -107,7 +108,7 @@ def users():
     return render_template("admin/users.html", users=admin_queries.users(role, active), form=form)
 
 
-def _invitation_page(invitation: admin.Invitation, *, reset: bool):
+def _invitation_page(invitation: user_service.Invitation, *, reset: bool):
     link = url_for("auth.invitation", token=invitation.token, _external=True)
     # Shown once, on this response only: the link is not kept anywhere else.
     response = Response(
@@ -116,7 +117,7 @@ def _invitation_page(invitation: admin.Invitation, *, reset: bool):
             account=invitation.user,
             link=link,
             reset=reset,
-            days=admin.INVITATION_MAX_AGE.days,
+            days=user_service.INVITATION_MAX_AGE.days,
         )
     )
     response.headers["Cache-Control"] = "no-store"
@@ -130,7 +131,7 @@ def invite():
     form.set_organizations(admin_queries.organization_choices())
     if form.validate_on_submit():
         try:
-            invitation = admin.invite_user(
+            invitation = user_service.invite_user(
                 viewer(),
                 form.email.data,
                 form.name.data,
@@ -165,7 +166,7 @@ def user(user_id: int):
     form.set_organizations(admin_queries.organization_choices())
     if form.validate_on_submit():
         try:
-            changed = admin.update_user(
+            changed = user_service.update_user(
                 viewer(),
                 user_id,
                 name=form.name.data,
@@ -192,7 +193,7 @@ def set_user_active(user_id: int, change: str):
         _expired_form()
     else:
         try:
-            changed = admin.set_user_active(viewer(), user_id, change == "enable")
+            changed = user_service.set_user_active(viewer(), user_id, change == "enable")
         except ServiceError as e:
             flash(str(e), "error")
         else:
@@ -212,7 +213,7 @@ def reset_user(user_id: int):
         flash(_("Tick the box to confirm the reset: nothing was changed."), "error")
         return redirect(url_for("admin.user", user_id=user_id))
     try:
-        invitation = admin.reset_user(viewer(), user_id)
+        invitation = user_service.reset_user(viewer(), user_id)
     except ServiceError as e:
         flash(str(e), "error")
         return redirect(url_for("admin.user", user_id=user_id))
@@ -241,7 +242,7 @@ def new_organization():
     form = OrganizationForm()
     if form.validate_on_submit():
         try:
-            org = admin.add_organization(
+            org = organization_service.add_organization(
                 viewer(), form.acronym.data, form.name.data, form.kind.data, form.url.data
             )
         except ServiceError as e:
@@ -263,7 +264,7 @@ def organization(organization_id: int):
     )
     if form.validate_on_submit():
         try:
-            changed = admin.update_organization(
+            changed = organization_service.update_organization(
                 viewer(),
                 organization_id,
                 form.acronym.data,
@@ -315,7 +316,7 @@ def add_vocabulary_entry(vocabulary: str):
     form = VocabularyEntryForm()
     if form.validate_on_submit():
         try:
-            entry = admin.add_vocabulary_entry(
+            entry = vocabulary_service.add_vocabulary_entry(
                 viewer(), vocabulary, form.code.data, form.label.data
             )
         except ServiceError as e:
@@ -335,7 +336,7 @@ def relabel_vocabulary_entry(vocabulary: str, entry_id: int):
         flash(_("The label is missing or too long: nothing was changed."), "error")
     else:
         try:
-            changed = admin.relabel_vocabulary_entry(
+            changed = vocabulary_service.relabel_vocabulary_entry(
                 viewer(), vocabulary, entry_id, form.label.data
             )
         except ServiceError as e:
@@ -354,7 +355,7 @@ def set_vocabulary_entry_active(vocabulary: str, entry_id: int, change: str):
         _expired_form()
     else:
         try:
-            changed = admin.set_vocabulary_entry_active(
+            changed = vocabulary_service.set_vocabulary_entry_active(
                 viewer(), vocabulary, entry_id, change == "restore"
             )
         except ServiceError as e:
@@ -375,8 +376,8 @@ def set_vocabulary_entry_active(vocabulary: str, entry_id: int, change: str):
 # --- the criteria set
 
 
-def _criterion_fields(form: CriterionForm) -> admin.CriterionFields:
-    return admin.CriterionFields(
+def _criterion_fields(form: CriterionForm) -> criteria_service.CriterionFields:
+    return criteria_service.CriterionFields(
         label=form.label.data or "",
         help_text=form.help_text.data or "",
         kind=form.kind.data or "",
@@ -403,7 +404,7 @@ def new_criterion():
         form.applies_to.data = ["publication"]
     if form.validate_on_submit():
         try:
-            criterion, version = admin.add_criterion(
+            criterion, version = criteria_service.add_criterion(
                 viewer(), form.code.data, _criterion_fields(form), form.reason.data or ""
             )
         except ServiceError as e:
@@ -438,7 +439,7 @@ def criterion(criterion_id: int):
     )
     if form.validate_on_submit():
         try:
-            version = admin.update_criterion(
+            version = criteria_service.update_criterion(
                 viewer(), criterion_id, _criterion_fields(form), form.reason.data or ""
             )
         except ServiceError as e:
@@ -458,7 +459,7 @@ def set_criterion_active(criterion_id: int, change: str):
         _expired_form()
     else:
         try:
-            version = admin.set_criterion_active(
+            version = criteria_service.set_criterion_active(
                 viewer(), criterion_id, change == "restore", form.reason.data or ""
             )
         except ServiceError as e:
@@ -476,7 +477,7 @@ def move_criterion(criterion_id: int, direction: str):
         _expired_form()
     else:
         try:
-            version = admin.move_criterion(viewer(), criterion_id, direction)
+            version = criteria_service.move_criterion(viewer(), criterion_id, direction)
         except ServiceError as e:
             flash(str(e), "error")
         else:
@@ -550,35 +551,20 @@ AUDIT_CSV_COLUMNS = (
 )
 
 
-def _csv_lines(filters: admin_queries.AuditFilters) -> Iterator[str]:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-
-    def flush() -> str:
-        text = buffer.getvalue()
-        buffer.seek(0)
-        buffer.truncate()
-        return text
-
-    writer.writerow(AUDIT_CSV_COLUMNS)
-    yield flush()
+def _audit_rows(filters: admin_queries.AuditFilters) -> Iterator[tuple]:
     for event, email, ref in admin_queries.audit_rows(filters):
-        writer.writerow(
-            safe_cell(v)
-            for v in (
-                event.id,
-                event.at.isoformat(sep=" ", timespec="seconds"),
-                email,
-                event.action,
-                event.object_type,
-                event.object_id,
-                event.document_id,
-                ref,
-                event.address,
-                json.dumps(event.details, ensure_ascii=False, sort_keys=True, default=str),
-            )
+        yield (
+            event.id,
+            event.at.isoformat(sep=" ", timespec="seconds"),
+            email,
+            event.action,
+            event.object_type,
+            event.object_id,
+            event.document_id,
+            ref,
+            event.address,
+            json.dumps(event.details, ensure_ascii=False, sort_keys=True, default=str),
         )
-        yield flush()
 
 
 @bp.get("/audit.csv")
@@ -587,7 +573,7 @@ def audit_csv():
     __, filters = _audit_filters()
     name = f"audit-{utcnow():%Y%m%d-%H%M}.csv"
     return Response(
-        stream_with_context(_csv_lines(filters)),
+        stream_with_context(csv_lines(AUDIT_CSV_COLUMNS, _audit_rows(filters))),
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )

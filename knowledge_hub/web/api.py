@@ -23,12 +23,12 @@ from flask import request
 from flask import url_for
 
 from knowledge_hub import i18n
-from knowledge_hub.queries import public as public_queries
+from knowledge_hub.criteria import GateResult
 from knowledge_hub.models import Document
 from knowledge_hub.models import Variant
-from knowledge_hub.criteria import GateResult
-from knowledge_hub.search import BadQuery
+from knowledge_hub.queries import public as public_queries
 from knowledge_hub.queries import staff as staff_queries
+from knowledge_hub.search import BadQuery
 from knowledge_hub.services import Invalid
 from knowledge_hub.services import NotAllowed
 from knowledge_hub.services import NotFound

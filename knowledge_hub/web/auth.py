@@ -141,14 +141,14 @@ def _invitation_refused(error: Exception):
 
 @bp.route("/invitation/<token>", methods=["GET", "POST"])
 def invitation(token: str):
-    from knowledge_hub.services import admin as admin_service
+    from knowledge_hub.services import users
     from knowledge_hub.web.forms.admin import InvitationForm
 
     form = InvitationForm()
     if form.validate_on_submit():
         try:
-            admin_service.accept_invitation(token, form.password.data)
-        except admin_service.InvitationInvalid as e:
+            users.accept_invitation(token, form.password.data)
+        except users.InvitationInvalid as e:
             return _invitation_refused(e)
         except Invalid as e:
             flash(str(e), "error")
@@ -156,8 +156,8 @@ def invitation(token: str):
             flash(_("Your password is set. Sign in with it now."), "success")
             return redirect(url_for("auth.login"))
     try:
-        account = admin_service.invited_user(token)
-    except admin_service.InvitationInvalid as e:
+        account = users.invited_user(token)
+    except users.InvitationInvalid as e:
         return _invitation_refused(e)
     status = 400 if form.is_submitted() else 200
     page = render_template("auth/invitation.html", form=form, account=account, problem=None)

@@ -18,12 +18,12 @@ from markupsafe import Markup
 from knowledge_hub import access
 from knowledge_hub import citations
 from knowledge_hub import i18n
-from knowledge_hub.queries import public as public_queries
 from knowledge_hub.citations import Citable
 from knowledge_hub.models import Document
 from knowledge_hub.models import DocumentStatus
 from knowledge_hub.models import OrganizationRole
 from knowledge_hub.models import Variant
+from knowledge_hub.queries import public as public_queries
 from knowledge_hub.services.documents import blob_store
 from knowledge_hub.storage import StorageError
 from knowledge_hub.web.permissions import viewer

@@ -17,11 +17,11 @@ from flask import request
 from flask import url_for
 from flask_babel import gettext as _
 
-from knowledge_hub.queries import feeds as feed_queries
 from knowledge_hub import i18n
-from knowledge_hub.queries import public as public_queries
 from knowledge_hub.models import Document
 from knowledge_hub.models.base import utcnow
+from knowledge_hub.queries import feeds as feed_queries
+from knowledge_hub.queries import public as public_queries
 from knowledge_hub.search import BadQuery
 from knowledge_hub.web import documents as documents_web
 from knowledge_hub.web import params

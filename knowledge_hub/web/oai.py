@@ -27,13 +27,13 @@ from itsdangerous import BadSignature
 from itsdangerous import SignatureExpired
 from itsdangerous import URLSafeTimedSerializer
 
-from knowledge_hub.queries import oai as oai_queries
-from knowledge_hub.queries import public as public_queries
 from knowledge_hub.extensions import csrf
 from knowledge_hub.models import Document
 from knowledge_hub.models import DocumentStatus
 from knowledge_hub.models import OrganizationRole
 from knowledge_hub.models.base import utcnow
+from knowledge_hub.queries import oai as oai_queries
+from knowledge_hub.queries import public as public_queries
 
 bp = Blueprint("oai", __name__)
 # Harvesters may POST their requests (OAI-PMH 3.1.1.2); they carry no session to forge.

@@ -10,17 +10,17 @@ from flask import render_template
 from flask import url_for
 from flask_babel import gettext as _
 
+from knowledge_hub.models import Document
 from knowledge_hub.queries import public as public_queries
 from knowledge_hub.queries import review as review_queries
-from knowledge_hub.models import Document
 from knowledge_hub.services import ReleaseRefused
 from knowledge_hub.services import ServiceError
 from knowledge_hub.services import review
-from knowledge_hub.web.permissions import requires
-from knowledge_hub.web.permissions import viewer
 from knowledge_hub.web.forms import AttestationForm
 from knowledge_hub.web.forms import CommentForm
 from knowledge_hub.web.forms import EmptyForm
+from knowledge_hub.web.permissions import requires
+from knowledge_hub.web.permissions import viewer
 
 bp = Blueprint("review", __name__, url_prefix="/review")
 

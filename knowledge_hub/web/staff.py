@@ -17,18 +17,16 @@ from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from knowledge_hub import extraction
-from knowledge_hub.queries import staff as staff_queries
 from knowledge_hub.models import Document
 from knowledge_hub.models import DocumentKind
 from knowledge_hub.models import DocumentStatus
 from knowledge_hub.models import Variant
+from knowledge_hub.queries import staff as staff_queries
 from knowledge_hub.services import Invalid
 from knowledge_hub.services import NotFound
 from knowledge_hub.services import ServiceError
 from knowledge_hub.services import documents
 from knowledge_hub.services import imports
-from knowledge_hub.web.permissions import requires
-from knowledge_hub.web.permissions import viewer
 from knowledge_hub.web.forms.staff import ConfirmImportForm
 from knowledge_hub.web.forms.staff import ImportForm
 from knowledge_hub.web.forms.staff import RecordForm
@@ -36,6 +34,8 @@ from knowledge_hub.web.forms.staff import UploadForm
 from knowledge_hub.web.forms.staff import VersionForm
 from knowledge_hub.web.forms.staff import VersionTextForm
 from knowledge_hub.web.forms.staff import show_problems
+from knowledge_hub.web.permissions import requires
+from knowledge_hub.web.permissions import viewer
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 

@@ -25,11 +25,11 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from flask_login import login_required
 
-from knowledge_hub.queries import tokens as token_queries
 from knowledge_hub.extensions import csrf
 from knowledge_hub.extensions import login_manager
 from knowledge_hub.models import User
 from knowledge_hub.models.base import utcnow
+from knowledge_hub.queries import tokens as token_queries
 from knowledge_hub.services import Invalid
 from knowledge_hub.services import NotFound
 from knowledge_hub.services import tokens

@@ -3,9 +3,6 @@ reviewers' checklist of a language version, and the coverage of the catalogue.""
 
 from __future__ import annotations
 
-import csv
-import io
-
 from flask import Blueprint
 from flask import Response
 from flask import abort
@@ -18,27 +15,27 @@ from flask import send_file
 from flask import url_for
 from flask_babel import gettext as _
 
-from knowledge_hub.queries import translations as translation_queries
+from knowledge_hub.csv_export import csv_text
 from knowledge_hub.i18n import language_name
 from knowledge_hub.models import Document
 from knowledge_hub.models import RequestStatus
 from knowledge_hub.models import TranslationRequest
 from knowledge_hub.models import Variant
+from knowledge_hub.queries import translations as translation_queries
 from knowledge_hub.services import NotFound
 from knowledge_hub.services import ReleaseRefused
 from knowledge_hub.services import ServiceError
 from knowledge_hub.services import translations
 from knowledge_hub.services.documents import blob_store
-from knowledge_hub.spreadsheets import safe_cell
 from knowledge_hub.storage import StorageError
-from knowledge_hub.web.permissions import requires
-from knowledge_hub.web.permissions import viewer
 from knowledge_hub.web.forms import EmptyForm
 from knowledge_hub.web.forms.translations import ConfirmForm
 from knowledge_hub.web.forms.translations import DeliveryForm
 from knowledge_hub.web.forms.translations import RequestForm
 from knowledge_hub.web.forms.translations import TranslationAttestationForm
 from knowledge_hub.web.forms.translations import TranslationCommentForm
+from knowledge_hub.web.permissions import requires
+from knowledge_hub.web.permissions import viewer
 
 bp = Blueprint("translations", __name__)
 
@@ -365,23 +362,18 @@ def coverage():
 @requires("view_coverage")
 def coverage_csv():
     wanted, table = _coverage()
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["ref", "title", "type", "year", *table.languages])
-    for row in table.rows:
-        document = row.document
-        writer.writerow([
-            safe_cell(value)
-            for value in (
-                document.ref,
-                document.original.title if document.original else "",
-                document.doc_type.code if document.doc_type else "",
-                document.year or "",
-                *(row.cells[language] for language in table.languages),
-            )
-        ])
+    rows = (
+        (
+            row.document.ref,
+            row.document.original.title if row.document.original else "",
+            row.document.doc_type.code if row.document.doc_type else "",
+            row.document.year or "",
+            *(row.cells[language] for language in table.languages),
+        )
+        for row in table.rows
+    )
     return Response(
-        out.getvalue(),
+        csv_text(["ref", "title", "type", "year", *table.languages], rows),
         mimetype="text/csv",
         headers={"Content-Disposition": "attachment; filename=translation-coverage.csv"},
     )

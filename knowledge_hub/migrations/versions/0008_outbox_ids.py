@@ -11,7 +11,6 @@ makes SQLite keep ids unique for the table's life. PostgreSQL sequences never re
 """
 from alembic import op
 
-
 # revision identifiers, used by Alembic.
 revision = "0008"
 down_revision = "0007"

@@ -9,9 +9,8 @@ attempts are counted per device, so failures elsewhere do not lock its owner out
 column holds the cookie's nonce, or NULL for an attempt from an untrusted device (every
 attempt recorded before this revision).
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "0009"

@@ -3,6 +3,7 @@ and the empty form every button posts (Flask-WTF: every form carries a CSRF toke
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField
 from wtforms import PasswordField
@@ -11,8 +12,6 @@ from wtforms import TextAreaField
 from wtforms.validators import DataRequired
 from wtforms.validators import EqualTo
 from wtforms.validators import Length
-
-from flask_babel import lazy_gettext as _l
 
 
 class LoginForm(FlaskForm):

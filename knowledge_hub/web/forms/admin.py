@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField
 from wtforms import DateField
@@ -20,12 +21,11 @@ from wtforms.validators import Optional
 from wtforms.widgets import CheckboxInput
 from wtforms.widgets import ListWidget
 
-from flask_babel import lazy_gettext as _l
 from knowledge_hub.models import APPLIES_TO
 from knowledge_hub.models import CriterionKind
 from knowledge_hub.models import OrganizationKind
 from knowledge_hub.models import Role
-from knowledge_hub.services.accounts import MIN_PASSWORD_LENGTH
+from knowledge_hub.services.users import MIN_PASSWORD_LENGTH
 
 ROLE_LABELS = {
     Role.MEMBER: _l("Member (reads members-only records)"),

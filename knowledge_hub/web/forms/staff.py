@@ -6,6 +6,7 @@ import re
 
 from flask import current_app
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from flask_wtf.file import FileRequired
@@ -25,15 +26,14 @@ from wtforms.validators import ValidationError
 from wtforms.widgets import CheckboxInput
 from wtforms.widgets import ListWidget
 
-from flask_babel import lazy_gettext as _l
 from knowledge_hub.i18n import language_name
+from knowledge_hub.field_values import normalize_language
+from knowledge_hub.field_values import parse_partial_date
+from knowledge_hub.models import Document
+from knowledge_hub.queries.staff import Vocabularies
+from knowledge_hub.services.documents import RecordFields
 from knowledge_hub.vocabularies import topic_label
 from knowledge_hub.vocabularies import type_label
-from knowledge_hub.metadata import normalize_language
-from knowledge_hub.metadata import parse_partial_date
-from knowledge_hub.models import Document
-from knowledge_hub.services.documents import RecordFields
-from knowledge_hub.queries.staff import Vocabularies
 
 OTHER_LANGUAGE = "other"
 REGION_CODE = re.compile(r"^(?:[A-Za-z]{2}|\d{3})$")

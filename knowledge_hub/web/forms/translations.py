@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import MultipleFileField
 from wtforms import DateField
@@ -12,8 +13,6 @@ from wtforms import widgets
 from wtforms.validators import DataRequired
 from wtforms.validators import Length
 from wtforms.validators import Optional
-
-from flask_babel import lazy_gettext as _l
 
 
 class LanguageChoices(SelectMultipleField):

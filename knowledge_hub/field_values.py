@@ -1,4 +1,5 @@
-"""Checking and normalising metadata values: pure functions, no database."""
+"""The values of a record's fields, checked and normalised: partial dates, language tags
+and lists typed in one box. Pure functions, no database."""
 
 from __future__ import annotations
 

@@ -68,4 +68,3 @@ def post_worker_init(worker: object) -> None:
     from knowledge_hub.search.drainer import start_drainer
 
     start_drainer(worker.wsgi)  # type: ignore[attr-defined]
-

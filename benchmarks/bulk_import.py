@@ -74,8 +74,17 @@ def write_files(folder: Path, count: int, seed: int) -> Path:
         else:
             ref, languages = f"BULK-{n:05d}", set()
             records.append((ref, languages))
-            language = "en" if fmt == "pdf" and rng.random() < 0.7 else pick(
-                rng, {k: v for k, v in LANGUAGE_WEIGHTS.items() if fmt != "pdf" or k in PDF_LANGUAGES}
+            language = (
+                "en"
+                if fmt == "pdf" and rng.random() < 0.7
+                else pick(
+                    rng,
+                    {
+                        k: v
+                        for k, v in LANGUAGE_WEIGHTS.items()
+                        if fmt != "pdf" or k in PDF_LANGUAGES
+                    },
+                )
             )
         languages.add(language)
         vocabulary = words[language]
@@ -85,15 +94,27 @@ def write_files(folder: Path, count: int, seed: int) -> Path:
         summary = prose(language, vocabulary.draw(rng, summary_words), rng)
         blocks = [Block("h2", heading(language, vocabulary.draw(rng, 4, first_rank=20)))]
         for __ in range(int(rng.integers(2, 13))):
-            blocks.append(Block("p", prose(language, vocabulary.draw(rng, int(rng.integers(20, 60))), rng)))
+            blocks.append(
+                Block("p", prose(language, vocabulary.draw(rng, int(rng.integers(20, 60))), rng))
+            )
         name = f"{ref.lower()}.{language}.{fmt}"
         meta = {"ref": ref, "language": language, "title": title, "summary": summary}
         source = Source(folder / name, meta, blocks, "archive")
         (folder / name).write_bytes(WRITERS[fmt](source))
         rows.append(
-            {"ref": ref, "file": name, "language": language, "title": title, "summary": summary,
-             "kind": "archive", "type": "meeting-minutes", "date": "2024-05-01",
-             "organizations": "UNRISD", "topics": "sdg-8", "access": "public"}
+            {
+                "ref": ref,
+                "file": name,
+                "language": language,
+                "title": title,
+                "summary": summary,
+                "kind": "archive",
+                "type": "meeting-minutes",
+                "date": "2024-05-01",
+                "organizations": "UNRISD",
+                "topics": "sdg-8",
+                "access": "public",
+            }
         )
     manifest = folder.parent / "manifest.csv"
     with open(manifest, "w", encoding="utf-8", newline="") as f:
@@ -126,9 +147,11 @@ def main(argv: list[str] | None = None) -> int:
     formats: dict[str, int] = {}
     for path in (directory / "incoming").iterdir():
         formats[path.suffix[1:]] = formats.get(path.suffix[1:], 0) + 1
-    print(f"wrote {args.files} files in {time.perf_counter() - started:.1f} s: "
-          + ", ".join(f"{k} {v}" for k, v in sorted(formats.items()))
-          + f"; {size_of(directory / 'incoming') / 1e6:.1f} MB")
+    print(
+        f"wrote {args.files} files in {time.perf_counter() - started:.1f} s: "
+        + ", ".join(f"{k} {v}" for k, v in sorted(formats.items()))
+        + f"; {size_of(directory / 'incoming') / 1e6:.1f} MB"
+    )
 
     env = {
         **os.environ,
@@ -141,17 +164,25 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     done = subprocess.run(
         [*flask, "import", str(directory / "incoming"), "--manifest", str(manifest), "--release"],
-        cwd=PROJECT_ROOT, env=env, stdout=subprocess.PIPE, text=True,
+        cwd=PROJECT_ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     seconds = time.perf_counter() - started
     summary = done.stdout.strip().splitlines()[-3:]
-    print(f"hub import: {seconds:.1f} s ({seconds / 60:.1f} min), "
-          f"{args.files / seconds:.1f} files/s, exit status {done.returncode}")
+    print(
+        f"hub import: {seconds:.1f} s ({seconds / 60:.1f} min), "
+        f"{args.files / seconds:.1f} files/s, exit status {done.returncode}"
+    )
     for line in summary:
         print(f"  {line}")
     database = directory / "hub.sqlite"
-    print(f"database {size_of(database) / 1e6:.1f} MB, store {size_of(directory / 'uploads') / 1e6:.1f} MB, "
-          f"index {size_of(directory / 'index') / 1e6:.1f} MB")
+    print(
+        f"database {size_of(database) / 1e6:.1f} MB, "
+        f"store {size_of(directory / 'uploads') / 1e6:.1f} MB, "
+        f"index {size_of(directory / 'index') / 1e6:.1f} MB"
+    )
     if args.dir is None:
         shutil.rmtree(directory)
     return done.returncode

@@ -88,8 +88,8 @@ def run(
     from knowledge_hub.access import visible_levels
     from knowledge_hub.extensions import db
     from knowledge_hub.models import Document
-    from knowledge_hub.services import accounts
     from knowledge_hub.services import imports
+    from knowledge_hub.services import users
 
     rows: list[tuple[str, ir.Scores, list[float]]] = []
     app = create_app(hub_config(folder))
@@ -101,7 +101,7 @@ def run(
         manifest = ir.write_import_folder(documents, folder / "import")
         started = time.perf_counter()
         report = imports.import_manifest(
-            accounts.system_user(), folder / "import", manifest, release=True
+            users.system_user(), folder / "import", manifest, release=True
         )
         import_seconds = time.perf_counter() - started
         problems = [str(r) for r in report.rows if r.outcome == imports.ERROR]

@@ -76,7 +76,9 @@ def raw_whoosh_ms(index: SearchIndex, q: str) -> str:
 def snippet_text(words: list[str]) -> str:
     """A text of SNIPPET_TEXT_CHARS characters, with "cooperative" near its start."""
     line = " ".join(words) + ".\n"
-    return ("Cooperative work. " + line * (SNIPPET_TEXT_CHARS // len(line) + 1))[:SNIPPET_TEXT_CHARS]
+    return ("Cooperative work. " + line * (SNIPPET_TEXT_CHARS // len(line) + 1))[
+        :SNIPPET_TEXT_CHARS
+    ]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -104,7 +106,11 @@ def main(argv: list[str] | None = None) -> int:
                 status = response.status_code
                 if endpoint == "/api/search":
                     body = response.get_json()
-                    answer = body.get("message", "")[:60] if status != 200 else f"{body['total']} records"
+                    answer = (
+                        body.get("message", "")[:60]
+                        if status != 200
+                        else f"{body['total']} records"
+                    )
                 else:
                     answer = f"{response.get_data().count(b'@')} citations" if status == 200 else ""
             print(

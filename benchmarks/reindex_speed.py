@@ -46,9 +46,18 @@ def copy_sqlite(source: Path, destination: Path) -> None:
 
 def generate(versions: int, folder: Path) -> None:
     subprocess.run(
-        [sys.executable, "-m", "benchmarks.generate", "--versions", str(versions),
-         "--dir", str(folder), "--no-index"],
-        cwd=PROJECT_ROOT, check=True,
+        [
+            sys.executable,
+            "-m",
+            "benchmarks.generate",
+            "--versions",
+            str(versions),
+            "--dir",
+            str(folder),
+            "--no-index",
+        ],
+        cwd=PROJECT_ROOT,
+        check=True,
     )
 
 
@@ -58,9 +67,21 @@ def reindex(environment: dict[str, str], processes: int) -> tuple[int, float, fl
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.monotonic()
     done = subprocess.run(
-        [sys.executable, "-m", "flask", "--app", "app", "hub", "reindex",
-         "--processes", str(processes)],
-        cwd=PROJECT_ROOT, env=environment, capture_output=True, text=True,
+        [
+            sys.executable,
+            "-m",
+            "flask",
+            "--app",
+            "app",
+            "hub",
+            "reindex",
+            "--processes",
+            str(processes),
+        ],
+        cwd=PROJECT_ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
     )
     wall = time.monotonic() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -95,19 +116,28 @@ def main() -> None:
             copy_sqlite(instance / "hub.sqlite", database)
             environment["DATABASE_URL"] = f"sqlite:///{database}"
         kind = environment["DATABASE_URL"].split(":", 1)[0]
-        print(f"catalogue: {instance} ({kind}); {os.cpu_count()} CPUs; "
-              f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
-        print("| processes | versions | command s | versions/s | rebuild s | versions/s "
-              "| CPU s | ms CPU/version |")
-        print("|-----------|----------|-----------|------------|-----------|------------"
-              "|-------|----------------|")
+        print(
+            f"catalogue: {instance} ({kind}); {os.cpu_count()} CPUs; "
+            f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}"
+        )
+        print(
+            "| processes | versions | command s | versions/s | rebuild s | versions/s "
+            "| CPU s | ms CPU/version |"
+        )
+        print(
+            "|-----------|----------|-----------|------------|-----------|------------"
+            "|-------|----------------|"
+        )
         for processes in args.processes:
             for run in range(args.repeat):
                 environment["HUB_INDEX_DIR"] = str(scratch_path / f"index-{processes}-{run}")
                 versions, wall, rebuild, cpu = reindex(environment, processes)
-                print(f"| {processes:9} | {versions:8} | {wall:9.1f} | {versions / wall:10.0f} "
-                      f"| {rebuild:9.1f} | {versions / rebuild:10.0f} | {cpu:5.0f} "
-                      f"| {1000 * cpu / versions:14.2f} |", flush=True)
+                print(
+                    f"| {processes:9} | {versions:8} | {wall:9.1f} | {versions / wall:10.0f} "
+                    f"| {rebuild:9.1f} | {versions / rebuild:10.0f} | {cpu:5.0f} "
+                    f"| {1000 * cpu / versions:14.2f} |",
+                    flush=True,
+                )
         print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 

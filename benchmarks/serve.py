@@ -272,7 +272,8 @@ class Server:
         """How gunicorn ended, and the first problem lines of its log."""
         problems = self.log_problems()
         print(
-            f"gunicorn stopped with status {status}; {len(problems)} problem lines in {self.log_path}"
+            f"gunicorn stopped with status {status}; {len(problems)} problem lines in "
+            f"{self.log_path}"
         )
         for line in problems[:10]:
             print("  " + line)

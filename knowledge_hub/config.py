@@ -1,4 +1,5 @@
-"""Configuration defaults; an instance's own values come from instance/config.py and the environment."""
+"""Configuration defaults; an instance's own values come from instance/config.py and the
+environment."""
 
 from __future__ import annotations
 

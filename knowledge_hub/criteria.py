@@ -176,7 +176,10 @@ def summary_length(record: RecordFacts) -> Outcome:
     n = len((record.original.summary if record.original else "").strip())
     ok = SUMMARY_MIN <= n <= SUMMARY_MAX
     detail = N_(
-        "%(count)s characters (between %(min)s and %(max)s)", count=n, min=SUMMARY_MIN, max=SUMMARY_MAX
+        "%(count)s characters (between %(min)s and %(max)s)",
+        count=n,
+        min=SUMMARY_MIN,
+        max=SUMMARY_MAX,
     )
     return Outcome("summary_length", ok, detail)
 
@@ -212,7 +215,9 @@ def title_summary_translated(version: VersionFacts) -> Outcome:
         problems.append(N_("summary"))
     if problems:
         return Outcome(
-            "title_summary_translated", False, N_("not translated: %(fields)s", fields=tuple(problems))
+            "title_summary_translated",
+            False,
+            N_("not translated: %(fields)s", fields=tuple(problems)),
         )
     return Outcome("title_summary_translated", True)
 
@@ -248,9 +253,13 @@ def _language_matches(code: str, version: VersionFacts | None) -> Outcome:
 # --- the gate
 
 
-def evaluate(specs: Iterable[CriterionSpec], facts: RecordFacts | VersionFacts) -> dict[str, Outcome]:
+def evaluate(
+    specs: Iterable[CriterionSpec], facts: RecordFacts | VersionFacts
+) -> dict[str, Outcome]:
     """Compute every automatic criterion among specs from the facts."""
-    checks: dict[str, Callable] = RECORD_CHECKS if isinstance(facts, RecordFacts) else VERSION_CHECKS
+    checks: dict[str, Callable] = (
+        RECORD_CHECKS if isinstance(facts, RecordFacts) else VERSION_CHECKS
+    )
     outcomes = {}
     for spec in specs:
         if spec.kind == "automatic":

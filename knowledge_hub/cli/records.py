@@ -20,11 +20,18 @@ from knowledge_hub.services import users
 @click.command("import")
 @with_appcontext
 @click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
-@click.option("--manifest", required=True, type=click.Path(dir_okay=False, path_type=Path), help="The manifest CSV.")
+@click.option(
+    "--manifest",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The manifest CSV.",
+)
 @click.option("--dry-run", is_flag=True, help="Check every row and report; write nothing.")
 @click.option("--release", is_flag=True, help="Put each imported record through the release gate.")
 @click.option("--replace", is_flag=True, help="Let a row replace an existing language version.")
-def import_command(folder: Path, manifest: Path, dry_run: bool, release: bool, replace: bool) -> None:
+def import_command(
+    folder: Path, manifest: Path, dry_run: bool, release: bool, replace: bool
+) -> None:
     """Import a folder of files described by a manifest CSV."""
     try:
         report = imports.import_manifest(

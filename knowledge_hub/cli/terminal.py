@@ -35,7 +35,7 @@ def progress_on_terminal(label: str) -> Callable[[int, int], None] | None:
 
 
 def progress_line(label: str, done: int, total: int, seconds: float, width: int = 30) -> str:
-    """"Importing [#######-------]  2345 of 5000  47 %  14.1/s  3 min 8 s left"."""
+    """ "Importing [#######-------]  2345 of 5000  47 %  14.1/s  3 min 8 s left"."""
     share = done / total if total else 1.0
     filled = int(width * share)
     rate = done / seconds if seconds > 0 else 0.0

@@ -21,11 +21,23 @@ from knowledge_hub.services import users
 @with_appcontext
 @click.argument("email")
 @click.option("--name", required=True, help="The person's name.")
-@click.option("--role", "roles", multiple=True, required=True, help="member, staff, translator, reviewer or admin; repeatable.")
+@click.option(
+    "--role",
+    "roles",
+    multiple=True,
+    required=True,
+    help="member, staff, translator, reviewer or admin; repeatable.",
+)
 @click.option("--organization", help="Acronym of the person's organization.")
-@click.option("--language", "languages", multiple=True, help="A language the person works in; repeatable.")
+@click.option(
+    "--language", "languages", multiple=True, help="A language the person works in; repeatable."
+)
 def create_user_command(
-    email: str, name: str, roles: tuple[str, ...], organization: str | None, languages: tuple[str, ...]
+    email: str,
+    name: str,
+    roles: tuple[str, ...],
+    organization: str | None,
+    languages: tuple[str, ...],
 ) -> None:
     """Create an account; the password is read from stdin or prompted for."""
     if sys.stdin.isatty():

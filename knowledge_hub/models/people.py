@@ -46,9 +46,7 @@ class Organization(db.Model):
     url: Mapped[str | None] = mapped_column(String(500))
 
     users: Mapped[list[User]] = relationship(back_populates="organization")
-    document_links: Mapped[list[DocumentOrganization]] = relationship(
-        back_populates="organization"
-    )
+    document_links: Mapped[list[DocumentOrganization]] = relationship(back_populates="organization")
 
     def __repr__(self) -> str:
         return f"<Organization {self.id} {self.acronym}>"

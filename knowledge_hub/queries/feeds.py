@@ -23,9 +23,7 @@ def count_pages(viewer: User | None) -> int:
     return db.session.scalar(select(func.count(Document.id)).where(access.visible_to(viewer))) or 0
 
 
-def landing_pages(
-    viewer: User | None, *, page: int, per_page: int
-) -> list[tuple[int, datetime]]:
+def landing_pages(viewer: User | None, *, page: int, per_page: int) -> list[tuple[int, datetime]]:
     """One page of (document id, last change) of the records viewer may see, by id."""
     rows = db.session.execute(
         select(Document.id, Document.updated_at)

@@ -182,9 +182,7 @@ def document_by_ref(viewer: User | None, ref: str) -> Document | None:
     )
 
 
-def downloadable_file(
-    viewer: User | None, document_id: int, file_id: int
-) -> StoredFile | None:
+def downloadable_file(viewer: User | None, document_id: int, file_id: int) -> StoredFile | None:
     """A file the viewer may download: its record and version visible to them."""
     stored = db.session.scalar(
         select(StoredFile)

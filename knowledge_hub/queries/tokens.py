@@ -18,4 +18,3 @@ def tokens_of(user: User) -> list[ApiToken]:
             .order_by(ApiToken.created_at.desc(), ApiToken.id.desc())
         )
     )
-

@@ -151,7 +151,9 @@ def coverage(viewer: User | None, wanted: CoverageFilter) -> Coverage:
         CoverageRow(
             document,
             {
-                language: coverage_state(document, language, requests_by_document.get(document.id, []))
+                language: coverage_state(
+                    document, language, requests_by_document.get(document.id, [])
+                )
                 for language in UN_LANGUAGES
             },
         )
@@ -199,9 +201,15 @@ def translator_queue(translator: User) -> TranslatorQueue:
             select(TranslationRequest)
             .where(TranslationRequest.status == RequestStatus.OPEN)
             .options(selectinload(TranslationRequest.document).selectinload(Document.variants))
-            .order_by(TranslationRequest.due_on.is_(None), TranslationRequest.due_on, TranslationRequest.id)
+            .order_by(
+                TranslationRequest.due_on.is_(None),
+                TranslationRequest.due_on,
+                TranslationRequest.id,
+            )
         )
-        if any(_same_language(r.language, tag.split("-")[0]) or r.language == tag for tag in languages)
+        if any(
+            _same_language(r.language, tag.split("-")[0]) or r.language == tag for tag in languages
+        )
     ]
     mine = []
     for request in db.session.scalars(

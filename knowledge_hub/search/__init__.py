@@ -63,6 +63,4 @@ def apply_pending() -> int:
 def reindex(processes: int | None = None, progress: ProgressCallback | None = None) -> int:
     """Rebuild the whole index from the database into a new generation and switch to it,
     with `processes` building processes (default: one per CPU, up to a few)."""
-    return get_index().reindex(
-        db.session, processes or default_processes(), progress=progress
-    )
+    return get_index().reindex(db.session, processes or default_processes(), progress=progress)

@@ -11,6 +11,7 @@ import re
 import unicodedata
 from collections.abc import Callable
 from collections.abc import Iterator
+from functools import cache
 from functools import lru_cache
 
 import rjieba
@@ -43,7 +44,7 @@ ARABIC_MARKS = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0640]
 ARABIC_LETTER_FORMS = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ى": "ي", "ة": "ه"})
 
 
-@lru_cache(maxsize=None)
+@cache
 def _stemmer(language: str) -> Stemmer.Stemmer:
     stemmer = Stemmer.Stemmer(SNOWBALL_NAMES[language])
     stemmer.maxCacheSize = 50_000
@@ -167,7 +168,7 @@ def _stoplist(language: str) -> frozenset[str]:
     return frozenset(stopwords_for_language(language))
 
 
-@lru_cache(maxsize=None)
+@cache
 def analyzer_for(language: str) -> Analyzer:
     """Return the analyzer for text in one of the six UN languages."""
     if language == "zh":
@@ -197,7 +198,7 @@ def analyzes_word_by_word(language: str) -> bool:
     return language != "zh"
 
 
-@lru_cache(maxsize=None)
+@cache
 def word_term(language: str) -> Callable[[str], str | None]:
     """For a word-by-word analyzer: the term one word (a WORD match) becomes, or None
     where the analyzer drops it; remembered, since a text repeats its words."""

@@ -95,9 +95,7 @@ def refuse_deep_nesting(q: str) -> None:
         elif char == ")":
             depth = max(0, depth - 1)
     if deepest > MAX_NESTING:
-        raise BadQuery(
-            _("Parentheses may be nested at most %(count)s deep.", count=MAX_NESTING)
-        )
+        raise BadQuery(_("Parentheses may be nested at most %(count)s deep.", count=MAX_NESTING))
 
 
 def means_everything(q: str) -> bool:
@@ -244,8 +242,7 @@ class _Expansion:
     def _too_many(shown: str, count: int) -> BadQuery:
         return BadQuery(
             _(
-                "“%(pattern)s” stands for more than %(count)s words: add letters "
-                "before the *.",
+                "“%(pattern)s” stands for more than %(count)s words: add letters before the *.",
                 pattern=shown,
                 count=count,
             )

@@ -422,7 +422,9 @@ def _length_bytes(reader: Any, fieldname: str) -> np.ndarray | None:
     return lengths
 
 
-def length_bytes_of(columns: Columns, reader: Any, offset: int, fieldname: str) -> np.ndarray | None:
+def length_bytes_of(
+    columns: Columns, reader: Any, offset: int, fieldname: str
+) -> np.ndarray | None:
     """The length byte of a field for every entry of the segment at offset, read once
     per searcher (None: no lengths)."""
     key = (offset, fieldname)
@@ -529,7 +531,9 @@ def held_by_any(
     """Whether one of the entries (a mask by document number) holds the word: the
     reader's term dictionary keeps the words of deleted entries until segments merge."""
     for leaf, offset in reader.leaf_readers():
-        if (fieldname, word) in leaf and entries[cached_postings(leaf, fieldname, word) + offset].any():
+        if (fieldname, word) in leaf and entries[
+            cached_postings(leaf, fieldname, word) + offset
+        ].any():
             return True
     return False
 

@@ -138,8 +138,7 @@ class IndexUnreadable(Exception):
         self.where = where
         self.reason = reason
         super().__init__(
-            f"The search index in {where} cannot be read ({reason}); "
-            "rebuild it with `hub reindex`."
+            f"The search index in {where} cannot be read ({reason}); rebuild it with `hub reindex`."
         )
 
 
@@ -878,7 +877,10 @@ def _write_part_in_child(
         try:
             with Session(engine) as session:
                 result = _write_part(
-                    folder, languages, session, shares,
+                    folder,
+                    languages,
+                    session,
+                    shares,
                     lambda n: sender.send(("progress", n)),
                 )
         finally:
@@ -981,13 +983,9 @@ class BuildingWriter(SegmentWriter):
                         words = self._word_caches[fieldname] = _WordCache.for_field(field)
                     terms = self._terms[fieldname]
                     if words and fieldboost == 1.0:
-                        length, added = words.add_postings(
-                            value, terms, docnum, field.scorable
-                        )
+                        length, added = words.add_postings(value, terms, docnum, field.scorable)
                     else:
-                        length, added = _add_postings_of(
-                            field, value, terms, docnum, fieldboost
-                        )
+                        length, added = _add_postings_of(field, value, terms, docnum, fieldboost)
                     self._postings_in_memory += added
                 customval = fields.get(f"_stored_{fieldname}", value)
                 perdocwriter.add_field(
@@ -1125,7 +1123,12 @@ class BuildingWriter(SegmentWriter):
 #: Filters that look at one token at a time and whose outcome depends on its text alone:
 #: they change it, or drop the token (StopFilter, ArabicNormalizeFilter).
 _ONE_TOKEN_FILTERS = (
-    LowercaseFilter, StopFilter, StemFilter, CharsetFilter, NFKCFilter, ArabicNormalizeFilter
+    LowercaseFilter,
+    StopFilter,
+    StemFilter,
+    CharsetFilter,
+    NFKCFilter,
+    ArabicNormalizeFilter,
 )
 _DROPPING_FILTERS = (StopFilter, ArabicNormalizeFilter)
 
@@ -1209,9 +1212,7 @@ class _WordCache:
         if self.pattern is not None:
             return self.pattern.findall(value), None
         words, positions = [], []
-        for token in self.tokenizer(
-            value, positions=self.positions, boosts=True, mode="index"
-        ):
+        for token in self.tokenizer(value, positions=self.positions, boosts=True, mode="index"):
             words.append(token.text)
             if self.positions:
                 positions.append(token.pos)

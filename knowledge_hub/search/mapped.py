@@ -97,7 +97,9 @@ class MappedPart(BufferFile):
         return values
 
 
-def _open_part_in_place(self: compound.CompoundStorage, name: str, *args: object, **kwargs: object) -> StructFile:
+def _open_part_in_place(
+    self: compound.CompoundStorage, name: str, *args: object, **kwargs: object
+) -> StructFile:
     if self.is_closed:
         raise compound.StorageError("Storage was closed")
     offset, length = self.range(name)

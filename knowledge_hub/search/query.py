@@ -215,9 +215,7 @@ def search(
     and SearchTooLong, a BadQuery, when it runs out of time before its results are known."""
     q = request.q.strip()
     if len(q) > MAX_QUERY_LENGTH:
-        raise BadQuery(
-            _("The query is longer than %(count)s characters.", count=MAX_QUERY_LENGTH)
-        )
+        raise BadQuery(_("The query is longer than %(count)s characters.", count=MAX_QUERY_LENGTH))
     if request.sort not in SORTS:
         raise BadQuery(
             _(
@@ -374,9 +372,7 @@ class _Found:
     def group(self, g: int) -> list[tuple[int, float]]:
         """A group's (document number, score), best first."""
         begin, end = int(self.starts[g]), int(self.starts[g + 1])
-        pairs = zip(
-            self.entries[begin:end].tolist(), self.scores[begin:end].tolist(), strict=True
-        )
+        pairs = zip(self.entries[begin:end].tolist(), self.scores[begin:end].tolist(), strict=True)
         return sorted(pairs, key=lambda entry: (-entry[1], entry[0]))
 
 
@@ -424,9 +420,7 @@ def _page(found: _Found, columns: Columns, sort: str, start: int, count: int) ->
             # Everything that scores as high as the page's last record, ties included.
             cut = np.partition(top, found.records - wanted)[found.records - wanted]
             candidates = np.flatnonzero(top >= cut)
-        order = np.lexsort(
-            (-document_id[candidates], -date[candidates], -top[candidates])
-        )
+        order = np.lexsort((-document_id[candidates], -date[candidates], -top[candidates]))
         return candidates[order][start:wanted]
     if newest is None:
         order = np.lexsort((document_id, date) if sort == "oldest" else (-document_id, -date))

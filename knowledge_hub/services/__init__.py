@@ -204,5 +204,3 @@ def changed_fields(before: dict[str, Any], after: dict[str, Any]) -> dict[str, d
         "before": {key: before.get(key) for key in changed},
         "after": {key: after[key] for key in changed},
     }
-
-

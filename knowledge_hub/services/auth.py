@@ -159,21 +159,25 @@ def authenticate(
     if _recent_failures(address=address) >= MAX_FAILURES_PER_ADDRESS:
         raise TooManyAttempts(
             _(
-                "Too many failed sign-ins. Wait %(minutes)s minutes, or ask an administrator to help.",
+                "Too many failed sign-ins. Wait %(minutes)s minutes, or ask an administrator to "
+                "help.",
                 minutes=minutes,
             )
         )
     if device is not None and _recent_failures(device=device) >= MAX_FAILURES_PER_DEVICE:
         raise TooManyAttempts(
             _(
-                "Too many failed sign-ins on this device. Wait %(minutes)s minutes, or ask an administrator to help.",
+                "Too many failed sign-ins on this device. Wait %(minutes)s minutes, or ask an "
+                "administrator to help.",
                 minutes=minutes,
             )
         )
     if device is None and _recent_failures(email=email, device=None) >= MAX_FAILURES_PER_ACCOUNT:
         raise TooManyAttempts(
             _(
-                "Too many failed sign-ins for this account from new devices. Sign in on a device you have signed in with before, wait %(minutes)s minutes, or ask an administrator to help.",
+                "Too many failed sign-ins for this account from new devices. Sign in on a device "
+                "you have signed in with before, wait %(minutes)s minutes, or ask an "
+                "administrator to help.",
                 minutes=minutes,
             )
         )
@@ -181,9 +185,7 @@ def authenticate(
     succeeded = bool(user and user.password_hash and user.is_active and valid)
     # The attempt is committed whether it succeeds or not: failures must be counted.
     with transaction() as session:
-        session.add(
-            LoginAttempt(email=email, address=address, succeeded=succeeded, device=device)
-        )
+        session.add(LoginAttempt(email=email, address=address, succeeded=succeeded, device=device))
         if succeeded:
             if password_hasher.check_needs_rehash(user.password_hash):
                 user.password_hash = password_hasher.hash(password)

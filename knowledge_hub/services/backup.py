@@ -132,8 +132,13 @@ def _snapshot_postgresql(target: Path) -> list[str]:
             sha256s = list(connection.scalars(select(StoredFile.sha256).distinct()))
             _run(
                 [
-                    _pg_program("pg_dump"), "--format=custom", "--no-owner", "--no-acl",
-                    f"--snapshot={snapshot}", f"--file={target}", f"--dbname={conninfo}",
+                    _pg_program("pg_dump"),
+                    "--format=custom",
+                    "--no-owner",
+                    "--no-acl",
+                    f"--snapshot={snapshot}",
+                    f"--file={target}",
+                    f"--dbname={conninfo}",
                 ],
                 env,
             )
@@ -252,8 +257,15 @@ def _restore_postgresql(database_file: Path) -> None:
     # --clean drops what `hub init` may have made before recreating it from the dump.
     _run(
         [
-            _pg_program("pg_restore"), "--clean", "--if-exists", "--no-owner", "--no-acl",
-            "--single-transaction", "--exit-on-error", f"--dbname={conninfo}", str(database_file),
+            _pg_program("pg_restore"),
+            "--clean",
+            "--if-exists",
+            "--no-owner",
+            "--no-acl",
+            "--single-transaction",
+            "--exit-on-error",
+            f"--dbname={conninfo}",
+            str(database_file),
         ],
         env,
     )
@@ -270,14 +282,14 @@ def restore(source: Path, progress: ProgressCallback | None = None) -> RestoreRe
         raise BackupError(f"{source} was written in an unknown backup format.")
     kind = _database_kind()
     if info["database"] != kind:
-        raise BackupError(
-            f"The backup holds a {info['database']} database; this hub uses {kind}."
-        )
+        raise BackupError(f"The backup holds a {info['database']} database; this hub uses {kind}.")
     bad = verify_backup(source)
     if bad:
         raise BackupError(f"The backup is damaged; these files do not match: {', '.join(bad)}")
     if not instance_is_empty():
-        raise BackupError("This hub already has records, accounts or files; restore into an empty one.")
+        raise BackupError(
+            "This hub already has records, accounts or files; restore into an empty one."
+        )
     database_file = source / info["database_file"]
     if kind == "sqlite":
         _restore_sqlite(database_file)

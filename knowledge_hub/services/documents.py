@@ -292,7 +292,11 @@ def _snapshot(document: Document) -> dict[str, Any]:
 REVIEWED_FIELDS = ("kind", "organizations", "authors", "original_language")
 
 #: Access levels from the narrowest audience to the widest.
-_AUDIENCE = {AccessLevel.INTERNAL.value: 0, AccessLevel.MEMBERS.value: 1, AccessLevel.PUBLIC.value: 2}
+_AUDIENCE = {
+    AccessLevel.INTERNAL.value: 0,
+    AccessLevel.MEMBERS.value: 1,
+    AccessLevel.PUBLIC.value: 2,
+}
 
 
 def _reviewed_changes(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
@@ -739,9 +743,7 @@ def _upload_one(
         except Invalid as e:
             return UploadOutcome(name, False, str(e))
         if any(f.sha256 == sha256 for f in variant.files):
-            return UploadOutcome(
-                name, False, _("This version already has this file."), size=size
-            )
+            return UploadOutcome(name, False, _("This version already has this file."), size=size)
         try:
             prepared = prepare_file(temp, name)
         except Invalid as e:

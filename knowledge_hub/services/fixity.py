@@ -213,9 +213,7 @@ def index_differences() -> tuple[dict[str, list[int]], int]:
         differences = search.get_index().stale_entries(db.session)
     finally:
         db.session.rollback()  # the comparison read in batches; end its transaction
-    return {k: [i for i in ids if i not in pending] for k, ids in differences.items()}, len(
-        pending
-    )
+    return {k: [i for i in ids if i not in pending] for k, ids in differences.items()}, len(pending)
 
 
 def _old_enough(path: Path, grace_seconds: float) -> bool:
@@ -294,8 +292,6 @@ def summary() -> FixitySummary:
         select(func.count(), func.min(checked.c.checked_at), func.max(checked.c.checked_at))
     ).one()
     problems = db.session.scalar(
-        select(func.count())
-        .select_from(checked)
-        .where(checked.c.outcome != FixityOutcome.MATCH)
+        select(func.count()).select_from(checked).where(checked.c.outcome != FixityOutcome.MATCH)
     )
     return FixitySummary(files, files - checked_count, problems or 0, oldest, latest)

@@ -276,9 +276,7 @@ def _preview_row(
     if document is None:
         if any(planned_ref == ref for planned_ref, __ in planned):
             return RowOutcome(line, ref, language, ADDED, label)
-        return RowOutcome(
-            line, ref, language, CREATED, _("%(label)s, new record", label=label)
-        )
+        return RowOutcome(line, ref, language, CREATED, _("%(label)s, new record", label=label))
     if document.variant_in(language) is None:
         return RowOutcome(line, row["ref"], language, ADDED, label)
     if replace:
@@ -657,7 +655,9 @@ def _unpack_zip(archive: Upload, zip_path: Path, dest: Path) -> None:
             for info in members:
                 name = info.filename
                 if name.startswith(("/", "\\")) or _DRIVE.match(name):
-                    raise _refuse_zip(_("the member %(name)s has an absolute path.", name=repr(name)))
+                    raise _refuse_zip(
+                        _("the member %(name)s has an absolute path.", name=repr(name))
+                    )
                 parts = name.replace("\\", "/").split("/")
                 if ".." in parts:
                     raise _refuse_zip(
@@ -665,7 +665,10 @@ def _unpack_zip(archive: Upload, zip_path: Path, dest: Path) -> None:
                     )
                 if any(ord(c) < 32 for c in name):
                     raise _refuse_zip(
-                        _("the member %(name)s has control characters in its name.", name=repr(name))
+                        _(
+                            "the member %(name)s has control characters in its name.",
+                            name=repr(name),
+                        )
                     )
                 mode = info.external_attr >> 16
                 if stat.S_ISLNK(mode):
@@ -731,9 +734,7 @@ def _save_files(files: list[Upload], dest: Path) -> None:
     max_files, max_bytes = _batch_limits()
     existing = [p for p in dest.rglob("*") if p.is_file()]
     if len(existing) + len(files) > max_files:
-        message = _(
-            "There are more than %(limit)s files; the limit is %(limit)s.", limit=max_files
-        )
+        message = _("There are more than %(limit)s files; the limit is %(limit)s.", limit=max_files)
         raise Invalid(message, {"files": message})
     total = sum(p.stat().st_size for p in existing)
     for raw_name, stream in files:

@@ -172,7 +172,14 @@ def attest(
             checked_by_id=actor.id if actor else None,
         )
         session.add(check)
-        audit(actor, "check", document, criterion=code, outcome=check.outcome.value, comment=check.comment)
+        audit(
+            actor,
+            "check",
+            document,
+            criterion=code,
+            outcome=check.outcome.value,
+            comment=check.comment,
+        )
         return check
 
 
@@ -183,7 +190,9 @@ def waive(actor: User | None, document: Document, code: str, reason: str) -> Cri
         criterion = _criterion(code, document.kind.value)
         reason = reason.strip()
         if len(reason) < 10:
-            raise Invalid("A waiver needs a written reason (at least 10 characters).", {"reason": "required"})
+            raise Invalid(
+                "A waiver needs a written reason (at least 10 characters).", {"reason": "required"}
+            )
         check = CriterionCheck(
             document_id=document.id,
             criterion_code=criterion.code,
@@ -239,7 +248,10 @@ def release(actor: User | None, document: Document) -> Document:
                     )
                 )
         for variant in document.variants:
-            if variant.is_original or variant.status in (VariantStatus.SUBMITTED, VariantStatus.IN_REVIEW):
+            if variant.is_original or variant.status in (
+                VariantStatus.SUBMITTED,
+                VariantStatus.IN_REVIEW,
+            ):
                 variant.status = VariantStatus.APPROVED
                 variant.reviewer_id = variant.reviewer_id or (actor.id if actor else None)
         before = document.status.value
@@ -248,8 +260,12 @@ def release(actor: User | None, document: Document) -> Document:
         document.released_by_id = actor.id if actor else None
         document.criteria_version = current_criteria_version()
         audit(
-            actor, "release", document,
-            before=before, after="released", criteria_version=document.criteria_version,
+            actor,
+            "release",
+            document,
+            before=before,
+            after="released",
+            criteria_version=document.criteria_version,
         )
         return document
 
@@ -268,7 +284,9 @@ def withdraw(actor: User | None, document: Document, reason: str) -> Document:
         document.withdrawn_at = utcnow()
         document.withdrawn_by_id = actor.id if actor else None
         document.withdrawal_reason = reason.strip()
-        audit(actor, "withdraw", document, before="released", after="withdrawn", reason=reason.strip())
+        audit(
+            actor, "withdraw", document, before="released", after="withdrawn", reason=reason.strip()
+        )
         return document
 
 

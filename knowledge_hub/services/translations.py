@@ -79,8 +79,14 @@ def request_translations(
             )
             session.add(request)
             session.flush()
-            audit(actor, "request_translation", request, document_id=document.id,
-                  language=language, due_on=due_on.isoformat() if due_on else None)
+            audit(
+                actor,
+                "request_translation",
+                request,
+                document_id=document.id,
+                language=language,
+                due_on=due_on.isoformat() if due_on else None,
+            )
             created.append(request)
         return created
 
@@ -136,7 +142,13 @@ def claim(actor: User | None, request: TranslationRequest) -> TranslationRequest
         request.status = RequestStatus.CLAIMED
         request.claimed_by_id = actor.id
         request.claimed_at = utcnow()
-        audit(actor, "claim_translation", request, document_id=request.document_id, language=request.language)
+        audit(
+            actor,
+            "claim_translation",
+            request,
+            document_id=request.document_id,
+            language=request.language,
+        )
         return request
 
 
@@ -149,7 +161,13 @@ def release_claim(actor: User | None, request: TranslationRequest) -> Translatio
         request.status = RequestStatus.OPEN
         request.claimed_by_id = None
         request.claimed_at = None
-        audit(actor, "release_claim", request, document_id=request.document_id, language=request.language)
+        audit(
+            actor,
+            "release_claim",
+            request,
+            document_id=request.document_id,
+            language=request.language,
+        )
         return request
 
 
@@ -180,8 +198,13 @@ def submit(
         if problems:
             raise Invalid(" ".join(problems.values()), problems)
         if variant is None:
-            variant = Variant(document=document, language=request.language, title=title.strip(),
-                              summary=summary.strip(), is_original=False)
+            variant = Variant(
+                document=document,
+                language=request.language,
+                title=title.strip(),
+                summary=summary.strip(),
+                is_original=False,
+            )
             session.add(variant)
         else:
             variant.title, variant.summary = title.strip(), summary.strip()
@@ -190,13 +213,19 @@ def submit(
         variant.source_revision = document.original_revision
         session.flush()
         if uploads:
-            outcomes = documents.upload_files(actor, variant, uploads, permission="submit_translation")
+            outcomes = documents.upload_files(
+                actor, variant, uploads, permission="submit_translation"
+            )
             refused = [o for o in outcomes if not o.stored]
             if refused:
-                raise Invalid(" ".join(f"{o.name}: {o.error}" for o in refused), {"files": "refused"})
+                raise Invalid(
+                    " ".join(f"{o.name}: {o.error}" for o in refused), {"files": "refused"}
+                )
         request.status = RequestStatus.SUBMITTED
         request.variant = variant
-        audit(actor, "submit_translation", variant, document_id=document.id, language=variant.language)
+        audit(
+            actor, "submit_translation", variant, document_id=document.id, language=variant.language
+        )
         return variant
 
 
@@ -233,13 +262,23 @@ def attest_translation(
                 )
             )
         check = CriterionCheck(
-            document_id=variant.document_id, variant_id=variant.id, criterion_code=code,
+            document_id=variant.document_id,
+            variant_id=variant.id,
+            criterion_code=code,
             outcome=CheckOutcome.PASS if passed else CheckOutcome.FAIL,
-            comment=comment.strip(), checked_by_id=actor.id if actor else None,
+            comment=comment.strip(),
+            checked_by_id=actor.id if actor else None,
         )
         session.add(check)
-        audit(actor, "check", variant, document_id=variant.document_id, criterion=code,
-              outcome=check.outcome.value, comment=check.comment)
+        audit(
+            actor,
+            "check",
+            variant,
+            document_id=variant.document_id,
+            criterion=code,
+            outcome=check.outcome.value,
+            comment=check.comment,
+        )
         return check
 
 
@@ -258,14 +297,23 @@ def approve(actor: User | None, variant: Variant) -> Variant:
             )
         result = _gate(variant)
         if not result.passed:
-            raise ReleaseRefused(f"{variant.document.ref} [{variant.language}]", list(result.missing))
+            raise ReleaseRefused(
+                f"{variant.document.ref} [{variant.language}]", list(result.missing)
+            )
         variant.status = VariantStatus.APPROVED
         variant.reviewer_id = actor.id if actor else None
         variant.source_revision = variant.document.original_revision
         for request in _requests_for(variant, (RequestStatus.SUBMITTED,)):
             request.status = RequestStatus.DONE
-        audit(actor, "approve_translation", variant, document_id=variant.document_id,
-              language=variant.language, before="in_review", after="approved")
+        audit(
+            actor,
+            "approve_translation",
+            variant,
+            document_id=variant.document_id,
+            language=variant.language,
+            before="in_review",
+            after="approved",
+        )
         return variant
 
 
@@ -282,8 +330,14 @@ def send_back(actor: User | None, variant: Variant, comment: str) -> Variant:
         variant.status = VariantStatus.SENT_BACK
         for request in _requests_for(variant, (RequestStatus.SUBMITTED,)):
             request.status = RequestStatus.CLAIMED
-        audit(actor, "send_back_translation", variant, document_id=variant.document_id,
-              language=variant.language, comment=comment.strip())
+        audit(
+            actor,
+            "send_back_translation",
+            variant,
+            document_id=variant.document_id,
+            language=variant.language,
+            comment=comment.strip(),
+        )
         return variant
 
 
@@ -295,13 +349,22 @@ def confirm_current(actor: User | None, variant: Variant, comment: str = "") -> 
             raise Refused(_("The %(language)s version is up to date.", language=variant.language))
         before = variant.source_revision
         variant.source_revision = variant.document.original_revision
-        audit(actor, "confirm_translation", variant, document_id=variant.document_id,
-              language=variant.language, before=before, after=variant.source_revision,
-              comment=comment.strip())
+        audit(
+            actor,
+            "confirm_translation",
+            variant,
+            document_id=variant.document_id,
+            language=variant.language,
+            before=before,
+            after=variant.source_revision,
+            comment=comment.strip(),
+        )
         return variant
 
 
-def _requests_for(variant: Variant, statuses: tuple[RequestStatus, ...]) -> list[TranslationRequest]:
+def _requests_for(
+    variant: Variant, statuses: tuple[RequestStatus, ...]
+) -> list[TranslationRequest]:
     return list(
         db.session.scalars(
             select(TranslationRequest).where(

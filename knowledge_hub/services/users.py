@@ -79,7 +79,9 @@ def create_user(
         if bad_roles:
             allowed = ", ".join(r.value for r in Role)
             problems["role"] = _(
-                "Unknown role %(roles)s: use %(allowed)s.", roles=", ".join(bad_roles), allowed=allowed
+                "Unknown role %(roles)s: use %(allowed)s.",
+                roles=", ".join(bad_roles),
+                allowed=allowed,
             )
         org = None
         if organization:
@@ -124,6 +126,7 @@ def system_user() -> User:
             )
             session.add(user)
     return user
+
 
 #: How long an invitation (or reset) link stays valid.
 INVITATION_MAX_AGE = timedelta(days=7)

@@ -200,7 +200,9 @@ def _json_body() -> tuple[dict[str, Any] | None, Any]:
     """The request's JSON object with its fields type-checked, or an error response."""
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
-        return None, error(400, "bad_request", "Send a JSON object (Content-Type: application/json).")
+        return None, error(
+            400, "bad_request", "Send a JSON object (Content-Type: application/json)."
+        )
     problems: dict[str, str] = {}
     for name, value in body.items():
         if name in TEXT_FIELDS:
@@ -227,7 +229,9 @@ def _fields(body: dict[str, Any], current: Document | None = None) -> document_s
         kind=get("kind", current.kind.value if current else ""),
         doc_type=get("type", current.doc_type.code if current and current.doc_type else ""),
         date=get("date", (current.date or "") if current else ""),
-        organizations=get("organizations", [o.acronym for o in current.organizations] if current else []),
+        organizations=get(
+            "organizations", [o.acronym for o in current.organizations] if current else []
+        ),
         authors=get("authors", list(current.authors or []) if current else []),
         topics=get("topics", [t.code for t in current.topics] if current else []),
         regions=get("regions", [r.code for r in current.regions] if current else []),
@@ -263,7 +267,11 @@ def create_document():
     fields = _fields(body)
     try:
         created = document_service.create_record(
-            viewer(), fields, body.get("language", ""), body.get("title", ""), body.get("summary", "")
+            viewer(),
+            fields,
+            body.get("language", ""),
+            body.get("title", ""),
+            body.get("summary", ""),
         )
     except Invalid as e:
         if set(e.problems) == {"ref"} and document_service.find_by_ref(fields.ref.strip()):
@@ -315,7 +323,12 @@ def outcome_json(document: Document, outcome: document_service.UploadOutcome) ->
         "extraction_error": outcome.extraction_error,
         "same_as": outcome.same_as,
         "url": (
-            url_for("documents.download", document_id=document.id, file_id=outcome.file_id, _external=True)
+            url_for(
+                "documents.download",
+                document_id=document.id,
+                file_id=outcome.file_id,
+                _external=True,
+            )
             if outcome.file_id
             else None
         ),
@@ -323,7 +336,9 @@ def outcome_json(document: Document, outcome: document_service.UploadOutcome) ->
 
 
 def _uploads() -> list[document_service.Upload]:
-    return [(f.filename or "", f.stream) for f in request.files.getlist("files") if f and f.filename]
+    return [
+        (f.filename or "", f.stream) for f in request.files.getlist("files") if f and f.filename
+    ]
 
 
 @bp.post("/documents/<int:document_id>/versions/<lang>/files")
@@ -438,7 +453,11 @@ def document_json(document: Document) -> dict:
         "original_language": document.original_language,
         "authors": document.authors,
         "organizations": [
-            {"acronym": link.organization.acronym, "name": link.organization.name, "role": link.role.value}
+            {
+                "acronym": link.organization.acronym,
+                "name": link.organization.name,
+                "role": link.role.value,
+            }
             for link in document.organization_links
         ],
         "topics": [t.code for t in document.topics],
@@ -447,7 +466,9 @@ def document_json(document: Document) -> dict:
         "identifiers": document.identifiers,
         "released_at": document.released_at.isoformat() + "Z" if document.released_at else None,
         "is_sample": document.is_sample,
-        "languages": [variant_json(document, v) for v in public_queries.visible_variants(reader, document)],
+        "languages": [
+            variant_json(document, v) for v in public_queries.visible_variants(reader, document)
+        ],
     }
 
 

@@ -127,7 +127,6 @@ def password():
     return render_template("auth/password.html", form=form)
 
 
-
 # --- accepting an invitation (or a reset): the link's signed token is the permission
 
 #: The page carries the token in its address: keep it out of caches and referrers.

@@ -180,8 +180,10 @@ def scholar_meta(
     shown_first = sorted(variants, key=lambda v: v is not shown)
     meta += [("citation_pdf_url", url) for url in _pdf_urls(document, shown_first)[:1]]
     meta.append(
-        ("citation_abstract_html_url",
-         url_for("documents.landing", document_id=document.id, _external=True))
+        (
+            "citation_abstract_html_url",
+            url_for("documents.landing", document_id=document.id, _external=True),
+        )
     )
     return meta
 

@@ -69,7 +69,9 @@ def _server_error(error: Exception):
             return jsonify(error="not_set_up", message=message), 503
         return render_template("errors/error.html", error=None, message=message), 503
     current_app.logger.exception("unhandled error on %s", request.path)
-    message = _("Something went wrong on our side. Please try again; if it persists, tell the secretariat.")
+    message = _(
+        "Something went wrong on our side. Please try again; if it persists, tell the secretariat."
+    )
     if wants_json():
         return jsonify(error="server_error", message=message), 500
     return render_template("errors/error.html", error=None, message=message), 500

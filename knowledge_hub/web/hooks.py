@@ -84,10 +84,9 @@ def _expire_idle_sessions() -> Any:
         seen_at = datetime.fromisoformat(session["seen_at"])
     except (KeyError, ValueError):
         login_at = seen_at = datetime.min
-    if (
-        now - seen_at > timedelta(minutes=config["SESSION_IDLE_MINUTES"])
-        or now - login_at > timedelta(hours=config["SESSION_ABSOLUTE_HOURS"])
-    ):
+    if now - seen_at > timedelta(
+        minutes=config["SESSION_IDLE_MINUTES"]
+    ) or now - login_at > timedelta(hours=config["SESSION_ABSOLUTE_HOURS"]):
         logout_user()
         session.clear()
         if wants_json():

@@ -382,10 +382,16 @@ def oai_record(document: Document, *, with_metadata: bool = True) -> OaiRecord:
 def dublin_core(document: Document) -> list[tuple[str, str, str | None]]:
     """The record as simple Dublin Core elements: (element, value, language)."""
     variants = public_queries.visible_variants(None, document)
-    lead = [link.organization for link in document.organization_links
-            if link.role == OrganizationRole.LEAD]
-    others = [link.organization for link in document.organization_links
-              if link.role != OrganizationRole.LEAD]
+    lead = [
+        link.organization
+        for link in document.organization_links
+        if link.role == OrganizationRole.LEAD
+    ]
+    others = [
+        link.organization
+        for link in document.organization_links
+        if link.role != OrganizationRole.LEAD
+    ]
     elements: list[tuple[str, str, str | None]] = []
     elements += [("title", v.title, v.language) for v in variants]
     elements += [("creator", a, None) for a in document.authors or []]
@@ -410,8 +416,9 @@ def dublin_core(document: Document) -> list[tuple[str, str, str | None]]:
             elements.append(("identifier", f"{scheme}:{value}", None))
     if document.series:
         elements.append(("relation", document.series, None))
-    elements += [("language", language, None) for language in dict.fromkeys(
-        v.language for v in variants)]
+    elements += [
+        ("language", language, None) for language in dict.fromkeys(v.language for v in variants)
+    ]
     elements += [("coverage", r.code, None) for r in document.regions]
     if document.license:
         elements.append(("rights", document.license, None))

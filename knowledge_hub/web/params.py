@@ -31,9 +31,7 @@ def search_request(args: MultiDict) -> SearchRequest:
     config = current_app.config
     per_page = _positive_int(args, "per_page", config["SEARCH_PER_PAGE"])
     if per_page > config["SEARCH_MAX_PER_PAGE"]:
-        raise BadQuery(
-            _("per_page can be at most %(limit)s.", limit=config["SEARCH_MAX_PER_PAGE"])
-        )
+        raise BadQuery(_("per_page can be at most %(limit)s.", limit=config["SEARCH_MAX_PER_PAGE"]))
     filters = {facet: args.getlist(facet) for facet in FACET_FIELDS if args.getlist(facet)}
     return SearchRequest(
         q=args.get("q", ""),

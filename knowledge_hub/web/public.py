@@ -31,6 +31,9 @@ def search():
             "public/search.html", results=None, error=str(e), request_=SearchRequest(), labels={}
         ), 400
     return render_template(
-        "public/search.html", results=results, error=None, request_=search_request, labels=public_queries.facet_labels()
+        "public/search.html",
+        results=results,
+        error=None,
+        request_=search_request,
+        labels=public_queries.facet_labels(),
     )
-

@@ -63,7 +63,9 @@ def checklist(document_id: int):
 def history(document_id: int):
     document = _document(document_id)
     return render_template(
-        "review/history.html", document=document, events=review_queries.document_history(document.id)
+        "review/history.html",
+        document=document,
+        events=review_queries.document_history(document.id),
     )
 
 
@@ -87,8 +89,12 @@ def _run(document_id: int, form, action, success: str):
 @bp.post("/<int:document_id>/submit")
 @requires("edit")
 def submit(document_id: int):
-    return _run(document_id, EmptyForm(), lambda d, f: review.submit_for_review(viewer(), d),
-                _("Sent to the reviewers."))
+    return _run(
+        document_id,
+        EmptyForm(),
+        lambda d, f: review.submit_for_review(viewer(), d),
+        _("Sent to the reviewers."),
+    )
 
 
 @bp.post("/<int:document_id>/attest/<outcome>")
@@ -99,7 +105,9 @@ def attest(document_id: int, outcome: str):
     return _run(
         document_id,
         AttestationForm(),
-        lambda d, f: review.attest(viewer(), d, f.code.data, outcome == "pass", f.comment.data or ""),
+        lambda d, f: review.attest(
+            viewer(), d, f.code.data, outcome == "pass", f.comment.data or ""
+        ),
         _("Recorded."),
     )
 
@@ -118,8 +126,12 @@ def waive(document_id: int):
 @bp.post("/<int:document_id>/send-back")
 @requires("send_back")
 def send_back(document_id: int):
-    return _run(document_id, CommentForm(), lambda d, f: review.send_back(viewer(), d, f.comment.data),
-                _("Sent back to the secretariat."))
+    return _run(
+        document_id,
+        CommentForm(),
+        lambda d, f: review.send_back(viewer(), d, f.comment.data),
+        _("Sent back to the secretariat."),
+    )
 
 
 @bp.post("/<int:document_id>/release")
@@ -131,5 +143,9 @@ def release(document_id: int):
 @bp.post("/<int:document_id>/withdraw")
 @requires("withdraw")
 def withdraw(document_id: int):
-    return _run(document_id, CommentForm(), lambda d, f: review.withdraw(viewer(), d, f.comment.data),
-                _("Withdrawn. The landing page stays with a notice; the files are no longer served."))
+    return _run(
+        document_id,
+        CommentForm(),
+        lambda d, f: review.withdraw(viewer(), d, f.comment.data),
+        _("Withdrawn. The landing page stays with a notice; the files are no longer served."),
+    )

@@ -82,6 +82,7 @@ def sort_facet(
     if limit is not None and len(values) > limit:
         lowest = heapq.nlargest(limit, (count for __, count in values))[-1]
         values = [item for item in values if item[1] >= lowest]
+
     def order(item: tuple[str, int]) -> tuple:
         return (-item[1], i18n.collation_key(facet_value_label(facet, item[0], labels)))
 

@@ -129,7 +129,11 @@ def workspace(request_id: int):
         form.summary.data = variant.summary
     elif form.is_submitted():
         if form.validate():
-            uploads = [(f.filename or "", f.stream) for f in request.files.getlist("files") if f and f.filename]
+            uploads = [
+                (f.filename or "", f.stream)
+                for f in request.files.getlist("files")
+                if f and f.filename
+            ]
             try:
                 translations.submit(
                     viewer(), translation_request, form.title.data, form.summary.data, uploads
@@ -172,7 +176,9 @@ def original_file(request_id: int, file_id: int):
         stream = blob_store().open(stored.sha256)
     except StorageError:
         current_app.logger.error("stored file %s is missing from the blob store", stored.sha256)
-        abort(410, description=_("The file is missing from storage; the secretariat has been told."))
+        abort(
+            410, description=_("The file is missing from storage; the secretariat has been told.")
+        )
     return send_file(
         stream, mimetype=stored.media_type, as_attachment=True, download_name=stored.original_name
     )
@@ -223,8 +229,10 @@ def request_page(document_id: int):
             else:
                 if created:
                     flash(
-                        _("Requested: %(languages)s.",
-                          languages=", ".join(language_name(r.language) for r in created)),
+                        _(
+                            "Requested: %(languages)s.",
+                            languages=", ".join(language_name(r.language) for r in created),
+                        ),
                         "success",
                     )
                 else:
@@ -277,7 +285,9 @@ def checklist(document_id: int, language: str):
         original=variant.document.original,
         variant=variant,
         result=result,
-        comment=translation_queries.send_back_comment(variant) if variant.status.value == "sent_back" else "",
+        comment=translation_queries.send_back_comment(variant)
+        if variant.status.value == "sent_back"
+        else "",
         attest_form=TranslationAttestationForm(),
         comment_form=TranslationCommentForm(),
         confirm_form=ConfirmForm(),
@@ -306,7 +316,9 @@ def attest(document_id: int, language: str, outcome: str):
     if outcome not in ("pass", "fail"):
         abort(404)
     return _run(
-        document_id, language, TranslationAttestationForm(),
+        document_id,
+        language,
+        TranslationAttestationForm(),
         lambda v, f: translations.attest_translation(
             viewer(), v, f.code.data, outcome == "pass", f.comment.data or ""
         ),
@@ -317,24 +329,37 @@ def attest(document_id: int, language: str, outcome: str):
 @bp.post("/translations/review/<int:document_id>/<language>/approve")
 @requires("review_translation")
 def approve(document_id: int, language: str):
-    return _run(document_id, language, EmptyForm(),
-                lambda v, f: translations.approve(viewer(), v), _("Approved."))
+    return _run(
+        document_id,
+        language,
+        EmptyForm(),
+        lambda v, f: translations.approve(viewer(), v),
+        _("Approved."),
+    )
 
 
 @bp.post("/translations/review/<int:document_id>/<language>/send-back")
 @requires("review_translation")
 def send_back(document_id: int, language: str):
-    return _run(document_id, language, TranslationCommentForm(),
-                lambda v, f: translations.send_back(viewer(), v, f.comment.data),
-                _("Sent back to the translator."))
+    return _run(
+        document_id,
+        language,
+        TranslationCommentForm(),
+        lambda v, f: translations.send_back(viewer(), v, f.comment.data),
+        _("Sent back to the translator."),
+    )
 
 
 @bp.post("/translations/review/<int:document_id>/<language>/confirm")
 @requires("review_translation")
 def confirm(document_id: int, language: str):
-    return _run(document_id, language, ConfirmForm(),
-                lambda v, f: translations.confirm_current(viewer(), v, f.comment.data or ""),
-                _("Confirmed: the translation holds for the current original."))
+    return _run(
+        document_id,
+        language,
+        ConfirmForm(),
+        lambda v, f: translations.confirm_current(viewer(), v, f.comment.data or ""),
+        _("Confirmed: the translation holds for the current original."),
+    )
 
 
 # --- coverage ---------------------------------------------------------------------
@@ -342,7 +367,9 @@ def confirm(document_id: int, language: str):
 
 def _coverage():
     wanted = translation_queries.CoverageFilter.clean(
-        request.args.get("type", ""), request.args.get("year", ""), request.args.get("organization", "")
+        request.args.get("type", ""),
+        request.args.get("year", ""),
+        request.args.get("organization", ""),
     )
     return wanted, translation_queries.coverage(viewer(), wanted)
 
@@ -353,8 +380,12 @@ def coverage():
     wanted, table = _coverage()
     types, years, organizations = translation_queries.coverage_choices()
     return render_template(
-        "translations/coverage.html", wanted=wanted, table=table,
-        types=types, years=years, organizations=organizations,
+        "translations/coverage.html",
+        wanted=wanted,
+        table=table,
+        types=types,
+        years=years,
+        organizations=organizations,
     )
 
 
@@ -377,5 +408,3 @@ def coverage_csv():
         mimetype="text/csv",
         headers={"Content-Disposition": "attachment; filename=translation-coverage.csv"},
     )
-
-

@@ -9,6 +9,7 @@ rowid plus one, so once the last row is deleted its id comes back; a second drai
 had read the same row would then delete a newer change it never applied. AUTOINCREMENT
 makes SQLite keep ids unique for the table's life. PostgreSQL sequences never reuse ids.
 """
+
 from alembic import op
 
 # revision identifiers, used by Alembic.

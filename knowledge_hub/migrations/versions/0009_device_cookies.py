@@ -9,6 +9,7 @@ attempts are counted per device, so failures elsewhere do not lock its owner out
 column holds the cookie's nonce, or NULL for an attempt from an untrusted device (every
 attempt recorded before this revision).
 """
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -20,12 +21,12 @@ depends_on = None
 
 
 def upgrade():
-    with op.batch_alter_table('login_attempt', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('device', sa.String(length=64), nullable=True))
-        batch_op.create_index(batch_op.f('ix_login_attempt_device'), ['device'], unique=False)
+    with op.batch_alter_table("login_attempt", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("device", sa.String(length=64), nullable=True))
+        batch_op.create_index(batch_op.f("ix_login_attempt_device"), ["device"], unique=False)
 
 
 def downgrade():
-    with op.batch_alter_table('login_attempt', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_login_attempt_device'))
-        batch_op.drop_column('device')
+    with op.batch_alter_table("login_attempt", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_login_attempt_device"))
+        batch_op.drop_column("device")

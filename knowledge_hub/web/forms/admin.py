@@ -108,7 +108,8 @@ class UserFilterForm(FlaskForm):
 
     role = SelectField(
         _l("Role"),
-        choices=[SelectChoice("", _l("Any role"))] + [SelectChoice(r.value, label) for r, label in ROLE_LABELS.items()],
+        choices=[SelectChoice("", _l("Any role"))]
+        + [SelectChoice(r.value, label) for r, label in ROLE_LABELS.items()],
     )
     status = SelectField(
         _l("Status"),

@@ -26,9 +26,9 @@ from wtforms.validators import ValidationError
 from wtforms.widgets import CheckboxInput
 from wtforms.widgets import ListWidget
 
-from knowledge_hub.i18n import language_name
 from knowledge_hub.field_values import normalize_language
 from knowledge_hub.field_values import parse_partial_date
+from knowledge_hub.i18n import language_name
 from knowledge_hub.models import Document
 from knowledge_hub.queries.staff import Vocabularies
 from knowledge_hub.services.documents import RecordFields
@@ -192,7 +192,9 @@ class RecordForm(LanguageMixin, FlaskForm):
         ]
         self.lead_organization.choices = [SelectChoice("", str(_l("— none —")))] + organizations
         self.organizations.choices = organizations
-        self.themes.choices = [SelectChoice(t.code, topic_label(t.code, t.label)) for t in vocab.themes]
+        self.themes.choices = [
+            SelectChoice(t.code, topic_label(t.code, t.label)) for t in vocab.themes
+        ]
         self.sdgs.choices = [SelectChoice(t.code, topic_label(t.code, t.label)) for t in vocab.sdgs]
         self.language.choices = language_choices()
 

@@ -35,9 +35,7 @@ class DeliveryForm(FlaskForm):
     """A translator's language version: translated title, summary and file(s)."""
 
     title = StringField(_l("Translated title"), validators=[DataRequired(), Length(max=500)])
-    summary = TextAreaField(
-        _l("Translated summary"), validators=[DataRequired(), Length(max=5000)]
-    )
+    summary = TextAreaField(_l("Translated summary"), validators=[DataRequired(), Length(max=5000)])
     files = MultipleFileField(
         _l("Translated file(s)"),
         description=_l(

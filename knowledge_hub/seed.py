@@ -1,5 +1,5 @@
 """Loading what every hub starts with: the vocabularies and the first criteria set (their
-labels are in `knowledge_hub.vocabularies`), the organizations and the regions. `hub init`
+labels are in `knowledge_hub.i18n.vocabularies`), the organizations and the regions. `hub init`
 runs it; again is harmless."""
 
 from __future__ import annotations
@@ -8,6 +8,10 @@ from babel import Locale
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from knowledge_hub.i18n.vocabularies import CRITERIA
+from knowledge_hub.i18n.vocabularies import DOC_TYPES
+from knowledge_hub.i18n.vocabularies import SDGS
+from knowledge_hub.i18n.vocabularies import SSE_TOPICS
 from knowledge_hub.models import CriteriaSetVersion
 from knowledge_hub.models import Criterion
 from knowledge_hub.models import CriterionKind
@@ -16,10 +20,6 @@ from knowledge_hub.models import Organization
 from knowledge_hub.models import OrganizationKind
 from knowledge_hub.models import Region
 from knowledge_hub.models import Topic
-from knowledge_hub.vocabularies import CRITERIA
-from knowledge_hub.vocabularies import DOC_TYPES
-from knowledge_hub.vocabularies import SDGS
-from knowledge_hub.vocabularies import SSE_TOPICS
 
 MEMBER, OBSERVER, OTHER = OrganizationKind.MEMBER, OrganizationKind.OBSERVER, OrganizationKind.OTHER
 

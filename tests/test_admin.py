@@ -16,8 +16,8 @@ from sqlalchemy import func
 from sqlalchemy import select
 
 from knowledge_hub import seed
-from knowledge_hub import vocabularies
 from knowledge_hub.extensions import db
+from knowledge_hub.i18n import vocabularies
 from knowledge_hub.models import AuditEvent
 from knowledge_hub.models import CriteriaSetVersion
 from knowledge_hub.models import Criterion

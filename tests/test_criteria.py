@@ -12,12 +12,12 @@ from hypothesis import settings
 from hypothesis import strategies as st
 
 from knowledge_hub import criteria
-from knowledge_hub import vocabularies
 from knowledge_hub.criteria import Check
 from knowledge_hub.criteria import CriterionSpec
 from knowledge_hub.criteria import FileFacts
 from knowledge_hub.criteria import RecordFacts
 from knowledge_hub.criteria import VersionFacts
+from knowledge_hub.i18n import vocabularies
 
 SPECS = [
     CriterionSpec(c.code, str(c.label), c.kind, True, c.applies_to)

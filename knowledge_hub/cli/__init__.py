@@ -4,28 +4,28 @@ from __future__ import annotations
 
 from flask.cli import AppGroup
 
+from knowledge_hub.cli.accounts import create_token_command
+from knowledge_hub.cli.accounts import create_user_command
+from knowledge_hub.cli.files import backup_command
+from knowledge_hub.cli.files import check_command
+from knowledge_hub.cli.files import restore_command
 from knowledge_hub.cli.index import reindex_command
-from knowledge_hub.cli.preservation import backup_command
-from knowledge_hub.cli.preservation import check_command
-from knowledge_hub.cli.preservation import restore_command
 from knowledge_hub.cli.records import import_command
 from knowledge_hub.cli.records import release_command
 from knowledge_hub.cli.setup import demo_command
 from knowledge_hub.cli.setup import init_command
-from knowledge_hub.cli.users import create_token_command
-from knowledge_hub.cli.users import create_user_command
 
 hub = AppGroup("hub", help="Knowledge Hub administration.")
 
 for command in (
     init_command,  # setup: the database, vocabularies and index
     demo_command,
-    create_user_command,  # users: accounts and API tokens
+    create_user_command,  # accounts: people and API tokens
     create_token_command,
     import_command,  # records: bulk import and release
     release_command,
     reindex_command,  # index
-    check_command,  # preservation: fixity, backup and restore
+    check_command,  # files: fixity, backup and restore
     backup_command,
     restore_command,
 ):

@@ -4,7 +4,7 @@ numbers, dates and alphabetical order in the reader's language.
 Sentences: views and services translate at once with Flask-Babel's `gettext` (imported
 as `_`), form labels lazily with `lazy_gettext` (as `_l`); code without Flask at hand
 marks them with `knowledge_hub.i18n.messages.N_` and they are translated where shown.
-The seeded vocabularies' labels are in `knowledge_hub.vocabularies`.
+The seeded vocabularies' labels are in `knowledge_hub.i18n.vocabularies`.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 Every change makes a new numbered version of the whole set, kept with the audit event.
 The checks themselves are `knowledge_hub.criteria`; the seeded labels are in
-`knowledge_hub.vocabularies`.
+`knowledge_hub.i18n.vocabularies`.
 """
 
 from __future__ import annotations

@@ -23,6 +23,7 @@ from knowledge_hub.extensions import db
 from knowledge_hub.field_values import normalize_language
 from knowledge_hub.field_values import parse_partial_date
 from knowledge_hub.i18n.messages import translate
+from knowledge_hub.i18n.vocabularies import status_label
 from knowledge_hub.models import AccessLevel
 from knowledge_hub.models import DocType
 from knowledge_hub.models import Document
@@ -49,7 +50,6 @@ from knowledge_hub.storage import StorageFull
 from knowledge_hub.storage import StoredBlob
 from knowledge_hub.storage import new_temp_file
 from knowledge_hub.storage import storage_error
-from knowledge_hub.vocabularies import status_label
 
 
 @dataclass

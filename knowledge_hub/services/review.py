@@ -8,6 +8,8 @@ from sqlalchemy import select
 from knowledge_hub import access
 from knowledge_hub import criteria
 from knowledge_hub.extensions import db
+from knowledge_hub.i18n.vocabularies import criterion_label
+from knowledge_hub.i18n.vocabularies import status_label
 from knowledge_hub.language_detection import detect_language
 from knowledge_hub.models import CheckOutcome
 from knowledge_hub.models import CriteriaSetVersion
@@ -26,8 +28,6 @@ from knowledge_hub.services import Refused
 from knowledge_hub.services import ReleaseRefused
 from knowledge_hub.services import audit
 from knowledge_hub.services import transaction
-from knowledge_hub.vocabularies import criterion_label
-from knowledge_hub.vocabularies import status_label
 
 
 def criteria_specs() -> list[criteria.CriterionSpec]:

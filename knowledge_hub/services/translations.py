@@ -13,6 +13,7 @@ from knowledge_hub import criteria
 from knowledge_hub.extensions import db
 from knowledge_hub.field_values import normalize_language
 from knowledge_hub.i18n.messages import translate
+from knowledge_hub.i18n.vocabularies import criterion_label
 from knowledge_hub.models import ACTIVE_REQUEST_STATUSES
 from knowledge_hub.models import CheckOutcome
 from knowledge_hub.models import Criterion
@@ -34,7 +35,6 @@ from knowledge_hub.services import audit
 from knowledge_hub.services import documents
 from knowledge_hub.services import review
 from knowledge_hub.services import transaction
-from knowledge_hub.vocabularies import criterion_label
 
 TRANSLATION = "translation"
 

@@ -1,5 +1,5 @@
 """The vocabularies administrators manage: document types and topics (the seeded entries
-and their labels are in `knowledge_hub.vocabularies`)."""
+and their labels are in `knowledge_hub.i18n.vocabularies`)."""
 
 from __future__ import annotations
 

@@ -12,7 +12,7 @@ from flask import request
 
 from knowledge_hub import access
 from knowledge_hub import i18n
-from knowledge_hub import vocabularies
+from knowledge_hub.i18n import vocabularies
 from knowledge_hub.i18n.messages import translate
 from knowledge_hub.web.forms import EmptyForm
 from knowledge_hub.web.permissions import viewer

@@ -29,11 +29,11 @@ from wtforms.widgets import ListWidget
 from knowledge_hub.field_values import normalize_language
 from knowledge_hub.field_values import parse_partial_date
 from knowledge_hub.i18n import language_name
+from knowledge_hub.i18n.vocabularies import topic_label
+from knowledge_hub.i18n.vocabularies import type_label
 from knowledge_hub.models import Document
 from knowledge_hub.queries.staff import Vocabularies
 from knowledge_hub.services.documents import RecordFields
-from knowledge_hub.vocabularies import topic_label
-from knowledge_hub.vocabularies import type_label
 
 OTHER_LANGUAGE = "other"
 REGION_CODE = re.compile(r"^(?:[A-Za-z]{2}|\d{3})$")

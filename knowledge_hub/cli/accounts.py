@@ -6,12 +6,9 @@ import sys
 
 import click
 from flask.cli import with_appcontext
-from sqlalchemy import func
-from sqlalchemy import select
 
 from knowledge_hub.cli.terminal import fail
-from knowledge_hub.extensions import db
-from knowledge_hub.models import User
+from knowledge_hub.queries import admin as admin_queries
 from knowledge_hub.services import ServiceError
 from knowledge_hub.services import tokens
 from knowledge_hub.services import users
@@ -59,7 +56,7 @@ def create_user_command(
 @with_appcontext
 def create_token_command(email: str, name: str) -> None:
     """Create a personal API token for a user and print it (once)."""
-    user = db.session.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
+    user = admin_queries.user_by_email(email)
     if user is None:
         fail(f"there is no user {email}.")
     try:

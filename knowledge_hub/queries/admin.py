@@ -57,6 +57,11 @@ def user(user_id: int) -> User | None:
     return account
 
 
+def user_by_email(email: str) -> User | None:
+    """The account with this address, whatever its case (addresses are stored lowercase)."""
+    return db.session.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
+
+
 # --- organizations
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 import requests
+from babel.messages.pofile import read_po
 from flask import Flask
 from flask.testing import FlaskClient
 from lxml import etree
@@ -168,6 +169,23 @@ def test_every_protocol_error_is_reported_in_valid_xml(client, schema, records, 
     assert error_code(tree) == code
     if code in ("badVerb", "badArgument"):
         assert tree.find("oai:request", NS).attrib == {}
+
+
+@pytest.mark.parametrize("language", ["fr", "ar"])
+def test_protocol_errors_are_explained_in_the_readers_language(client, schema, language) -> None:
+    """The protocol marks its messages without Flask; the endpoint translates them."""
+    catalogue = Path(__file__).resolve().parents[1] / "translations" / language / "LC_MESSAGES"
+    with open(catalogue / "messages.po", encoding="utf-8") as f:
+        translated = read_po(f, locale=language).get("%(name)s is not an argument of %(verb)s.")
+    response = client.get("/oai", query_string={"verb": "Identify", "metadataPrefix": "oai_dc"},
+                          headers={"Accept-Language": language})
+    tree = etree.fromstring(response.data)
+    assert schema.validate(tree), schema.error_log
+    assert error_code(tree) == "badArgument"
+    expected = translated.string % {"name": "metadataPrefix", "verb": "Identify"}
+    assert tree.findtext("oai:error", namespaces=NS) == expected != (
+        "metadataPrefix is not an argument of Identify."
+    )
 
 
 def test_identify_describes_the_repository(client, schema, records) -> None:

@@ -1,0 +1,114 @@
+"""The vocabulary shared by the whole package.
+
+Media types, which of them are accepted and which have their text extracted
+(with the reason recorded for the others), the size limits on text, the
+outcome of an extraction, and the exception and the helper that readers use
+for their messages to staff.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+PDF = "application/pdf"
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+ODT = "application/vnd.oasis.opendocument.text"
+HTML = "text/html"
+PLAIN = "text/plain"
+MARKDOWN = "text/markdown"
+RTF = "application/rtf"
+EPUB = "application/epub+zip"
+PPTX = "application/vnd.openxmlformats-officedocument.presentationml.presentation"
+DOC = "application/msword"
+PNG = "image/png"
+JPEG = "image/jpeg"
+TIFF = "image/tiff"
+
+ACCEPTED_TYPES: dict[str, str] = {
+    PDF: "PDF",
+    DOCX: "Word (DOCX)",
+    ODT: "OpenDocument Text (ODT)",
+    HTML: "HTML",
+    PLAIN: "Plain text",
+    MARKDOWN: "Markdown",
+    RTF: "Rich Text (RTF)",
+    EPUB: "EPUB",
+    PPTX: "PowerPoint (PPTX)",
+    DOC: "Word 97-2003 (DOC)",
+    PNG: "PNG image",
+    JPEG: "JPEG image",
+    TIFF: "TIFF image",
+}
+
+EXTRACTABLE_TYPES: frozenset[str] = frozenset(
+    {PDF, DOCX, ODT, HTML, PLAIN, MARKDOWN, RTF, EPUB, PPTX}
+)
+
+# Accepted for storage only; the reason is recorded as the extraction error.
+NOT_EXTRACTED_REASONS: dict[str, str] = {
+    DOC: (
+        "Legacy Word (.doc) files are not supported for text extraction: "
+        "save the file as DOCX or PDF."
+    ),
+    PNG: "An image has no text layer, and OCR is not available.",
+    JPEG: "An image has no text layer, and OCR is not available.",
+    TIFF: "An image has no text layer, and OCR is not available.",
+}
+
+MARKDOWN_SUFFIXES = (".md", ".markdown")
+
+# --- limits -------------------------------------------------------------------
+
+MAX_TEXT_CHARS = 10_000_000
+# Raw text is collected up to twice the cap, because whitespace normalisation
+# usually shrinks it; anything beyond would be cut off anyway.
+MAX_RAW_CHARS = 2 * MAX_TEXT_CHARS
+# Enough bytes for MAX_TEXT_CHARS characters in any encoding we decode.
+MAX_TEXT_FILE_BYTES = 64 * 1024 * 1024
+MAX_MARKUP_FILE_BYTES = 256 * 1024 * 1024
+
+SNIFF_BYTES = 64 * 1024
+
+
+class UnsupportedType(ValueError):
+    """Signal a file whose bytes are not one of the accepted types."""
+
+    def __init__(self, description: str) -> None:
+        """Build a message for people from a description of what the file seems to be."""
+        self.description = description
+        super().__init__(f"{description} {_accepted_sentence()}")
+
+    def __reduce__(self) -> tuple[type[UnsupportedType], tuple[str]]:
+        """Pickle by description, so the accepted types are not appended twice."""
+        return (type(self), (self.description,))
+
+
+def _accepted_sentence() -> str:
+    """Return a sentence listing the accepted file types."""
+    labels = list(ACCEPTED_TYPES.values())
+    return "Accepted types are: " + ", ".join(labels[:-1]) + f" and {labels[-1]}."
+
+
+@dataclass(frozen=True)
+class Extraction:
+    """Hold the outcome of extracting the text of one file."""
+
+    text: str
+    page_count: int | None
+    error: str | None
+
+
+class Damaged(Exception):
+    """Signal content that cannot be read, with a message for staff."""
+
+
+def reason(exc: BaseException) -> str:
+    """Return a short, single-line description of an exception."""
+    message = str(exc).strip() or type(exc).__name__
+    if isinstance(exc, OSError) and exc.strerror:
+        message = exc.strerror
+    message = " ".join(message.split())
+    if len(message) > 200:
+        return message[:197] + "..."
+    # Callers end their sentence themselves.
+    return message.rstrip(".")

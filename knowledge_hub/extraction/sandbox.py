@@ -1,0 +1,228 @@
+"""Run an extraction in a throw-away child process with a time and memory limit.
+
+Document parsers fed hostile input can loop, balloon or crash, and none of
+that may reach the web server. Children are forked from a fork server that
+has preloaded this package, under limits on address space, CPU time and core
+dumps; a child that dies or runs out of time gets a message saying why.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import multiprocessing
+import os
+import resource
+import signal
+import threading
+import time
+import warnings
+from pathlib import Path
+from typing import Any
+
+from knowledge_hub.extraction.core import extract_guarded
+from knowledge_hub.extraction.core import extract_in_process
+from knowledge_hub.extraction.core import memory_message
+from knowledge_hub.extraction.media import EXTRACTABLE_TYPES
+from knowledge_hub.extraction.media import NOT_EXTRACTED_REASONS
+from knowledge_hub.extraction.media import Extraction
+
+_GRACE_SECONDS = 1.0
+# Exit status of a worker too short of memory to send its result (any value
+# that Python itself does not use will do).
+_EXIT_OUT_OF_MEMORY = 75
+
+
+# The package, not this module: its __init__ imports every reader.
+_MODULE_NAME = "knowledge_hub.extraction"
+_context_lock = threading.Lock()
+_context: Any = None
+
+
+def _forkserver_context() -> Any:
+    """Return the fork server context, starting the server once with the package preloaded.
+
+    Forking from a small server that has already imported the parsers keeps
+    each extraction cheap, and the children never inherit the web server's
+    threads, locks or database connections.
+    """
+    global _context
+    with _context_lock:
+        if _context is None:
+            context = multiprocessing.get_context("forkserver")
+            context.set_forkserver_preload([_MODULE_NAME])
+            _start_forkserver()
+            _context = context
+        return _context
+
+
+def _start_forkserver() -> None:
+    """Start the fork server with this package importable whatever the working directory.
+
+    Python 3.11's fork server ignores the parent's sys.path, so the project
+    root is put on PYTHONPATH just for the launch of the server.
+    """
+    from multiprocessing import forkserver
+
+    # knowledge_hub/extraction/sandbox.py: the project root is three levels up.
+    project_root = str(Path(__file__).resolve().parents[2])
+    previous = os.environ.get("PYTHONPATH")
+    parts = [project_root] + ([previous] if previous else [])
+    os.environ["PYTHONPATH"] = os.pathsep.join(parts)
+    try:
+        forkserver.ensure_running()
+    finally:
+        if previous is None:
+            os.environ.pop("PYTHONPATH", None)
+        else:
+            os.environ["PYTHONPATH"] = previous
+
+
+def extract(
+    path: Path, media_type: str, *, seconds: float = 30.0, memory_mb: int = 768
+) -> Extraction:
+    """Extract the text of a file in a child process with a time and memory limit.
+
+    Never raises for bad, broken or hostile file content, and never waits more
+    than ``seconds`` plus a small grace after the child has started.
+    ``memory_mb`` is the address space the extraction may add to the child's
+    starting footprint.
+
+    Children are forked from a fork server that has this package preloaded. As
+    with every non-fork start method, multiprocessing re-imports the parent's
+    main module in each child when it is a script file (not a ``-m`` module),
+    so that script must be import-safe, and light for extraction to be cheap.
+    """
+    if media_type in NOT_EXTRACTED_REASONS or media_type not in EXTRACTABLE_TYPES:
+        # Nothing to parse, so no reason to pay for a process.
+        return extract_in_process(path, media_type)
+
+    context = _forkserver_context()
+    receiver, sender = context.Pipe(duplex=False)
+    process = context.Process(
+        target=_child_main,
+        args=(sender, os.fspath(path), media_type, seconds, memory_mb),
+        name="knowledge-hub-extraction",
+        daemon=True,
+    )
+    try:
+        process.start()
+    except BaseException:
+        receiver.close()
+        raise
+    finally:
+        # The child holds its own copy; keeping ours open would hide its EOF.
+        sender.close()
+    try:
+        started = time.monotonic()
+        payload: Any = None
+        if receiver.poll(seconds + _GRACE_SECONDS):
+            try:
+                payload = receiver.recv()
+            except (EOFError, OSError):
+                payload = None  # the child died before answering
+        timed_out = payload is None and time.monotonic() - started >= seconds
+        if payload is None and not timed_out:
+            process.join(0.5)  # it closed the pipe while dying; let it finish
+    finally:
+        receiver.close()
+        if process.is_alive():
+            process.kill()
+        process.join()
+    exitcode = process.exitcode
+    process.close()
+
+    result = _payload_to_extraction(payload)
+    if result is not None:
+        return result
+    return Extraction("", None, _death_message(exitcode, timed_out, seconds, memory_mb))
+
+
+def _payload_to_extraction(payload: Any) -> Extraction | None:
+    """Return the Extraction a child sent, or None if it sent nothing usable."""
+    if not (isinstance(payload, tuple) and len(payload) == 3):
+        return None
+    text, page_count, error = payload
+    if not isinstance(text, str):
+        return None
+    if page_count is not None and not isinstance(page_count, int):
+        return None
+    if error is not None and not isinstance(error, str):
+        return None
+    return Extraction(text, page_count, error)
+
+
+def _death_message(exitcode: int | None, timed_out: bool, seconds: float, memory_mb: int) -> str:
+    """Explain for staff why a child process ended without a result."""
+    if timed_out or exitcode == -signal.SIGXCPU:
+        return _timeout_message(seconds)
+    if exitcode == _EXIT_OUT_OF_MEMORY or exitcode == -signal.SIGKILL:
+        # An unexpected SIGKILL is the kernel's out-of-memory killer.
+        return f"Extraction ran out of memory (limit {memory_mb} MB)."
+    if exitcode is not None and exitcode < 0:
+        try:
+            name = signal.Signals(-exitcode).name
+        except ValueError:
+            name = f"signal {-exitcode}"
+        return f"Extraction crashed ({name}) while reading the file."
+    return f"Extraction stopped unexpectedly (exit code {exitcode})."
+
+
+def _timeout_message(seconds: float) -> str:
+    """Return the message for an extraction stopped by the time limit."""
+    return f"Extraction took longer than {seconds:g} s and was stopped."
+
+
+def _child_main(sender: Any, path: str, media_type: str, seconds: float, memory_mb: int) -> None:
+    """Run one extraction in the child process under resource limits and send back the result."""
+    try:
+        _limit_resources(seconds, memory_mb)
+        # Parser chatter about odd files is noise in the server log; the
+        # outcome travels back in the Extraction instead.
+        warnings.simplefilter("ignore")
+        logging.disable(logging.CRITICAL)
+        result = extract_guarded(Path(path), media_type, memory_mb)
+        try:
+            sender.send((result.text, result.page_count, result.error))
+        except MemoryError:
+            sender.send(("", result.page_count, memory_message(memory_mb)))
+    except MemoryError:
+        # Too little memory left even to report it; the exit code says it.
+        os._exit(_EXIT_OUT_OF_MEMORY)
+    except OSError:
+        pass  # the parent stopped waiting and closed its end of the pipe
+    finally:
+        sender.close()
+
+
+def _limit_resources(seconds: float, memory_mb: int) -> None:
+    """Cap the child's address space and CPU time.
+
+    The memory cap is counted on top of what the child already maps (the
+    interpreter and whatever the package preloads), so the room left for the
+    extraction does not shrink silently as the application grows.
+    """
+    soft_as = _address_space_in_use() + memory_mb * 1024 * 1024
+    _, hard_as = resource.getrlimit(resource.RLIMIT_AS)
+    if hard_as != resource.RLIM_INFINITY:
+        soft_as = min(soft_as, hard_as)
+    resource.setrlimit(resource.RLIMIT_AS, (soft_as, hard_as))
+    # A CPU backstop in case the parent is gone and cannot kill us.
+    cpu = max(1, math.ceil(seconds) + 1)
+    _, hard_cpu = resource.getrlimit(resource.RLIMIT_CPU)
+    if hard_cpu != resource.RLIM_INFINITY:
+        cpu = min(cpu, hard_cpu)
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu, hard_cpu))
+    # A child stopped by a limit or a crash must not litter core dumps.
+    _, hard_core = resource.getrlimit(resource.RLIMIT_CORE)
+    resource.setrlimit(resource.RLIMIT_CORE, (0, hard_core))
+
+
+def _address_space_in_use() -> int:
+    """Return the bytes of address space this process maps now, or 0 if unknown."""
+    try:
+        with open("/proc/self/statm", "rb") as statm:
+            pages = int(statm.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 0
+    return pages * resource.getpagesize()

@@ -1,0 +1,334 @@
+"""Tell what a file is from its bytes alone.
+
+The client's file name and declared type are never trusted; the name is
+consulted only to tell Markdown from plain text once the bytes are known to
+be text. Signatures come first, then text detection, then RTF, HTML and SVG
+markup; OLE2 compound files and ZIP containers are looked into to tell the
+document formats apart from other files of the same family.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import struct
+import zipfile
+from collections.abc import Iterable
+from pathlib import Path
+
+from knowledge_hub.extraction.media import DOC
+from knowledge_hub.extraction.media import DOCX
+from knowledge_hub.extraction.media import EPUB
+from knowledge_hub.extraction.media import HTML
+from knowledge_hub.extraction.media import JPEG
+from knowledge_hub.extraction.media import MARKDOWN
+from knowledge_hub.extraction.media import MARKDOWN_SUFFIXES
+from knowledge_hub.extraction.media import ODT
+from knowledge_hub.extraction.media import PDF
+from knowledge_hub.extraction.media import PLAIN
+from knowledge_hub.extraction.media import PNG
+from knowledge_hub.extraction.media import PPTX
+from knowledge_hub.extraction.media import RTF
+from knowledge_hub.extraction.media import SNIFF_BYTES
+from knowledge_hub.extraction.media import TIFF
+from knowledge_hub.extraction.media import UnsupportedType
+from knowledge_hub.extraction.safezip import MAX_ZIP_MEMBERS
+from knowledge_hub.extraction.safezip import read_small_member
+from knowledge_hub.extraction.safezip import read_zip_directory
+from knowledge_hub.extraction.sources import BytesSource
+from knowledge_hub.extraction.sources import FileSource
+from knowledge_hub.extraction.sources import Source
+from knowledge_hub.extraction.text import TEXT_BOMS
+from knowledge_hub.extraction.text import decode_legacy
+from knowledge_hub.extraction.text import decode_prefix
+
+_OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_PDF_HEADER = re.compile(rb"%PDF-\d\.\d")
+
+# Signatures of common formats we refuse, to tell people what they sent. They
+# are consulted only once the bytes are known not to be text, so a text file
+# that happens to start with "MZ" or "ID3" is still read as text.
+_REFUSED_SIGNATURES: tuple[tuple[bytes, int, str], ...] = (
+    (b"\x7fELF", 0, "This file looks like a program (a Linux/Unix ELF executable)."),
+    (b"MZ", 0, "This file looks like a Windows program or library (EXE/DLL)."),
+    (b"\xfe\xed\xfa\xce", 0, "This file looks like a macOS program (Mach-O)."),
+    (b"\xfe\xed\xfa\xcf", 0, "This file looks like a macOS program (Mach-O)."),
+    (b"\xce\xfa\xed\xfe", 0, "This file looks like a macOS program (Mach-O)."),
+    (b"\xcf\xfa\xed\xfe", 0, "This file looks like a macOS program (Mach-O)."),
+    (b"\xca\xfe\xba\xbe", 0, "This file looks like a program (Mach-O or Java class file)."),
+    (b"\x00asm", 0, "This file looks like a WebAssembly program."),
+    (
+        b"GIF87a",
+        0,
+        "This file looks like a GIF image; only PNG, JPEG and TIFF images are accepted.",
+    ),
+    (
+        b"GIF89a",
+        0,
+        "This file looks like a GIF image; only PNG, JPEG and TIFF images are accepted.",
+    ),
+    (b"WEBP", 8, "This file looks like a WebP image; only PNG, JPEG and TIFF images are accepted."),
+    (b"WAVE", 8, "This file looks like an audio recording (WAV)."),
+    (b"AVI ", 8, "This file looks like a video (AVI)."),
+    (b"ftyp", 4, "This file looks like a video, audio or HEIC image file (MP4/MOV family)."),
+    (b"\x1a\x45\xdf\xa3", 0, "This file looks like a video (Matroska/WebM)."),
+    (b"OggS", 0, "This file looks like an audio or video file (Ogg)."),
+    (b"fLaC", 0, "This file looks like an audio recording (FLAC)."),
+    (b"ID3", 0, "This file looks like an audio recording (MP3)."),
+    (b"\x1f\x8b", 0, "This file looks like a compressed archive (gzip)."),
+    (b"\xfd7zXZ\x00", 0, "This file looks like a compressed archive (xz)."),
+    (b"\x28\xb5\x2f\xfd", 0, "This file looks like a compressed archive (zstd)."),
+    (b"7z\xbc\xaf\x27\x1c", 0, "This file looks like a compressed archive (7-Zip)."),
+    (b"Rar!\x1a\x07", 0, "This file looks like a compressed archive (RAR)."),
+    (b"SQLite format 3\x00", 0, "This file looks like a database (SQLite)."),
+)
+
+
+def sniff(head: bytes, filename: str = "") -> str:
+    """Return the media type of a file from its first bytes.
+
+    Pass at least the first 64 KiB. ZIP-based formats (DOCX, ODT, EPUB, PPTX)
+    can only be told apart reliably with the whole file, so prefer
+    ``sniff_file`` for stored files; from a prefix the local file headers are
+    searched, which works for ordinary documents. Raise ``UnsupportedType`` for
+    anything that is not accepted. ``filename`` is used only to tell Markdown
+    from plain text.
+    """
+    return _sniff(BytesSource(head, complete=False), head, filename)
+
+
+def sniff_file(path: Path, filename: str = "") -> str:
+    """Return the media type of the file at path, looking inside ZIP containers.
+
+    The members of a ZIP container tell DOCX, ODT, EPUB and PPTX apart. Raise
+    ``UnsupportedType`` for anything not accepted. ``filename`` is the
+    name the file came with (defaults to the stored name) and is used only to
+    tell Markdown from plain text.
+    """
+    path = Path(path)
+    with path.open("rb") as handle:
+        head = handle.read(SNIFF_BYTES)
+        source = FileSource(handle, os.fstat(handle.fileno()).st_size)
+        return _sniff(source, head, filename or path.name)
+
+
+def _sniff(source: Source, head: bytes, filename: str) -> str:
+    """Return the media type from the first bytes plus random access to the file."""
+    if not head:
+        raise UnsupportedType("The file is empty.")
+    # PDF readers accept junk before the header, so look a little further in.
+    if head.startswith(b"%PDF-") or _PDF_HEADER.search(head[:1024]):
+        return PDF
+    if head.startswith(b"PK\x03\x04"):
+        return _sniff_zip(source, head)
+    if head.startswith((b"PK\x05\x06", b"PK\x07\x08")):
+        raise UnsupportedType("This file looks like an empty or split ZIP archive.")
+    if head.startswith(_OLE2_MAGIC):
+        return _sniff_ole2(source, head)
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return PNG
+    if head.startswith(b"\xff\xd8\xff"):
+        return JPEG
+    if head.startswith((b"II*\x00", b"MM\x00*")):
+        return TIFF
+
+    decoded = _decode_text_prefix(head)
+    if decoded is None:
+        for signature, offset, description in _REFUSED_SIGNATURES:
+            if head[offset : offset + len(signature)] == signature:
+                raise UnsupportedType(description)
+        raise UnsupportedType("This file looks like binary data of a kind that is not recognised.")
+    if not decoded:
+        raise UnsupportedType("The file is empty.")
+    text = decoded.lstrip("\ufeff \t\r\n")
+    if text.startswith("{\\rtf"):
+        return RTF
+    if text.startswith("#!"):
+        raise UnsupportedType("This file looks like a script (a program that starts with #!).")
+    if _looks_like_html(text):
+        return HTML
+    if _looks_like(text, _SVG_START):
+        raise UnsupportedType(
+            "This file looks like an SVG image; only PNG, JPEG and TIFF images are accepted."
+        )
+    if filename.lower().endswith(MARKDOWN_SUFFIXES):
+        return MARKDOWN
+    return PLAIN
+
+
+# Control characters that do not occur in real text. Tab, line feed, vertical
+# tab, form feed, carriage return, SUB (old DOS end of file) and ESC (terminal
+# colours in logs) are tolerated.
+_BINARY_CONTROLS = re.compile("[\x00-\x08\x0e-\x19\x1c-\x1f\x7f\x80-\x9f]")
+_MAX_CONTROL_RATIO = 0.01
+
+
+def _decode_text_prefix(head: bytes) -> str | None:
+    """Return the decoded prefix if the bytes look like text, else None."""
+    for bom, encoding in TEXT_BOMS:
+        if head.startswith(bom):
+            try:
+                text = decode_prefix(head[len(bom) :], encoding)
+            except UnicodeDecodeError:
+                return None
+            break
+    else:
+        if b"\x00" in head:
+            return None
+        try:
+            text = decode_prefix(head, "utf-8")
+        except UnicodeDecodeError:
+            text = decode_legacy(head)
+    if not text:
+        return ""
+    controls = len(_BINARY_CONTROLS.findall(text))
+    if controls > _MAX_CONTROL_RATIO * len(text):
+        return None
+    return text
+
+
+_XML_PROLOGUE = re.compile(r"\s*(?:<\?.*?\?>|<!--.*?-->)", re.DOTALL)
+_HTML_START = re.compile(r"<(?:!doctype\s+html|html|head|body)[\s>/]", re.IGNORECASE)
+_SVG_START = re.compile(r"<(?:!doctype\s+svg|(?:[\w.-]+:)?svg)[\s>/]", re.IGNORECASE)
+
+
+def _looks_like_html(text: str) -> bool:
+    """Tell whether text starts like an HTML or XHTML document."""
+    return _looks_like(text, _HTML_START)
+
+
+def _looks_like(text: str, start: re.Pattern[str]) -> bool:
+    """Tell whether text, past any XML declaration and comments, begins with start."""
+    position = 0
+    for __ in range(100):  # bounded: a prefix cannot hold endless prologue items
+        match = _XML_PROLOGUE.match(text, position)
+        if not match:
+            break
+        position = match.end()
+    rest = text[position:].lstrip()
+    return bool(start.match(rest))
+
+
+# --- OLE2 (legacy Office) ----------------------------------------------------
+
+_WORD_STREAM = "WordDocument"
+
+
+def _sniff_ole2(source: Source, head: bytes) -> str:
+    """Tell a legacy Word file from other OLE2 compound files (Excel, PowerPoint, Outlook)."""
+    names = _ole2_directory_names(source, head)
+    if names is None:
+        # Directory unreadable from what we have: fall back to a byte search.
+        if _WORD_STREAM.encode("utf-16-le") in head or not source.complete:
+            return DOC
+        names = []
+    if _WORD_STREAM in names:
+        return DOC
+    if "Workbook" in names or "Book" in names:
+        raise UnsupportedType("This file looks like a legacy Excel workbook (.xls).")
+    if "PowerPoint Document" in names:
+        raise UnsupportedType("This file looks like a legacy PowerPoint presentation (.ppt).")
+    if any(name.startswith("__substg1.0_") for name in names):
+        raise UnsupportedType("This file looks like an Outlook message (.msg).")
+    raise UnsupportedType(
+        "This file looks like a legacy Microsoft compound file, but not a Word document."
+    )
+
+
+def _ole2_directory_names(source: Source, head: bytes) -> list[str] | None:
+    """Return the stream names in the first directory sector of an OLE2 file."""
+    if len(head) < 0x34:
+        return None
+    sector_shift = struct.unpack_from("<H", head, 0x1E)[0]
+    first_dir_sector = struct.unpack_from("<I", head, 0x30)[0]
+    if sector_shift not in (9, 12) or first_dir_sector >= 0xFFFFFFFA:
+        return None
+    sector_size = 1 << sector_shift
+    # The header occupies sector -1, so sector n starts at (n + 1) * size.
+    sector = source.read((first_dir_sector + 1) * sector_size, sector_size)
+    if len(sector) < 128:
+        return None
+    names: list[str] = []
+    for offset in range(0, len(sector) - 127, 128):
+        length = struct.unpack_from("<H", sector, offset + 64)[0]
+        if 2 <= length <= 64:
+            raw = sector[offset : offset + length - 2]
+            names.append(raw.decode("utf-16-le", errors="replace"))
+    return names
+
+
+# --- ZIP containers ------------------------------------------------------------
+
+
+_ODF_TYPES = {
+    "application/vnd.oasis.opendocument.text": ODT,
+    "application/epub+zip": EPUB,
+}
+_ODF_DESCRIPTIONS = {
+    "application/vnd.oasis.opendocument.spreadsheet": "an OpenDocument spreadsheet (ODS)",
+    "application/vnd.oasis.opendocument.presentation": "an OpenDocument presentation (ODP)",
+    "application/vnd.oasis.opendocument.graphics": "an OpenDocument drawing (ODG)",
+}
+
+
+def _sniff_zip(source: Source, head: bytes) -> str:
+    """Tell DOCX, PPTX, ODT and EPUB apart from other ZIP archives."""
+    try:
+        directory = read_zip_directory(source, MAX_ZIP_MEMBERS)
+    except (ValueError, struct.error):
+        if source.complete:
+            raise UnsupportedType(
+                "This file looks like a damaged ZIP archive (its directory cannot be read)."
+            ) from None
+        return _sniff_zip_prefix(head)
+    entries = {entry.name: entry for entry in directory.entries}
+    mimetype_entry = entries.get("mimetype")
+    if mimetype_entry is not None:
+        declared = read_small_member(source, mimetype_entry).decode("ascii", "replace").strip()
+        if declared in _ODF_TYPES:
+            return _ODF_TYPES[declared]
+        if declared in _ODF_DESCRIPTIONS:
+            raise UnsupportedType(f"This file looks like {_ODF_DESCRIPTIONS[declared]}.")
+    return _classify_zip_names(entries)
+
+
+def _classify_zip_names(member_names: Iterable[str]) -> str:
+    """Return the media type of an Office Open XML or EPUB archive from its member names."""
+    names = set(member_names)
+    if "[Content_Types].xml" in names:
+        if any(name.startswith("word/") for name in names):
+            return DOCX
+        if any(name.startswith("ppt/") for name in names):
+            return PPTX
+        if any(name.startswith("xl/") for name in names):
+            raise UnsupportedType("This file looks like an Excel workbook (XLSX).")
+    if "META-INF/container.xml" in names and any(name.lower().endswith(".opf") for name in names):
+        return EPUB
+    if "content.xml" in names and "META-INF/manifest.xml" in names:
+        # An OpenDocument file without its mimetype member: accept it as text
+        # only if the manifest says so, which needs reading it; refuse instead.
+        raise UnsupportedType("This file looks like an OpenDocument file of an unknown kind.")
+    raise UnsupportedType(
+        "This file looks like a ZIP archive that is not a DOCX, PPTX, ODT or EPUB document."
+    )
+
+
+def _sniff_zip_prefix(head: bytes) -> str:
+    """Classify a ZIP archive from the local file headers in its first bytes."""
+    names: set[str] = set()
+    for match in re.finditer(rb"PK\x03\x04", head):
+        start = match.start()
+        if start + 30 > len(head):
+            break
+        (method,) = struct.unpack_from("<H", head, start + 8)
+        (compressed,) = struct.unpack_from("<I", head, start + 18)
+        name_len, extra_len = struct.unpack_from("<HH", head, start + 26)
+        name = head[start + 30 : start + 30 + name_len].decode("utf-8", "replace")
+        names.add(name)
+        if name == "mimetype" and method == zipfile.ZIP_STORED:
+            data_start = start + 30 + name_len + extra_len
+            declared = head[data_start : data_start + min(compressed, 256)]
+            media_type = _ODF_TYPES.get(declared.decode("ascii", "replace").strip())
+            if media_type:
+                return media_type
+    return _classify_zip_names(names)

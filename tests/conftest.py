@@ -27,6 +27,7 @@ from knowledge_hub.extensions import db
 from knowledge_hub.services import accounts
 from knowledge_hub.services import imports
 from tests import postgres
+from tests import snapshots
 from tests.postgres import PostgresCluster
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -68,6 +69,18 @@ def postgres_cluster() -> Iterator[PostgresCluster | None]:
         cluster.stop()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def prebuilt_states(
+    postgres_cluster: PostgresCluster | None, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[snapshots.Store]:
+    """The template database of this test process."""
+    snapshots.store = snapshots.Store(tmp_path_factory.mktemp("prebuilt"))
+    try:
+        yield snapshots.store
+    finally:
+        snapshots.store = None
+
+
 @pytest.fixture(autouse=True)
 def _fresh_postgres_databases(postgres_cluster: PostgresCluster | None) -> Iterator[None]:
     """Drop the databases a test made, whatever still holds a connection to them."""
@@ -103,12 +116,17 @@ def make_config(tmp_path: Path) -> dict:
 
 
 def running_app(config: dict) -> Iterator[Flask]:
-    """An application over config's database (tables and vocabularies made), closed after."""
+    """An application over config's database (tables and vocabularies made), closed after.
+
+    An empty database gets a copy of the template the session made once (tests/snapshots.py);
+    one that is not empty gets what it lacks."""
+    filled = snapshots.store is not None and snapshots.store.fill(config)
     app = create_app(config)
-    with app.app_context():
-        db.create_all()
-        seed.vocabularies(db.session)
-        db.session.commit()
+    if not filled:
+        with app.app_context():
+            db.create_all()
+            seed.vocabularies(db.session)
+            db.session.commit()
     yield app
     with app.app_context():
         search.get_index().close()

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import psycopg
 
+
 def _postgres_bin(name: str) -> str:
     """A PostgreSQL server program: Debian keeps them out of PATH, per major version."""
     found = shutil.which(name)
@@ -80,21 +81,54 @@ class PostgresCluster:
         finally:
             shutil.rmtree(self.folder, ignore_errors=True)
 
+    def _create(self, name: str, template: str = "template1") -> None:
+        # Copying the template's files is quicker than through the write-ahead log (the
+        # default) for databases this small.
+        self._admin(f'CREATE DATABASE "{name}" TEMPLATE "{template}" STRATEGY FILE_COPY')
+
     def _admin(self, sql: str) -> None:
         with psycopg.connect(
             host="127.0.0.1", port=self.port, user="postgres", dbname="postgres", autocommit=True
         ) as connection:
             connection.execute(sql)
 
+    def _url(self, name: str) -> str:
+        return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{name}"
+
+    def owns(self, url: str) -> bool:
+        return url.startswith(self._url(""))
+
+    def create_database(self, name: str) -> str:
+        """A database kept for the whole session (not dropped after each test)."""
+        self._create(name)
+        return self._url(name)
+
+    def fill_from(self, name: str, template: str) -> bool:
+        """Make the database `name` a copy of `template` if it is still empty (no
+        table); False if it was not."""
+        with psycopg.connect(
+            host="127.0.0.1", port=self.port, user="postgres", dbname=name, autocommit=True
+        ) as connection:
+            (empty,) = connection.execute(
+                "SELECT NOT EXISTS (SELECT 1 FROM pg_class c JOIN pg_namespace n"
+                " ON n.oid = c.relnamespace WHERE n.nspname = 'public')"
+            ).fetchone()
+        if not empty:
+            return False
+        # Nothing but readers of an empty database can be connected: let them go.
+        self._admin(f'DROP DATABASE "{name}" WITH (FORCE)')
+        self._create(name, template)
+        return True
+
     def database_url(self, tmp_path: Path) -> str:
         """A fresh database for this test folder (the same one when asked again)."""
         name = self.by_folder.get(tmp_path)
         if name is None:
             name = f"hub_test_{os.getpid()}_{next(self.names)}"
-            self._admin(f'CREATE DATABASE "{name}"')
+            self._create(name)
             self.by_folder[tmp_path] = name
             self.created.append(name)
-        return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{name}"
+        return self._url(name)
 
     def drop_databases(self) -> None:
         while self.created:

@@ -73,7 +73,7 @@ def postgres_cluster() -> Iterator[PostgresCluster | None]:
 def prebuilt_states(
     postgres_cluster: PostgresCluster | None, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[snapshots.Store]:
-    """The template database of this test process."""
+    """The template database and the kept states of this test process."""
     snapshots.store = snapshots.Store(tmp_path_factory.mktemp("prebuilt"))
     try:
         yield snapshots.store
@@ -162,11 +162,23 @@ ImportFunction = Callable[..., imports.ImportReport]
 
 
 @pytest.fixture
-def import_rows(app: Flask, tmp_path: Path) -> ImportFunction:
+def kept_states(
+    app: Flask, tmp_path: Path, request: pytest.FixtureRequest
+) -> snapshots.KeptStates:
+    """The steps this test's fixtures make (tests/snapshots.py)."""
+    return snapshots.KeptStates(app, tmp_path, request)
+
+
+@pytest.fixture
+def import_rows(app: Flask, tmp_path: Path, kept_states: snapshots.KeptStates) -> ImportFunction:
     """Import records through the real import service.
 
     Each row is a manifest row plus `content` (the file's text or bytes); the file is
     written under tmp_path/files with the row's `file` name.
+
+    When an earlier test of this process made the same imports from the same state, the
+    database, index and upload folder are given a copy of what that import left, and the
+    report is its report (tests/snapshots.py says when).
     """
     folder = tmp_path / "files"
     folder.mkdir(exist_ok=True)
@@ -186,12 +198,17 @@ def import_rows(app: Flask, tmp_path: Path) -> ImportFunction:
             row.setdefault("language", "en")
             manifest_rows.append(row)
         manifest = write_manifest(tmp_path / f"manifest-{next(counter)}.csv", manifest_rows)
-        # Join the caller's application context (and so its session) when there is one.
-        with nullcontext() if has_app_context() else app.app_context():
-            actor = accounts.system_user()
-            return imports.import_manifest(
-                actor, folder, manifest, release=release, replace=replace
-            )
+
+        def importing() -> imports.ImportReport:
+            # Join the caller's application context (and so its session) when there is one.
+            with nullcontext() if has_app_context() else app.app_context():
+                actor = accounts.system_user()
+                return imports.import_manifest(
+                    actor, folder, manifest, release=release, replace=replace
+                )
+
+        call = ("import", manifest.name, manifest.read_bytes(), release, replace)
+        return kept_states.run(call, importing, folder)
 
     return run
 
@@ -200,17 +217,21 @@ PASSWORD = "correct horse battery staple"
 
 
 @pytest.fixture
-def make_user(app: Flask) -> Callable[..., str]:
+def make_user(app: Flask, kept_states: snapshots.KeptStates) -> Callable[..., str]:
     """Create an account through the accounts service; returns its e-mail."""
     counter = iter(range(1, 1_000_000))
 
     def make(*roles: str, organization: str | None = None, languages: tuple[str, ...] = ()) -> str:
         email = f"{'-'.join(roles) or 'nobody'}{next(counter)}@hub.test"
-        with nullcontext() if has_app_context() else app.app_context():
-            accounts.create_user(
-                None, email, email.split("@")[0].title(), PASSWORD, list(roles),
-                organization, list(languages),
-            )
+
+        def create() -> None:
+            with nullcontext() if has_app_context() else app.app_context():
+                accounts.create_user(
+                    None, email, email.split("@")[0].title(), PASSWORD, list(roles),
+                    organization, list(languages),
+                )
+
+        kept_states.run(("make_user", email, roles, organization, tuple(languages)), create)
         return email
 
     return make
@@ -221,9 +242,18 @@ def sign_in(client: FlaskClient, email: str, password: str = PASSWORD) -> None:
     assert response.status_code == 302, response.get_data(as_text=True)
 
 
+def seed_criteria(app: Flask, kept_states: snapshots.KeptStates) -> None:
+    """Seed the first criteria set, as `hub init` does."""
+
+    def seeding() -> None:
+        with app.app_context():
+            seed.criteria(db.session)
+            db.session.commit()
+
+    kept_states.run(("criteria",), seeding)
+
+
 @pytest.fixture
-def criteria(app: Flask) -> None:
+def criteria(app: Flask, kept_states: snapshots.KeptStates) -> None:
     """The first criteria set, as `hub init` seeds it."""
-    with app.app_context():
-        seed.criteria(db.session)
-        db.session.commit()
+    seed_criteria(app, kept_states)

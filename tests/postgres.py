@@ -12,6 +12,7 @@ import shutil
 import socket
 import subprocess
 import tempfile
+import time
 from pathlib import Path
 
 import psycopg
@@ -102,6 +103,47 @@ class PostgresCluster:
         """A database kept for the whole session (not dropped after each test)."""
         self._create(name)
         return self._url(name)
+
+    def write_position(self) -> str:
+        """Where the cluster's write-ahead log ends: it moves with every write."""
+        with psycopg.connect(
+            host="127.0.0.1", port=self.port, user="postgres", dbname="postgres", autocommit=True
+        ) as connection:
+            return str(connection.execute("SELECT pg_current_wal_insert_lsn()").fetchone()[0])
+
+    def _unused(self, name: str, seconds: float = 1.0) -> bool:
+        """Whether nothing is connected to the database (connections just closed may
+        take a moment to go)."""
+        deadline = time.monotonic() + seconds
+        with psycopg.connect(
+            host="127.0.0.1", port=self.port, user="postgres", dbname="postgres", autocommit=True
+        ) as connection:
+            while True:
+                (count,) = connection.execute(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = %s", (name,)
+                ).fetchone()
+                if count == 0:
+                    return True
+                if time.monotonic() > deadline:
+                    return False
+                time.sleep(0.01)
+
+    def copy_database(self, source: str, target: str) -> bool:
+        """Make target, kept for the session, a copy of source; False if something is
+        connected to source."""
+        if not self._unused(source):
+            return False
+        self._create(target, source)
+        return True
+
+    def replace_database(self, name: str, source: str) -> bool:
+        """Make the database `name` a copy of `source`; False if something is
+        connected to it."""
+        if not self._unused(name):
+            return False
+        self._admin(f'DROP DATABASE "{name}" WITH (FORCE)')
+        self._create(name, source)
+        return True
 
     def fill_from(self, name: str, template: str) -> bool:
         """Make the database `name` a copy of `template` if it is still empty (no

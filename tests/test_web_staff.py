@@ -32,11 +32,15 @@ STAFF = "staff.member@example.org"
 
 
 @pytest.fixture
-def staff_app(app: Flask, tmp_path: Path) -> Flask:
+def staff_app(app: Flask, tmp_path: Path, kept_states) -> Flask:
     app.config["SESSION_COOKIE_SECURE"] = False
     app.config["IMPORT_BATCH_DIR"] = tmp_path / "batches"
-    with app.app_context():
-        accounts.create_user(None, STAFF, "Staff Member", PASSWORD, ["staff"], None, [])
+
+    def create() -> None:
+        with app.app_context():
+            accounts.create_user(None, STAFF, "Staff Member", PASSWORD, ["staff"], None, [])
+
+    kept_states.run((__name__, "staff_app"), create)
     return app
 
 

@@ -27,6 +27,7 @@ from knowledge_hub.extensions import db
 from knowledge_hub.services import imports
 from knowledge_hub.services import users
 from tests import postgres
+from tests import snapshots
 from tests.postgres import PostgresCluster
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -68,6 +69,18 @@ def postgres_cluster() -> Iterator[PostgresCluster | None]:
         cluster.stop()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def prebuilt_states(
+    postgres_cluster: PostgresCluster | None, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[snapshots.Store]:
+    """The template database and the kept states of this test process."""
+    snapshots.store = snapshots.Store(tmp_path_factory.mktemp("prebuilt"))
+    try:
+        yield snapshots.store
+    finally:
+        snapshots.store = None
+
+
 @pytest.fixture(autouse=True)
 def _fresh_postgres_databases(postgres_cluster: PostgresCluster | None) -> Iterator[None]:
     """Drop the databases a test made, whatever still holds a connection to them."""
@@ -103,12 +116,17 @@ def make_config(tmp_path: Path) -> dict:
 
 
 def running_app(config: dict) -> Iterator[Flask]:
-    """An application over config's database (tables and vocabularies made), closed after."""
+    """An application over config's database (tables and vocabularies made), closed after.
+
+    An empty database gets a copy of the template the session made once (tests/snapshots.py);
+    one that is not empty gets what it lacks."""
+    filled = snapshots.store is not None and snapshots.store.fill(config)
     app = create_app(config)
-    with app.app_context():
-        db.create_all()
-        seed.vocabularies(db.session)
-        db.session.commit()
+    if not filled:
+        with app.app_context():
+            db.create_all()
+            seed.vocabularies(db.session)
+            db.session.commit()
     yield app
     with app.app_context():
         search.get_index().close()
@@ -144,11 +162,23 @@ ImportFunction = Callable[..., imports.ImportReport]
 
 
 @pytest.fixture
-def import_rows(app: Flask, tmp_path: Path) -> ImportFunction:
+def kept_states(
+    app: Flask, tmp_path: Path, request: pytest.FixtureRequest
+) -> snapshots.KeptStates:
+    """The steps this test's fixtures make (tests/snapshots.py)."""
+    return snapshots.KeptStates(app, tmp_path, request)
+
+
+@pytest.fixture
+def import_rows(app: Flask, tmp_path: Path, kept_states: snapshots.KeptStates) -> ImportFunction:
     """Import records through the real import service.
 
     Each row is a manifest row plus `content` (the file's text or bytes); the file is
     written under tmp_path/files with the row's `file` name.
+
+    When an earlier test of this process made the same imports from the same state, the
+    database, index and upload folder are given a copy of what that import left, and the
+    report is its report (tests/snapshots.py says when).
     """
     folder = tmp_path / "files"
     folder.mkdir(exist_ok=True)
@@ -168,12 +198,17 @@ def import_rows(app: Flask, tmp_path: Path) -> ImportFunction:
             row.setdefault("language", "en")
             manifest_rows.append(row)
         manifest = write_manifest(tmp_path / f"manifest-{next(counter)}.csv", manifest_rows)
-        # Join the caller's application context (and so its session) when there is one.
-        with nullcontext() if has_app_context() else app.app_context():
-            actor = users.system_user()
-            return imports.import_manifest(
-                actor, folder, manifest, release=release, replace=replace
-            )
+
+        def importing() -> imports.ImportReport:
+            # Join the caller's application context (and so its session) when there is one.
+            with nullcontext() if has_app_context() else app.app_context():
+                actor = users.system_user()
+                return imports.import_manifest(
+                    actor, folder, manifest, release=release, replace=replace
+                )
+
+        call = ("import", manifest.name, manifest.read_bytes(), release, replace)
+        return kept_states.run(call, importing, folder)
 
     return run
 
@@ -182,17 +217,21 @@ PASSWORD = "correct horse battery staple"
 
 
 @pytest.fixture
-def make_user(app: Flask) -> Callable[..., str]:
+def make_user(app: Flask, kept_states: snapshots.KeptStates) -> Callable[..., str]:
     """Create an account through the users service; returns its e-mail."""
     counter = iter(range(1, 1_000_000))
 
     def make(*roles: str, organization: str | None = None, languages: tuple[str, ...] = ()) -> str:
         email = f"{'-'.join(roles) or 'nobody'}{next(counter)}@hub.test"
-        with nullcontext() if has_app_context() else app.app_context():
-            users.create_user(
-                None, email, email.split("@")[0].title(), PASSWORD, list(roles),
-                organization, list(languages),
-            )
+
+        def create() -> None:
+            with nullcontext() if has_app_context() else app.app_context():
+                users.create_user(
+                    None, email, email.split("@")[0].title(), PASSWORD, list(roles),
+                    organization, list(languages),
+                )
+
+        kept_states.run(("make_user", email, roles, organization, tuple(languages)), create)
         return email
 
     return make
@@ -203,9 +242,18 @@ def sign_in(client: FlaskClient, email: str, password: str = PASSWORD) -> None:
     assert response.status_code == 302, response.get_data(as_text=True)
 
 
+def seed_criteria(app: Flask, kept_states: snapshots.KeptStates) -> None:
+    """Seed the first criteria set, as `hub init` does."""
+
+    def seeding() -> None:
+        with app.app_context():
+            seed.criteria(db.session)
+            db.session.commit()
+
+    kept_states.run(("criteria",), seeding)
+
+
 @pytest.fixture
-def criteria(app: Flask) -> None:
+def criteria(app: Flask, kept_states: snapshots.KeptStates) -> None:
     """The first criteria set, as `hub init` seeds it."""
-    with app.app_context():
-        seed.criteria(db.session)
-        db.session.commit()
+    seed_criteria(app, kept_states)

@@ -12,6 +12,7 @@ import shutil
 import socket
 import subprocess
 import tempfile
+import time
 from pathlib import Path
 
 import psycopg
@@ -81,21 +82,95 @@ class PostgresCluster:
         finally:
             shutil.rmtree(self.folder, ignore_errors=True)
 
+    def _create(self, name: str, template: str = "template1") -> None:
+        # Copying the template's files is quicker than through the write-ahead log (the
+        # default) for databases this small.
+        self._admin(f'CREATE DATABASE "{name}" TEMPLATE "{template}" STRATEGY FILE_COPY')
+
     def _admin(self, sql: str) -> None:
         with psycopg.connect(
             host="127.0.0.1", port=self.port, user="postgres", dbname="postgres", autocommit=True
         ) as connection:
             connection.execute(sql)
 
+    def _url(self, name: str) -> str:
+        return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{name}"
+
+    def owns(self, url: str) -> bool:
+        return url.startswith(self._url(""))
+
+    def create_database(self, name: str) -> str:
+        """A database kept for the whole session (not dropped after each test)."""
+        self._create(name)
+        return self._url(name)
+
+    def write_position(self) -> str:
+        """Where the cluster's write-ahead log ends: it moves with every write."""
+        with psycopg.connect(
+            host="127.0.0.1", port=self.port, user="postgres", dbname="postgres", autocommit=True
+        ) as connection:
+            return str(connection.execute("SELECT pg_current_wal_insert_lsn()").fetchone()[0])
+
+    def _unused(self, name: str, seconds: float = 1.0) -> bool:
+        """Whether nothing is connected to the database (connections just closed may
+        take a moment to go)."""
+        deadline = time.monotonic() + seconds
+        with psycopg.connect(
+            host="127.0.0.1", port=self.port, user="postgres", dbname="postgres", autocommit=True
+        ) as connection:
+            while True:
+                (count,) = connection.execute(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = %s", (name,)
+                ).fetchone()
+                if count == 0:
+                    return True
+                if time.monotonic() > deadline:
+                    return False
+                time.sleep(0.01)
+
+    def copy_database(self, source: str, target: str) -> bool:
+        """Make target, kept for the session, a copy of source; False if something is
+        connected to source."""
+        if not self._unused(source):
+            return False
+        self._create(target, source)
+        return True
+
+    def replace_database(self, name: str, source: str) -> bool:
+        """Make the database `name` a copy of `source`; False if something is
+        connected to it."""
+        if not self._unused(name):
+            return False
+        self._admin(f'DROP DATABASE "{name}" WITH (FORCE)')
+        self._create(name, source)
+        return True
+
+    def fill_from(self, name: str, template: str) -> bool:
+        """Make the database `name` a copy of `template` if it is still empty (no
+        table); False if it was not."""
+        with psycopg.connect(
+            host="127.0.0.1", port=self.port, user="postgres", dbname=name, autocommit=True
+        ) as connection:
+            (empty,) = connection.execute(
+                "SELECT NOT EXISTS (SELECT 1 FROM pg_class c JOIN pg_namespace n"
+                " ON n.oid = c.relnamespace WHERE n.nspname = 'public')"
+            ).fetchone()
+        if not empty:
+            return False
+        # Nothing but readers of an empty database can be connected: let them go.
+        self._admin(f'DROP DATABASE "{name}" WITH (FORCE)')
+        self._create(name, template)
+        return True
+
     def database_url(self, tmp_path: Path) -> str:
         """A fresh database for this test folder (the same one when asked again)."""
         name = self.by_folder.get(tmp_path)
         if name is None:
             name = f"hub_test_{os.getpid()}_{next(self.names)}"
-            self._admin(f'CREATE DATABASE "{name}"')
+            self._create(name)
             self.by_folder[tmp_path] = name
             self.created.append(name)
-        return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{name}"
+        return self._url(name)
 
     def drop_databases(self) -> None:
         while self.created:

@@ -5,10 +5,12 @@ free port of 127.0.0.1."""
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Self
@@ -132,8 +134,19 @@ class GunicornServer(ServerProcess):
             config, "gunicorn.log", HUB_WORKERS=str(workers), HUB_ACCESS_LOG="/dev/null", **more
         )
         self.env["HUB_BIND"] = f"127.0.0.1:{self.port}"
+        # gunicorn's control socket defaults to one path per user (~/.gunicorn/gunicorn.ctl),
+        # which two servers at once (tests in two processes) would take from each other:
+        # each server gets its own, in a short folder (a socket path has a length limit).
+        self.control = Path(tempfile.mkdtemp(prefix="hub-gunicorn-"))
+        self.env["GUNICORN_CMD_ARGS"] = f"--control-socket {self.control / 'gunicorn.ctl'}"
         self.workers = workers
         self.quietly = quietly
+
+    def stop(self) -> None:
+        try:
+            super().stop()
+        finally:
+            shutil.rmtree(self.control, ignore_errors=True)
 
     def command(self) -> list[str]:
         gunicorn = str(Path(sys.executable).with_name("gunicorn"))

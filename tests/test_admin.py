@@ -47,10 +47,8 @@ def plain_http(app: Flask) -> None:
 
 
 @pytest.fixture(autouse=True)
-def criteria_set(app: Flask) -> None:
-    with app.app_context():
-        seed.criteria(db.session)
-        db.session.commit()
+def criteria_set(criteria: None) -> None:
+    """The first criteria set (conftest's `criteria`)."""
 
 
 def make_user(app: Flask, email: str, *roles: str, organization: str | None = None) -> int:
@@ -66,8 +64,11 @@ def sign_in(client: FlaskClient, email: str, password: str = PASSWORD) -> int:
 
 
 @pytest.fixture
-def admin_id(app: Flask, client: FlaskClient) -> int:
-    user_id = make_user(app, "root@hub.test", "admin")
+def admin_id(app: Flask, client: FlaskClient, kept_states) -> int:
+    user_id = kept_states.run(
+        (__name__, "make_user", "root@hub.test", "admin"),
+        lambda: make_user(app, "root@hub.test", "admin"),
+    )
     assert sign_in(client, "root@hub.test") == 302
     return user_id
 

@@ -37,12 +37,21 @@ pytestmark = pytest.mark.skipif(
 
 
 @pytest.fixture
-def live_hub(app: Flask) -> Iterator[str]:
-    """The hub with its demo catalogue, served on a loopback port."""
-    with app.app_context():
-        seed.criteria(db.session)
-        db.session.commit()
-        setup.load_demo()
+def live_hub(app: Flask, kept_states) -> Iterator[str]:
+    """The hub with its demo catalogue, served on a loopback port (the two steps are kept:
+    tests/snapshots.py)."""
+
+    def seed_criteria() -> None:
+        with app.app_context():
+            seed.criteria(db.session)
+            db.session.commit()
+
+    def load_demo() -> None:
+        with app.app_context():
+            setup.load_demo()
+
+    kept_states.run(("criteria",), seed_criteria)
+    kept_states.run(("load_demo",), load_demo)
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

@@ -136,10 +136,14 @@ def records(app: Flask, import_rows) -> dict[tuple[str, str], tuple[int, int, st
 
 @pytest.fixture
 def clients(app: Flask, make_user) -> dict[str, FlaskClient]:
+    # Every account first, then every sign-in: the accounts are then steps that later
+    # tests are given copies of (tests/snapshots.py).
+    emails = {role: make_user(role, languages=("fr",) if role == "translator" else ())
+              for role in ROLES[1:]}
     clients = {"anonymous": app.test_client()}
     for role in ROLES[1:]:
         client = app.test_client()
-        sign_in(client, make_user(role, languages=("fr",) if role == "translator" else ()))
+        sign_in(client, emails[role])
         clients[role] = client
     return clients
 

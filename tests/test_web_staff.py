@@ -32,11 +32,15 @@ STAFF = "staff.member@example.org"
 
 
 @pytest.fixture
-def staff_app(app: Flask, tmp_path: Path) -> Flask:
+def staff_app(app: Flask, tmp_path: Path, kept_states) -> Flask:
     app.config["SESSION_COOKIE_SECURE"] = False
     app.config["IMPORT_BATCH_DIR"] = tmp_path / "batches"
-    with app.app_context():
-        users.create_user(None, STAFF, "Staff Member", PASSWORD, ["staff"], None, [])
+
+    def create() -> None:
+        with app.app_context():
+            users.create_user(None, STAFF, "Staff Member", PASSWORD, ["staff"], None, [])
+
+    kept_states.run((__name__, "staff_app"), create)
     return app
 
 
@@ -56,7 +60,7 @@ def make_record(app: Flask, ref: str = "PB-2024-01", **changes: str) -> int:
     values = dict(kind="publication", doc_type="policy-brief", date="2024-03")
     values.update(changes)
     with app.app_context():
-        actor = db.session.scalar(select(users.User).where(users.User.email == STAFF))
+        actor = db.session.scalar(select(accounts.User).where(accounts.User.email == STAFF))
         document = documents.create_record(
             actor,
             documents.RecordFields(

@@ -25,6 +25,7 @@ from knowledge_hub.extraction.core import extract_in_process
 from knowledge_hub.extraction.core import memory_message
 from knowledge_hub.extraction.media import EXTRACTABLE_TYPES
 from knowledge_hub.extraction.media import NOT_EXTRACTED_REASONS
+from knowledge_hub.extraction.media import PDF
 from knowledge_hub.extraction.media import Extraction
 
 _GRACE_SECONDS = 1.0
@@ -35,6 +36,10 @@ _EXIT_OUT_OF_MEMORY = 75
 
 # The package, not this module: its __init__ imports every reader.
 _MODULE_NAME = "knowledge_hub.extraction"
+# PDFium, loaded and initialised once in the fork server rather than in each
+# child; the PDF reader imports it only when it runs, so that the web process,
+# which imports the package to sniff uploads, never loads it.
+_PRELOADED_LIBRARIES = ["pypdfium2"]
 _context_lock = threading.Lock()
 _context: Any = None
 
@@ -50,7 +55,7 @@ def _forkserver_context() -> Any:
     with _context_lock:
         if _context is None:
             context = multiprocessing.get_context("forkserver")
-            context.set_forkserver_preload([_MODULE_NAME])
+            context.set_forkserver_preload([_MODULE_NAME, *_PRELOADED_LIBRARIES])
             _start_forkserver()
             _context = context
         return _context
@@ -135,7 +140,7 @@ def extract(
     result = _payload_to_extraction(payload)
     if result is not None:
         return result
-    return Extraction("", None, _death_message(exitcode, timed_out, seconds, memory_mb))
+    return Extraction("", None, _death_message(exitcode, timed_out, seconds, memory_mb, media_type))
 
 
 def _payload_to_extraction(payload: Any) -> Extraction | None:
@@ -152,13 +157,18 @@ def _payload_to_extraction(payload: Any) -> Extraction | None:
     return Extraction(text, page_count, error)
 
 
-def _death_message(exitcode: int | None, timed_out: bool, seconds: float, memory_mb: int) -> str:
+def _death_message(
+    exitcode: int | None, timed_out: bool, seconds: float, memory_mb: int, media_type: str
+) -> str:
     """Explain for staff why a child process ended without a result."""
     if timed_out or exitcode == -signal.SIGXCPU:
         return _timeout_message(seconds)
     if exitcode == _EXIT_OUT_OF_MEMORY or exitcode == -signal.SIGKILL:
         # An unexpected SIGKILL is the kernel's out-of-memory killer.
-        return f"Extraction ran out of memory (limit {memory_mb} MB)."
+        return memory_message(memory_mb)
+    if exitcode == -signal.SIGABRT and media_type == PDF:
+        # PDFium calls abort() when an allocation fails (FX_OutOfMemoryTerminate).
+        return memory_message(memory_mb)
     if exitcode is not None and exitcode < 0:
         try:
             name = signal.Signals(-exitcode).name

@@ -317,6 +317,43 @@ def test_pdf_without_pages(tmp_path: Path) -> None:
     assert extract(path, PDF) == Extraction("", 0, "The PDF has no pages.")
 
 
+def test_timeout_keeps_the_pages_read(tmp_path: Path, warm_worker: None) -> None:
+    # 3,000 pages take PDFium seconds (about 9 s on the development machine).
+    total = 3000
+    path = write_pdf(tmp_path / "long.pdf", [report_page(n, 120) for n in range(1, total + 1)])
+
+    started = time.monotonic()
+    result = extract(path, PDF, seconds=0.5)
+    assert time.monotonic() - started < 0.5 + 1 + 1  # the limit, the grace and some slack
+    assert result.page_count == total
+    assert result.error is not None
+    found = re.fullmatch(
+        r"Read pages 1\u2013(\d+) of 3000 before the time limit \(0\.5 s\); "
+        r"pages (\d+)\u20133000 are missing\.",
+        result.error,
+    )
+    assert found, result.error
+    read = int(found.group(1))
+    assert int(found.group(2)) == read + 1 and 1 <= read < total
+    assert result.text.startswith("Page 1 line 0 of the report")
+    assert f"Page {read} line 119 of the report" in result.text
+    assert f"Page {read + 1} line" not in result.text
+
+
+def test_out_of_memory_keeps_the_pages_read(tmp_path: Path, warm_worker: None) -> None:
+    # The last page's content inflates to 128 MiB, far beyond a 48 MB limit.
+    bomb = [bytes(8 * 1024 * 1024)] * 16
+    path = write_pdf(tmp_path / "bomb.pdf", [*(report_page(n, 3) for n in (1, 2, 3)), bomb])
+    result = extract(path, PDF, seconds=10, memory_mb=48)
+    pages = ["\n".join(f"Page {n} line {m} of the report" for m in range(3)) for n in (1, 2, 3)]
+    assert result == Extraction(
+        "\n\n".join(pages),
+        4,
+        "Extraction ran out of memory (limit 48 MB). Only pages 1\u20133 of 4 were read; "
+        "page 4 is missing.",
+    )
+
+
 def test_pdf_with_an_empty_user_password_opens(tmp_path: Path) -> None:
     from fpdf import FPDF
     from fpdf.enums import EncryptionMethod

@@ -85,6 +85,8 @@ _ARABIC_LETTER = re.compile("[\u0600-\u06ff\u0750-\u077f\u0870-\u08ff]")
 # The same with the presentation forms, to skip pages without Arabic at once.
 _ANY_ARABIC = re.compile("[\u0600-\u06ff\u0750-\u077f\u0870-\u08ff\ufb50-\ufdff\ufe70-\ufefc]")
 _ARABIC_SHARE = 1 / 3
+# Anything but white space and control characters (a text layer of those is none).
+_VISIBLE = re.compile("[^\\s\x00-\x1f\x7f-\x9f\ufffe]")
 
 
 @register(PDF)
@@ -171,7 +173,7 @@ def _page_text(pypdfium2: Any, document: Any, index: int) -> tuple[str, bool]:
             text = textpage.get_text_bounded()
         finally:
             textpage.close()
-        if text.strip():
+        if _VISIBLE.search(text):
             return text, False
         # Only a page without text needs the image check (a sign of a scan).
         image = next(page.get_objects(filter=[pypdfium2.raw.FPDF_PAGEOBJ_IMAGE]), None)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import zipfile
 import zlib
+from collections.abc import Callable
 from pathlib import Path
 from xml.etree.ElementTree import ParseError
 
@@ -42,15 +43,24 @@ def extract_in_process(path: Path, media_type: str) -> Extraction:
     return extract_guarded(Path(path), media_type, None)
 
 
-def extract_guarded(path: Path, media_type: str, memory_mb: int | None) -> Extraction:
-    """Run the extractor for media_type and turn every failure into an Extraction."""
+def extract_guarded(
+    path: Path,
+    media_type: str,
+    memory_mb: int | None,
+    on_page: Callable[[str, int, int | None], None] | None = None,
+) -> Extraction:
+    """Run the extractor for media_type and turn every failure into an Extraction.
+
+    Readers of paged formats hand each page to on_page(text, pages_read,
+    page_count) as soon as it is read (see ``Sink``).
+    """
     if media_type in NOT_EXTRACTED_REASONS:
         return Extraction("", None, NOT_EXTRACTED_REASONS[media_type])
     extractor = EXTRACTORS.get(media_type)
     if extractor is None:
         label = ACCEPTED_TYPES.get(media_type, media_type)
         return Extraction("", None, f"Text cannot be extracted from files of type {label}.")
-    sink = Sink()
+    sink = Sink(on_page)
     error: str | None
     try:
         try:

@@ -4,6 +4,10 @@ Document parsers fed hostile input can loop, balloon or crash, and none of
 that may reach the web server. Children are forked from a fork server that
 has preloaded this package, under limits on address space, CPU time and core
 dumps; a child that dies or runs out of time gets a message saying why.
+
+A child reading a paged format (PDF) sends each page as soon as it has read
+it, so that when it is stopped the pages read so far are kept, with a message
+naming the pages that are missing.
 """
 
 from __future__ import annotations
@@ -24,17 +28,27 @@ from knowledge_hub.extraction.core import extract_guarded
 from knowledge_hub.extraction.core import extract_in_process
 from knowledge_hub.extraction.core import memory_message
 from knowledge_hub.extraction.media import EXTRACTABLE_TYPES
+from knowledge_hub.extraction.media import MAX_TEXT_CHARS
 from knowledge_hub.extraction.media import NOT_EXTRACTED_REASONS
+from knowledge_hub.extraction.media import PDF
 from knowledge_hub.extraction.media import Extraction
+from knowledge_hub.extraction.text import join_pages
+from knowledge_hub.extraction.text import page_ranges
 
 _GRACE_SECONDS = 1.0
 # Exit status of a worker too short of memory to send its result (any value
 # that Python itself does not use will do).
 _EXIT_OUT_OF_MEMORY = 75
+# The tag of the messages that carry one page each, before the result.
+_PAGE = "page"
 
 
 # The package, not this module: its __init__ imports every reader.
 _MODULE_NAME = "knowledge_hub.extraction"
+# PDFium, loaded and initialised once in the fork server rather than in each
+# child; the PDF reader imports it only when it runs, so that the web process,
+# which imports the package to sniff uploads, never loads it.
+_PRELOADED_LIBRARIES = ["pypdfium2"]
 _context_lock = threading.Lock()
 _context: Any = None
 
@@ -50,7 +64,7 @@ def _forkserver_context() -> Any:
     with _context_lock:
         if _context is None:
             context = multiprocessing.get_context("forkserver")
-            context.set_forkserver_preload([_MODULE_NAME])
+            context.set_forkserver_preload([_MODULE_NAME, *_PRELOADED_LIBRARIES])
             _start_forkserver()
             _context = context
         return _context
@@ -86,7 +100,8 @@ def extract(
     Never raises for bad, broken or hostile file content, and never waits more
     than ``seconds`` plus a small grace after the child has started.
     ``memory_mb`` is the address space the extraction may add to the child's
-    starting footprint.
+    starting footprint. When a PDF's reading is stopped (by the time limit,
+    say), the pages read so far are kept, and the message names the missing.
 
     Children are forked from a fork server that has this package preloaded. As
     with every non-fork start method, multiprocessing re-imports the parent's
@@ -113,14 +128,21 @@ def extract(
     finally:
         # The child holds its own copy; keeping ours open would hide its EOF.
         sender.close()
+    pages = _PagesSoFar()
     try:
         started = time.monotonic()
+        deadline = started + seconds + _GRACE_SECONDS
         payload: Any = None
-        if receiver.poll(seconds + _GRACE_SECONDS):
+        while payload is None:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or not receiver.poll(remaining):
+                break
             try:
-                payload = receiver.recv()
+                message = receiver.recv()
             except (EOFError, OSError):
-                payload = None  # the child died before answering
+                break  # the child died before answering
+            if not pages.take(message):
+                payload = message
         timed_out = payload is None and time.monotonic() - started >= seconds
         if payload is None and not timed_out:
             process.join(0.5)  # it closed the pipe while dying; let it finish
@@ -133,9 +155,78 @@ def extract(
     process.close()
 
     result = _payload_to_extraction(payload)
-    if result is not None:
+    if result is not None and (result.text or not result.error or not pages.has_text()):
         return result
-    return Extraction("", None, _death_message(exitcode, timed_out, seconds, memory_mb))
+    # The child died, ran out of time, or its reader gave up after some pages
+    # (out of memory, say): keep the pages it sent.
+    if result is not None:
+        cause = result.error or ""
+    else:
+        cause = _death_message(exitcode, timed_out, seconds, memory_mb, media_type)
+    if not pages.has_text():
+        return Extraction("", None, cause)
+    message = pages.missing_message(cause, seconds if timed_out else None)
+    return Extraction(pages.text(), pages.page_count, message)
+
+
+class _PagesSoFar:
+    """The pages a child has sent while reading, kept in case it does not finish."""
+
+    def __init__(self) -> None:
+        """Start with no pages."""
+        self.texts: list[str] = []
+        self.length = 0
+        self.read = 0
+        self.page_count: int | None = None
+
+    def take(self, message: Any) -> bool:
+        """Keep a page message ("page", text, pages_read, page_count); tell whether it was one."""
+        if not (isinstance(message, tuple) and len(message) == 4 and message[0] == _PAGE):
+            return False
+        __, text, read, page_count = message
+        if not isinstance(text, str) or not isinstance(read, int):
+            return True
+        if page_count is not None and not isinstance(page_count, int):
+            return True
+        if self.length < MAX_TEXT_CHARS:
+            self.texts.append(text)
+            self.length += len(text)
+        self.read, self.page_count = read, page_count
+        return True
+
+    def has_text(self) -> bool:
+        """Tell whether any page received has text."""
+        return any(self.texts)
+
+    def text(self) -> str:
+        """Return the text of the pages received, within the text cap."""
+        return join_pages(self.texts)
+
+    def missing_message(self, cause: str, time_limit: float | None) -> str:
+        """Say which pages were read before the child stopped, and which are missing.
+
+        time_limit is the limit in seconds when that is what stopped it; the
+        message then reads "Read pages 1–212 of 352 before the time limit
+        (60 s); pages 213–352 are missing." Otherwise it follows the cause.
+        """
+        read, total = self.read, self.page_count
+        if total is not None and read >= total:
+            if time_limit is not None:
+                return (
+                    f"Read all {total} pages, but the time limit ({time_limit:g} s) "
+                    "stopped extraction before it had finished."
+                )
+            return f"{cause} All {total} pages had been read."
+        done = page_ranges(range(1, read + 1), total)
+        if total is None:
+            missing = "the rest is missing"
+        else:
+            rest = range(read + 1, total + 1)
+            missing = f"{page_ranges(rest)} {'is' if len(rest) == 1 else 'are'} missing"
+        if time_limit is not None:
+            return f"Read {done} before the time limit ({time_limit:g} s); {missing}."
+        was = "was" if read == 1 else "were"
+        return f"{cause} Only {done} {was} read; {missing}."
 
 
 def _payload_to_extraction(payload: Any) -> Extraction | None:
@@ -152,13 +243,18 @@ def _payload_to_extraction(payload: Any) -> Extraction | None:
     return Extraction(text, page_count, error)
 
 
-def _death_message(exitcode: int | None, timed_out: bool, seconds: float, memory_mb: int) -> str:
+def _death_message(
+    exitcode: int | None, timed_out: bool, seconds: float, memory_mb: int, media_type: str
+) -> str:
     """Explain for staff why a child process ended without a result."""
     if timed_out or exitcode == -signal.SIGXCPU:
         return _timeout_message(seconds)
     if exitcode == _EXIT_OUT_OF_MEMORY or exitcode == -signal.SIGKILL:
         # An unexpected SIGKILL is the kernel's out-of-memory killer.
-        return f"Extraction ran out of memory (limit {memory_mb} MB)."
+        return memory_message(memory_mb)
+    if exitcode == -signal.SIGABRT and media_type == PDF:
+        # PDFium calls abort() when an allocation fails (FX_OutOfMemoryTerminate).
+        return memory_message(memory_mb)
     if exitcode is not None and exitcode < 0:
         try:
             name = signal.Signals(-exitcode).name
@@ -181,7 +277,11 @@ def _child_main(sender: Any, path: str, media_type: str, seconds: float, memory_
         # outcome travels back in the Extraction instead.
         warnings.simplefilter("ignore")
         logging.disable(logging.CRITICAL)
-        result = extract_guarded(Path(path), media_type, memory_mb)
+
+        def send_page(text: str, read: int, page_count: int | None) -> None:
+            sender.send((_PAGE, text, read, page_count))
+
+        result = extract_guarded(Path(path), media_type, memory_mb, send_page)
         try:
             sender.send((result.text, result.page_count, result.error))
         except MemoryError:

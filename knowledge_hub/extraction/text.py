@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import codecs
 import re
+import unicodedata
 from collections.abc import Callable
+from collections.abc import Iterable
 from pathlib import Path
 
 from knowledge_hub.extraction.media import MAX_RAW_CHARS
@@ -22,13 +24,22 @@ class SinkFull(Exception):
 
 
 class Sink:
-    """Collect text pieces up to the raw character cap."""
+    """Collect text pieces up to the raw character cap.
 
-    def __init__(self) -> None:
-        """Start empty."""
+    Readers of paged formats call ``end_page`` after each page: the page is
+    tidied at once (which frees its raw pieces), kept, and handed to
+    ``on_page`` when one is given, so that a caller can keep the pages read
+    so far if the reader is stopped later. ``page_count`` is the number of
+    pages the document says it has, when the reader knows it.
+    """
+
+    def __init__(self, on_page: Callable[[str, int, int | None], None] | None = None) -> None:
+        """Start empty; on_page(text, pages_read, page_count) is called after each page."""
         self.parts: list[str] = []
         self.length = 0
         self.page_count: int | None = None
+        self.pages: list[str] = []
+        self._on_page = on_page
 
     def write(self, piece: str) -> None:
         """Append a piece; raise SinkFull once the cap is reached."""
@@ -42,9 +53,18 @@ class Sink:
         self.parts.append(piece)
         self.length += len(piece)
 
+    def end_page(self) -> None:
+        """Close the current page: tidy its text, keep it, and report it."""
+        page = normalise_text("".join(self.parts))
+        self.parts.clear()
+        self.pages.append(page)
+        if self._on_page is not None:
+            self._on_page(page, len(self.pages), self.page_count)
+
     def clear(self) -> None:
         """Drop everything collected so far."""
         self.parts.clear()
+        self.pages.clear()
         self.length = 0
 
     def end_line(self) -> None:
@@ -54,39 +74,159 @@ class Sink:
 
     def text(self) -> str:
         """Return the collected text, normalised and capped."""
-        return _normalise_text("".join(self.parts))
+        if not self.pages:
+            return normalise_text("".join(self.parts))
+        pieces = [*self.pages, normalise_text("".join(self.parts))]
+        return join_pages(pieces)
+
+
+def join_pages(pages: list[str]) -> str:
+    """Join tidy page texts with a blank line, skipping empty pages, within the text cap."""
+    text = "\n\n".join(page for page in pages if page)
+    if len(text) > MAX_TEXT_CHARS:
+        text = text[:MAX_TEXT_CHARS].rstrip()
+    return text
+
+
+def page_ranges(numbers: Iterable[int], total: int | None = None) -> str:
+    """Describe page numbers in ranges: "page 4", "pages 1–3, 5–6 of 6"."""
+    spans: list[list[int]] = []
+    for number in sorted(set(numbers)):
+        if spans and number == spans[-1][1] + 1:
+            spans[-1][1] = number
+        else:
+            spans.append([number, number])
+    single = len(spans) == 1 and spans[0][0] == spans[0][1]
+    described = ", ".join(str(a) if a == b else f"{a}\u2013{b}" for a, b in spans)
+    of = f" of {total}" if total is not None else ""
+    return f"{'page' if single else 'pages'} {described}{of}"
 
 
 # --- text normalisation ------------------------------------------------------
 
 _SURROGATES = re.compile("[\ud800-\udfff]")
-_DROPPED_CHARS = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x84\x86-\x9f\u00ad\u200b\ufeff]")
+_LETTER = "[^\\W\\d_]"
+# PDFium replaces a hyphen that breaks a word at the end of a line with U+0002
+# (U+FFFE through its UCS-2 interface) and joins the two halves. Before a
+# capital the hyphen belongs to a compound ("Schwarz-Weiß"), so it is put back.
+_PDFIUM_HYPHEN = re.compile(f"(?<!{_LETTER})({_LETTER}+)[\x02\ufffe](?:\r\n?|\n)?({_LETTER}+)")
 _LINE_BREAKS = re.compile("\r\n?|[\x0b\x0c\x85\u2028\u2029]")
+# A soft hyphen at the end of a line marks where a word was broken.
+_SOFT_HYPHEN_BREAK = re.compile(f"(?<={_LETTER})\u00ad[^\\S\n]*\n[^\\S\n]*(?={_LETTER})")
+# C0 and C1 controls except tab and line ends, soft hyphens, zero-width spaces,
+# byte order marks, and the noncharacters U+FFFE and U+FFFF.
+_DROPPED_CHARS = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x84\x86-\x9f\u00ad\u200b\ufeff\ufffe\uffff]")
+# Full-width punctuation and symbols (the letters and digits are left out).
+_FULL_WIDTH_PUNCTUATION = re.compile("([\uff01-\uff0f\uff1a-\uff20\uff3b-\uff40\uff5b-\uff64])")
 _HORIZONTAL_SPACE = re.compile(r"[^\S\n]+")
 _SPACE_AROUND_NEWLINE = re.compile(r" ?\n ?")
 _MANY_NEWLINES = re.compile(r"\n{3,}")
+# A word broken by a hyphen at the end of a line (one line break, not a paragraph).
+# Each pattern that starts with a run of letters starts only where a run does,
+# so that a long unbroken run (Chinese has no spaces) is scanned once, not once
+# per character.
+_LINE_END_HYPHEN = re.compile(f"(?<!{_LETTER})({_LETTER}+)[-\u2010]\n({_LETTER}+)")
+_WORD = re.compile(f"{_LETTER}+(?:[-\u2010]{_LETTER}+)*")
 
 
-def _normalise_text(text: str) -> str:
-    """Return text with tidy whitespace and no stray control characters, capped in length.
+def normalise_text(text: str) -> str:
+    """Return text tidied for storage and search, capped in length.
 
-    The cap is MAX_TEXT_CHARS characters. Runs of spaces and tabs collapse
-    to one space, lines are trimmed, and at most one blank line is kept
-    between paragraphs.
+    - Unicode NFKC: ligatures (ﬁ), Arabic presentation forms, full-width
+      letters and digits and other compatibility characters become the
+      ordinary characters that people type and search for. It also flattens
+      superscripts (x² → x2) and fractions, which is acceptable for search.
+      Full-width punctuation ("，") is how Chinese is written, so it stays.
+    - A word broken by a hyphen at the end of a line is joined again
+      (``rejoin_hyphens``), as is one broken at a soft hyphen or where PDFium
+      left its hyphenation mark.
+    - Control characters, soft hyphens, zero-width spaces and byte order
+      marks are dropped; runs of spaces and tabs collapse to one space, lines
+      are trimmed, and at most one blank line is kept between paragraphs.
+
+    The cap is MAX_TEXT_CHARS characters.
     """
     if _SURROGATES.search(text):
         # RTF and some PDFs encode astral characters as surrogate pairs; join
         # them and replace strays, which could not be stored as UTF-8.
         text = text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    if "\x02" in text or "\ufffe" in text:
+        text = _PDFIUM_HYPHEN.sub(_pdfium_hyphen, text)
     text = _LINE_BREAKS.sub("\n", text)
+    text = _SOFT_HYPHEN_BREAK.sub("", text)
     text = _DROPPED_CHARS.sub("", text)
+    text = _compatibility_forms(text)
     text = _HORIZONTAL_SPACE.sub(" ", text)
     text = _SPACE_AROUND_NEWLINE.sub("\n", text)
+    text = rejoin_hyphens(text)
     text = _MANY_NEWLINES.sub("\n\n", text)
     text = text.strip()
     if len(text) > MAX_TEXT_CHARS:
         text = text[:MAX_TEXT_CHARS].rstrip()
     return text
+
+
+def _compatibility_forms(text: str) -> str:
+    """Apply NFKC to text, except to the full-width punctuation of Chinese and Japanese.
+
+    Full-width letters and digits become ASCII, but "，" and "（" are how
+    Chinese is written, so they stay (a search matches them either way).
+    """
+    if unicodedata.is_normalized("NFKC", text):
+        return text
+    if _FULL_WIDTH_PUNCTUATION.search(text) is None:
+        return unicodedata.normalize("NFKC", text)
+    pieces = _FULL_WIDTH_PUNCTUATION.split(text)
+    # split() with a group alternates text and kept punctuation.
+    for index in range(0, len(pieces), 2):
+        pieces[index] = unicodedata.normalize("NFKC", pieces[index])
+    return "".join(pieces)
+
+
+def _pdfium_hyphen(match: re.Match[str]) -> str:
+    """Drop PDFium's hyphenation mark, or make it a hyphen again before a capital."""
+    left, right = match.group(1), match.group(2)
+    if _is_compound(left, right):
+        return f"{left}-{right}"
+    return left + right
+
+
+def _is_compound(left: str, right: str) -> bool:
+    """Tell whether a hyphen between two halves of a word joins a compound.
+
+    A capital after the hyphen starts a new word ("Franco-German",
+    "Schwarz-Weiß", "non-UN"), unless the whole word is in capitals.
+    """
+    return right[0].isupper() and not (left.isupper() and right.isupper())
+
+
+def rejoin_hyphens(text: str) -> str:
+    """Join words broken by a hyphen at the end of a line ("finan-\\ncial" → "financial").
+
+    Both sides must be letters. The hyphen is kept, and only the line break
+    removed, when the second half starts with a capital ("Franco-\\nGerman",
+    unless the whole word is in capitals),
+    or when the text writes the compound with a hyphen elsewhere and never
+    as one word ("decision-\\nmaking" where "decision-making" occurs). Otherwise
+    the break is taken for hyphenation, as it nearly always is in typeset text.
+    """
+    if "-\n" not in text and "\u2010\n" not in text:
+        return text
+    words: set[str] | None = None
+
+    def join(match: re.Match[str]) -> str:
+        nonlocal words
+        left, right = match.group(1), match.group(2)
+        if _is_compound(left, right):
+            return f"{left}-{right}"
+        if words is None:
+            words = {word.casefold() for word in _WORD.findall(text)}
+        joined = (left + right).casefold()
+        if joined not in words and f"{left}-{right}".casefold() in words:
+            return f"{left}-{right}"
+        return left + right
+
+    return _LINE_END_HYPHEN.sub(join, text)
 
 
 # --- decoding ----------------------------------------------------------------

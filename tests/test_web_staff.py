@@ -60,7 +60,7 @@ def make_record(app: Flask, ref: str = "PB-2024-01", **changes: str) -> int:
     values = dict(kind="publication", doc_type="policy-brief", date="2024-03")
     values.update(changes)
     with app.app_context():
-        actor = db.session.scalar(select(accounts.User).where(accounts.User.email == STAFF))
+        actor = db.session.scalar(select(users.User).where(users.User.email == STAFF))
         document = documents.create_record(
             actor,
             documents.RecordFields(

@@ -162,9 +162,7 @@ ImportFunction = Callable[..., imports.ImportReport]
 
 
 @pytest.fixture
-def kept_states(
-    app: Flask, tmp_path: Path, request: pytest.FixtureRequest
-) -> snapshots.KeptStates:
+def kept_states(app: Flask, tmp_path: Path, request: pytest.FixtureRequest) -> snapshots.KeptStates:
     """The steps this test's fixtures make (tests/snapshots.py)."""
     return snapshots.KeptStates(app, tmp_path, request)
 
@@ -184,7 +182,9 @@ def import_rows(app: Flask, tmp_path: Path, kept_states: snapshots.KeptStates) -
     folder.mkdir(exist_ok=True)
     counter = iter(range(1, 1_000_000))
 
-    def run(rows: list[dict], *, release: bool = True, replace: bool = False) -> imports.ImportReport:
+    def run(
+        rows: list[dict], *, release: bool = True, replace: bool = False
+    ) -> imports.ImportReport:
         manifest_rows = []
         for row in rows:
             row = dict(row)
@@ -227,8 +227,13 @@ def make_user(app: Flask, kept_states: snapshots.KeptStates) -> Callable[..., st
         def create() -> None:
             with nullcontext() if has_app_context() else app.app_context():
                 users.create_user(
-                    None, email, email.split("@")[0].title(), PASSWORD, list(roles),
-                    organization, list(languages),
+                    None,
+                    email,
+                    email.split("@")[0].title(),
+                    PASSWORD,
+                    list(roles),
+                    organization,
+                    list(languages),
                 )
 
         kept_states.run(("make_user", email, roles, organization, tuple(languages)), create)

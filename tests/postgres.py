@@ -50,14 +50,23 @@ class PostgresCluster:
 
     def _run(self, *args: str) -> None:
         subprocess.run(
-            [*self.as_owner, *args], check=True, stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE, cwd=self.folder,
+            [*self.as_owner, *args],
+            check=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            cwd=self.folder,
         )
 
     def start(self) -> None:
         self._run(
-            _postgres_bin("initdb"), "-D", str(self.data), "-U", "postgres",
-            "--auth=trust", "--encoding=UTF8", "--locale=C.UTF-8",
+            _postgres_bin("initdb"),
+            "-D",
+            str(self.data),
+            "-U",
+            "postgres",
+            "--auth=trust",
+            "--encoding=UTF8",
+            "--locale=C.UTF-8",
         )
         # Trust, but only over TCP from this machine; no Unix socket at all.
         (self.data / "pg_hba.conf").write_text("host all all 127.0.0.1/32 trust\n")
@@ -71,8 +80,17 @@ class PostgresCluster:
             " -c max_connections=200"
         )
         self._run(
-            _postgres_bin("pg_ctl"), "-D", str(self.data), "-o", options,
-            "-l", str(self.folder / "server.log"), "-w", "-t", "60", "start",
+            _postgres_bin("pg_ctl"),
+            "-D",
+            str(self.data),
+            "-o",
+            options,
+            "-l",
+            str(self.folder / "server.log"),
+            "-w",
+            "-t",
+            "60",
+            "start",
         )
 
     def stop(self) -> None:

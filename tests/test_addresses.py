@@ -102,10 +102,19 @@ ABSOLUTE_LINKS = (
 
 def test_a_forged_host_names_nothing_when_the_public_url_is_set(public: Flask, import_rows) -> None:
     # import_rows writes through the default test app, into the same database and index.
-    report = import_rows([
-        dict(ref="PB-2024-01", language="en", title="Social economy brief",
-             type="policy-brief", date="2024", organizations="ILO", content="Social economy."),
-    ])
+    report = import_rows(
+        [
+            dict(
+                ref="PB-2024-01",
+                language="en",
+                title="Social economy brief",
+                type="policy-brief",
+                date="2024",
+                organizations="ILO",
+                content="Social economy.",
+            ),
+        ]
+    )
     assert report.failed == 0
     client = public.test_client()
     for path in ABSOLUTE_LINKS:
@@ -125,8 +134,13 @@ def test_invitation_links_name_the_public_url(public: Flask, make_user) -> None:
     assert signed_in.status_code == 302
     page = client.post(
         "/admin/users/invite",
-        data={"email": "new@hub.test", "name": "New Person", "roles": ["translator"],
-              "organization": "ILO", "languages": "fr"},
+        data={
+            "email": "new@hub.test",
+            "name": "New Person",
+            "roles": ["translator"],
+            "organization": "ILO",
+            "languages": "fr",
+        },
         headers=FORGED,
     ).get_data(as_text=True)
     links = re.findall(r"https?://[^/\s\"<]+/auth/invitation/", page)
@@ -151,7 +165,10 @@ def test_processes_starting_at_once_agree_on_one_secret_key(tmp_path: Path) -> N
     )
     starting = [
         subprocess.Popen(
-            [sys.executable, "-c", script], cwd=PROJECT_ROOT, stdout=subprocess.PIPE, text=True,
+            [sys.executable, "-c", script],
+            cwd=PROJECT_ROOT,
+            stdout=subprocess.PIPE,
+            text=True,
             env={k: v for k, v in os.environ.items() if k != "SECRET_KEY"},
         )
         for __ in range(6)

@@ -15,7 +15,6 @@ from flask.testing import FlaskClient
 from sqlalchemy import func
 from sqlalchemy import select
 
-from knowledge_hub import seed
 from knowledge_hub.extensions import db
 from knowledge_hub.i18n import vocabularies
 from knowledge_hub.models import AuditEvent
@@ -263,7 +262,9 @@ def test_an_admin_cannot_demote_or_disable_themselves(
         with pytest.raises(Refused):
             user_service.set_user_active(me, admin_id, False)
         with pytest.raises(Refused):
-            user_service.update_user(me, admin_id, name="Root", roles=[], organization=None, languages=[])
+            user_service.update_user(
+                me, admin_id, name="Root", roles=[], organization=None, languages=[]
+            )
     # Keeping the admin role while adding another is fine.
     ok = client.post(
         f"/admin/users/{admin_id}",
@@ -395,7 +396,9 @@ def test_services_check_permission_first(app: Flask) -> None:
             lambda: user_service.invite_user(staff, "a@hub.test", "A", ["member"]),
             lambda: user_service.set_user_active(staff, staff.id, False),
             lambda: organization_service.add_organization(staff, "NEW", "New", "other"),
-            lambda: vocabulary_service.add_vocabulary_entry(staff, "types", "factsheet", "Factsheet"),
+            lambda: vocabulary_service.add_vocabulary_entry(
+                staff, "types", "factsheet", "Factsheet"
+            ),
             lambda: criteria_service.add_criterion(staff, "new_one", fields),
             lambda: criteria_service.move_criterion(staff, 1, "down"),
         ):
@@ -751,7 +754,6 @@ def test_the_audit_log_filters_pages_and_downloads(
     assert "/admin/audit.csv?action=invite_user" in client.get(
         "/admin/audit?action=invite_user&page=2"
     ).get_data(as_text=True)
-
 
 
 def test_every_admin_page_renders(app: Flask, client: FlaskClient, admin_id: int) -> None:

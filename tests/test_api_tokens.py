@@ -105,9 +105,7 @@ def test_hub_create_token_prints_a_working_token(app: Flask, make_user) -> None:
     assert unknown.exit_code == 1 and "no user" in unknown.output
 
 
-def test_token_requests_skip_csrf_and_session_requests_do_not(
-    tmp_path: Path, make_user
-) -> None:
+def test_token_requests_skip_csrf_and_session_requests_do_not(tmp_path: Path, make_user) -> None:
     config = make_config(tmp_path)
     config["WTF_CSRF_ENABLED"] = True
     app = create_app(config)
@@ -115,8 +113,9 @@ def test_token_requests_skip_csrf_and_session_requests_do_not(
         db.create_all()
         from knowledge_hub.services import users
 
-        user = users.create_user(None, "rev@hub.test", "Rev", "long enough password",
-                                    ["reviewer"], None, [])
+        user = users.create_user(
+            None, "rev@hub.test", "Rev", "long enough password", ["reviewer"], None, []
+        )
         secret = tokens.create_token(user, user, "script")[1]
     client = app.test_client()
     # No record 5: a token request reaches the view (404); nothing else passes CSRF (400).
@@ -129,13 +128,17 @@ def test_token_requests_skip_csrf_and_session_requests_do_not(
 
 
 def test_a_staff_token_cannot_release_and_a_reviewer_token_can(
-    app: Flask, make_user, records  # noqa: F811
+    app: Flask,
+    make_user,
+    records,  # noqa: F811
 ) -> None:
     document_id = records[("in_review", "public")][0]
     api = app.test_client()
     staff = token_for(app, make_user("staff"))
     reviewer = token_for(app, make_user("reviewer"))
-    assert api.post(f"/api/documents/{document_id}/release", headers=bearer(staff)).status_code == 403
+    assert (
+        api.post(f"/api/documents/{document_id}/release", headers=bearer(staff)).status_code == 403
+    )
     with app.app_context():
         assert db.session.get(Document, document_id).status.value == "in_review"
     response = api.post(f"/api/documents/{document_id}/release", headers=bearer(reviewer))
@@ -144,7 +147,9 @@ def test_a_staff_token_cannot_release_and_a_reviewer_token_can(
 
 
 def test_every_api_route_for_every_roles_token_and_state(
-    app: Flask, make_user, records  # noqa: F811
+    app: Flask,
+    make_user,
+    records,  # noqa: F811
 ) -> None:
     """The role × route matrix of test_permissions, with tokens instead of sessions."""
     secrets = {
@@ -197,7 +202,9 @@ def test_disabling_or_resetting_an_account_revokes_its_tokens_for_good(
             user_id = db.session.scalar(select(User.id).where(User.email == email))
         api = app.test_client()
         assert api.get("/api/documents/1/checklist", headers=bearer(secret)).status_code == 404
-        assert client.post(f"/admin/users/{user_id}/{change}", data={"confirm": "y"}).status_code in (200, 302)
+        assert client.post(
+            f"/admin/users/{user_id}/{change}", data={"confirm": "y"}
+        ).status_code in (200, 302)
         if change == "disable":
             assert client.post(f"/admin/users/{user_id}/enable").status_code == 302
         with app.app_context():

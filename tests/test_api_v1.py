@@ -47,15 +47,22 @@ def user_id(app: Flask, email: str) -> int:
 def test_every_operation_answers_under_v1_too_and_says_its_version(app: Flask, records) -> None:  # noqa: F811
     api = app.test_client()
     document_id, __, ref = records[("released", "public")]
-    for path in ("/api/search?q=record", f"/api/documents/{document_id}", f"/api/documents/ref/{ref}",
-                 "/api/openapi.json"):
+    for path in (
+        "/api/search?q=record",
+        f"/api/documents/{document_id}",
+        f"/api/documents/ref/{ref}",
+        "/api/openapi.json",
+    ):
         plain = api.get(path)
         versioned = api.get(path.replace("/api/", "/api/v1/", 1))
         assert plain.status_code == versioned.status_code == 200, path
         assert plain.headers["API-Version"] == versioned.headers["API-Version"] == "1"
     # Errors say it too, even where no route matched or the token is refused.
-    for response in (api.get("/api/documents/99999"), api.get("/api/v1/nothing-here"),
-                     api.get("/api/v1/search", headers=bearer("hub_forged"))):
+    for response in (
+        api.get("/api/documents/99999"),
+        api.get("/api/v1/nothing-here"),
+        api.get("/api/v1/search", headers=bearer("hub_forged")),
+    ):
         assert response.headers["API-Version"] == "1"
         assert set(response.get_json()) >= {"error", "message"}
     # Links in a v1 response point at v1.
@@ -67,13 +74,13 @@ def test_every_operation_answers_under_v1_too_and_says_its_version(app: Flask, r
 def test_the_description_lists_every_api_route_in_both_versions(app: Flask) -> None:
     spec = app.test_client().get("/api/openapi.json").get_json()
     assert spec["openapi"].startswith("3.1")
-    documented = {
-        (path, method.upper()) for path, item in spec["paths"].items() for method in item
-    }
+    documented = {(path, method.upper()) for path, item in spec["paths"].items() for method in item}
     for rule in app.url_map.iter_rules():
         if not rule.rule.startswith("/api/"):
             continue
-        path = re.sub(r"<(?:\w+(?:\([^)]*\))?:)?(\w+)>", r"{\1}", rule.rule).replace("{document_id}", "{id}")
+        path = re.sub(r"<(?:\w+(?:\([^)]*\))?:)?(\w+)>", r"{\1}", rule.rule).replace(
+            "{document_id}", "{id}"
+        )
         for method in rule.methods - {"HEAD", "OPTIONS"}:
             if path.endswith("/openapi.json"):
                 continue
@@ -109,8 +116,15 @@ def test_a_staff_token_creates_a_record_and_the_web_rules_apply(app: Flask, make
 
     wrong = api.post(
         "/api/documents",
-        json={**NEW, "ref": "API-NEW-2", "kind": "poem", "type": "nonsense", "date": "May",
-              "topics": ["no-such-topic"], "title": " "},
+        json={
+            **NEW,
+            "ref": "API-NEW-2",
+            "kind": "poem",
+            "type": "nonsense",
+            "date": "May",
+            "topics": ["no-such-topic"],
+            "title": " ",
+        },
         headers=staff,
     )
     assert wrong.status_code == 400
@@ -121,7 +135,9 @@ def test_a_staff_token_creates_a_record_and_the_web_rules_apply(app: Flask, make
     typed = api.post("/api/documents", json={**NEW, "authors": "one", "id": 4}, headers=staff)
     assert typed.status_code == 400 and set(typed.get_json()["problems"]) == {"authors", "id"}
     for bad in (b"not json", b"[1, 2]"):
-        response = api.post("/api/documents", data=bad, content_type="application/json", headers=staff)
+        response = api.post(
+            "/api/documents", data=bad, content_type="application/json", headers=staff
+        )
         assert response.status_code == 400 and response.get_json()["error"] == "bad_request"
 
     # A staff token may create but not release.
@@ -136,7 +152,10 @@ def test_a_staff_token_edits_metadata_with_patch(app: Flask, make_user) -> None:
     staff = bearer(token_for(app, make_user("staff")))
     document_id = api.post("/api/documents", json=NEW, headers=staff).get_json()["id"]
     member = bearer(token_for(app, make_user("member")))
-    assert api.patch(f"/api/documents/{document_id}", json={"title": "x"}, headers=member).status_code == 403
+    assert (
+        api.patch(f"/api/documents/{document_id}", json={"title": "x"}, headers=member).status_code
+        == 403
+    )
     assert api.patch(f"/api/documents/{document_id}", json={"title": "x"}).status_code == 401
     assert api.patch("/api/documents/99999", json={"title": "x"}, headers=staff).status_code == 404
 
@@ -152,9 +171,16 @@ def test_a_staff_token_edits_metadata_with_patch(app: Flask, make_user) -> None:
     assert body["languages"][0]["summary"] == NEW["summary"]  # left out: kept
     assert body["ref"] == NEW["ref"]
 
-    wrong = api.patch(f"/api/documents/{document_id}", json={"date": "soon", "access": "secret"}, headers=staff)
+    wrong = api.patch(
+        f"/api/documents/{document_id}", json={"date": "soon", "access": "secret"}, headers=staff
+    )
     assert wrong.status_code == 400 and {"date", "access"} <= set(wrong.get_json()["problems"])
-    assert api.patch(f"/api/documents/{document_id}", json={"status": "released"}, headers=staff).status_code == 400
+    assert (
+        api.patch(
+            f"/api/documents/{document_id}", json={"status": "released"}, headers=staff
+        ).status_code
+        == 400
+    )
     assert api.get(f"/api/documents/{document_id}", headers=staff).get_json()["date"] == "2023"
 
 
@@ -184,14 +210,20 @@ def test_a_staff_token_uploads_files_to_a_version(app: Flask, make_user) -> None
     assert refused.status_code == 400
     assert refused.get_json()["error"] == "invalid" and not refused.get_json()["files"][0]["stored"]
     assert api.post(url, data={}, headers=staff).status_code == 400
-    missing = api.post(f"/api/documents/{document_id}/versions/fr/files", data=files(("a.txt", text)), headers=staff)
+    missing = api.post(
+        f"/api/documents/{document_id}/versions/fr/files",
+        data=files(("a.txt", text)),
+        headers=staff,
+    )
     assert missing.status_code == 404
     record = api.get(f"/api/documents/{document_id}", headers=staff).get_json()
     assert [f["name"] for f in record["languages"][0]["files"]] == ["report.txt"]
 
 
 def test_a_translator_token_delivers_only_its_own_claimed_request(
-    app: Flask, make_user, records  # noqa: F811
+    app: Flask,
+    make_user,
+    records,  # noqa: F811
 ) -> None:
     document_id = records[("released", "public")][0]
     staff_email = make_user("staff")
@@ -210,14 +242,19 @@ def test_a_translator_token_delivers_only_its_own_claimed_request(
     delivery = {"title": "Un rapport", "summary": "Le résumé du rapport."}
 
     def with_file() -> dict:
-        return {**delivery, "files": [(io.BytesIO("Le texte intégral du rapport.".encode()), "rapport.txt")]}
+        return {
+            **delivery,
+            "files": [(io.BytesIO("Le texte intégral du rapport.".encode()), "rapport.txt")],
+        }
 
     assert api.post(url, data=with_file()).status_code == 401
     assert api.post(url, data=with_file(), headers=staff).status_code == 403
     assert api.post(url, data=with_file(), headers=mine).status_code == 403  # not claimed yet
     with app.app_context():
-        translations.claim(db.session.get(User, user_id(app, mine_email)),
-                           db.session.get(TranslationRequest, request_id))
+        translations.claim(
+            db.session.get(User, user_id(app, mine_email)),
+            db.session.get(TranslationRequest, request_id),
+        )
     assert api.post(url, data=with_file(), headers=other).status_code == 403
     assert api.post("/api/translations/99999", data=with_file(), headers=mine).status_code == 404
 
@@ -242,10 +279,16 @@ def links(header: str) -> dict[str, str]:
 
 
 def test_search_pages_are_linked(app: Flask, import_rows) -> None:
-    import_rows([dict(ref=f"P-{i}", title=f"Cooperative report {i}", content=f"Cooperatives {i}.")
-                 for i in range(5)])
+    import_rows(
+        [
+            dict(ref=f"P-{i}", title=f"Cooperative report {i}", content=f"Cooperatives {i}.")
+            for i in range(5)
+        ]
+    )
     api = app.test_client()
-    response = api.get("/api/v1/search?q=cooperatives&per_page=2&page=2&kind=publication&kind=archive")
+    response = api.get(
+        "/api/v1/search?q=cooperatives&per_page=2&page=2&kind=publication&kind=archive"
+    )
     assert response.status_code == 200 and response.get_json()["total"] == 5
     found = links(response.headers["Link"])
     assert set(found) == {"first", "prev", "next", "last"}
@@ -253,7 +296,11 @@ def test_search_pages_are_linked(app: Flask, import_rows) -> None:
         parts = urlsplit(found[rel])
         assert f"{parts.scheme}://{parts.netloc}{parts.path}" == "http://hub.test/api/v1/search"
         query = parse_qsl(parts.query)
-        assert ("page", page) in query and ("per_page", "2") in query and ("q", "cooperatives") in query
+        assert (
+            ("page", page) in query
+            and ("per_page", "2") in query
+            and ("q", "cooperatives") in query
+        )
         assert [v for k, v in query if k == "kind"] == ["publication", "archive"]
     last = links(api.get(found["last"]).headers["Link"])
     assert set(last) == {"first", "prev", "last"}
@@ -279,7 +326,12 @@ def test_record_reads_carry_an_etag_and_answer_304(app: Flask, make_user, record
     staff = bearer(token_for(app, make_user("staff")))
     before = api.get(f"/api/documents/{document_id}").headers["ETag"]
     assert {"Authorization", "Cookie"} <= set(api.get(f"/api/documents/{document_id}").vary)
-    assert api.patch(f"/api/documents/{document_id}", json={"date": "2019-05"}, headers=staff).status_code == 200
+    assert (
+        api.patch(
+            f"/api/documents/{document_id}", json={"date": "2019-05"}, headers=staff
+        ).status_code
+        == 200
+    )
     after = api.get(f"/api/documents/{document_id}", headers={"If-None-Match": before})
     assert after.status_code == 200 and after.headers["ETag"] != before
 
@@ -288,13 +340,24 @@ def test_cors_on_reads_and_never_on_writes(app: Flask, make_user, records) -> No
     api = app.test_client()
     document_id, __, ref = records[("released", "public")]
     origin = {"Origin": "https://example.org"}
-    for path in ("/api/search", f"/api/documents/{document_id}", f"/api/v1/documents/ref/{ref}",
-                 "/api/openapi.json", "/api/documents/99999"):
+    for path in (
+        "/api/search",
+        f"/api/documents/{document_id}",
+        f"/api/v1/documents/ref/{ref}",
+        "/api/openapi.json",
+        "/api/documents/99999",
+    ):
         response = api.get(path, headers=origin)
         assert response.headers["Access-Control-Allow-Origin"] == "*", path
         assert "ETag" in response.headers["Access-Control-Expose-Headers"]
-        preflight = api.options(path, headers={**origin, "Access-Control-Request-Method": "GET",
-                                               "Access-Control-Request-Headers": "authorization"})
+        preflight = api.options(
+            path,
+            headers={
+                **origin,
+                "Access-Control-Request-Method": "GET",
+                "Access-Control-Request-Headers": "authorization",
+            },
+        )
         assert preflight.status_code == 200
         assert preflight.headers["Access-Control-Allow-Origin"] == "*"
         assert "GET" in preflight.headers["Access-Control-Allow-Methods"]
@@ -304,7 +367,9 @@ def test_cors_on_reads_and_never_on_writes(app: Flask, make_user, records) -> No
     writes = [
         api.options("/api/documents", headers={**origin, "Access-Control-Request-Method": "POST"}),
         api.post("/api/documents", json=NEW, headers={**origin, **staff}),
-        api.patch(f"/api/documents/{document_id}", json={"title": "T"}, headers={**origin, **staff}),
+        api.patch(
+            f"/api/documents/{document_id}", json={"title": "T"}, headers={**origin, **staff}
+        ),
         api.post(f"/api/documents/{document_id}/release", headers=origin),
         api.options("/api/translations/1", headers=origin),
     ]
@@ -318,7 +383,10 @@ def test_an_id_too_large_for_the_database_is_not_found(app: Flask, make_user) ->
     api = app.test_client()
     staff = bearer(token_for(app, make_user("staff")))
     huge = 2**71
-    for response in (api.get(f"/api/documents/{huge}"), api.get(f"/api/v1/documents/{huge}", headers=staff),
-                     api.patch(f"/api/documents/{huge}", json={"title": "x"}, headers=staff),
-                     api.post(f"/api/documents/{huge}/versions/en/files", headers=staff)):
+    for response in (
+        api.get(f"/api/documents/{huge}"),
+        api.get(f"/api/v1/documents/{huge}", headers=staff),
+        api.patch(f"/api/documents/{huge}", json={"title": "x"}, headers=staff),
+        api.post(f"/api/documents/{huge}/versions/en/files", headers=staff),
+    ):
         assert response.status_code == 404 and response.get_json()["error"] == "not_found"

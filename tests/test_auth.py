@@ -26,7 +26,9 @@ def test_session_cookies_are_secure_by_default(tmp_path) -> None:
     assert app.config["SESSION_COOKIE_SAMESITE"] == "Lax"
 
 
-def test_sign_in_lands_on_the_users_queue_and_is_audited(app: Flask, client: FlaskClient, make_user) -> None:
+def test_sign_in_lands_on_the_users_queue_and_is_audited(
+    app: Flask, client: FlaskClient, make_user
+) -> None:
     reviewer = make_user("reviewer")
     response = client.post("/auth/login", data={"email": reviewer, "password": PASSWORD})
     assert response.status_code == 302
@@ -40,14 +42,18 @@ def test_sign_in_lands_on_the_users_queue_and_is_audited(app: Flask, client: Fla
 def test_a_wrong_password_does_not_say_which_part_was_wrong(client: FlaskClient, make_user) -> None:
     staff = make_user("staff")
     wrong_password = client.post("/auth/login", data={"email": staff, "password": "nope nope nope"})
-    no_account = client.post("/auth/login", data={"email": "ghost@hub.test", "password": "nope nope nope"})
+    no_account = client.post(
+        "/auth/login", data={"email": "ghost@hub.test", "password": "nope nope nope"}
+    )
     assert wrong_password.status_code == no_account.status_code == 401
     message = "The e-mail address or the password is not right."
     assert message in wrong_password.get_data(as_text=True)
     assert message in no_account.get_data(as_text=True)
 
 
-def test_repeated_failures_pause_sign_in_for_that_account(app: Flask, client: FlaskClient, make_user) -> None:
+def test_repeated_failures_pause_sign_in_for_that_account(
+    app: Flask, client: FlaskClient, make_user
+) -> None:
     staff = make_user("staff")
     for __ in range(auth.MAX_FAILURES_PER_ACCOUNT):
         client.post("/auth/login", data={"email": staff, "password": "guess guess guess"})
@@ -59,7 +65,9 @@ def test_repeated_failures_pause_sign_in_for_that_account(app: Flask, client: Fl
     assert "Too many failed sign-ins" in refused.get_data(as_text=True)
 
 
-def test_too_many_failures_from_one_address_pause_it(app: Flask, client: FlaskClient, make_user) -> None:
+def test_too_many_failures_from_one_address_pause_it(
+    app: Flask, client: FlaskClient, make_user
+) -> None:
     victims = [make_user("member") for __ in range(5)]
     for i in range(auth.MAX_FAILURES_PER_ADDRESS):
         client.post("/auth/login", data={"email": victims[i % 5], "password": "guess guess guess"})
@@ -86,7 +94,14 @@ def test_changing_the_password_signs_out_other_sessions(app: Flask, make_user) -
     laptop, phone = app.test_client(), app.test_client()
     sign_in(laptop, staff)
     sign_in(phone, staff)
-    changed = laptop.post("/auth/password", data={"current": PASSWORD, "new": "a brand new passphrase", "confirm": "a brand new passphrase"})
+    changed = laptop.post(
+        "/auth/password",
+        data={
+            "current": PASSWORD,
+            "new": "a brand new passphrase",
+            "confirm": "a brand new passphrase",
+        },
+    )
     assert changed.status_code == 302
     assert laptop.get("/staff/").status_code == 200
     assert phone.get("/staff/").status_code == 302  # back to sign-in
@@ -102,9 +117,13 @@ def test_sign_in_starts_a_new_session(client: FlaskClient, make_user) -> None:
 
 def test_next_never_leaves_the_site(client: FlaskClient, make_user) -> None:
     staff = make_user("staff")
-    response = client.post("/auth/login?next=//evil.example/x", data={"email": staff, "password": PASSWORD})
+    response = client.post(
+        "/auth/login?next=//evil.example/x", data={"email": staff, "password": PASSWORD}
+    )
     assert response.headers["Location"].endswith("/staff/")
-    response = client.post("/auth/login?next=/search?q=x", data={"email": staff, "password": PASSWORD})
+    response = client.post(
+        "/auth/login?next=/search?q=x", data={"email": staff, "password": PASSWORD}
+    )
     assert response.headers["Location"].endswith("/search?q=x")
 
 
@@ -193,7 +212,9 @@ def test_signing_in_gives_the_browser_a_device_cookie(tmp_path) -> None:
         "/auth/login", data={"email": "owner@hub.test", "password": PASSWORD}
     )
     assert response.status_code == 302
-    cookie = next(c for c in response.headers.getlist("Set-Cookie") if c.startswith(auth.DEVICE_COOKIE + "="))
+    cookie = next(
+        c for c in response.headers.getlist("Set-Cookie") if c.startswith(auth.DEVICE_COOKIE + "=")
+    )
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Secure" in cookie
     assert "Path=/auth" in cookie
     assert f"Max-Age={180 * 24 * 3600}" in cookie
@@ -201,7 +222,9 @@ def test_signing_in_gives_the_browser_a_device_cookie(tmp_path) -> None:
         db.engine.dispose()
 
 
-def test_the_owner_on_a_known_device_signs_in_while_others_are_locked_out(app: Flask, make_user) -> None:
+def test_the_owner_on_a_known_device_signs_in_while_others_are_locked_out(
+    app: Flask, make_user
+) -> None:
     admin = make_user("admin")
     laptop = app.test_client()
     sign_in(laptop, admin)
@@ -219,7 +242,9 @@ def test_the_owner_on_a_known_device_signs_in_while_others_are_locked_out(app: F
         assert all(a.device is None for a in attempts if not a.succeeded)
 
 
-def test_a_new_device_is_refused_during_the_lock_even_with_the_right_password(app: Flask, make_user) -> None:
+def test_a_new_device_is_refused_during_the_lock_even_with_the_right_password(
+    app: Flask, make_user
+) -> None:
     staff = make_user("staff")
     laptop, new_phone = app.test_client(), app.test_client()
     sign_in(laptop, staff)
@@ -250,7 +275,9 @@ def test_a_trusted_device_that_keeps_failing_is_locked_too(app: Flask, make_user
     sign_in(app.test_client(), staff)
 
 
-def test_a_device_cookie_of_another_account_or_a_forged_one_gives_no_trust(app: Flask, make_user) -> None:
+def test_a_device_cookie_of_another_account_or_a_forged_one_gives_no_trust(
+    app: Flask, make_user
+) -> None:
     from itsdangerous import URLSafeSerializer
 
     victim, other = make_user("admin"), make_user("staff")
@@ -267,7 +294,9 @@ def test_a_device_cookie_of_another_account_or_a_forged_one_gives_no_trust(app: 
     entry_for_victim = [victim_id, "chosen-nonce", entry[2], entry[3]]
     forged = {
         "another account's": _device_cookie(shared).value,
-        "a wrong key's": URLSafeSerializer("guessed", salt="device-cookie").dumps([entry_for_victim]),
+        "a wrong key's": URLSafeSerializer("guessed", salt="device-cookie").dumps(
+            [entry_for_victim]
+        ),
         "the session's signer's": URLSafeSerializer("test").dumps([entry_for_victim]),
         "an unsigned": genuine.split(".")[0],
         "a tampered": genuine[:-2] + ("AA" if not genuine.endswith("AA") else "BB"),
@@ -296,7 +325,9 @@ def test_changing_the_password_voids_the_old_device_cookies(app: Flask, make_use
     _lock_out(app, staff)
     # The phone's cookie was for the old password: it is an untrusted device now.
     refused = phone.post("/auth/login", data={"email": staff, "password": new})
-    assert refused.status_code == 401 and "Too many failed sign-ins" in refused.get_data(as_text=True)
+    assert refused.status_code == 401 and "Too many failed sign-ins" in refused.get_data(
+        as_text=True
+    )
     # The laptop changed the password, proving it knew the old one: it stays trusted.
     sign_in(laptop, staff, new)
 
@@ -317,4 +348,6 @@ def test_an_admin_reset_voids_the_accounts_device_cookies(app: Flask, make_user)
         users.accept_invitation(invitation.token, PASSWORD)
     # Even with the same password set again, the old device cookie no longer vouches.
     refused = laptop.post("/auth/login", data={"email": owner, "password": PASSWORD})
-    assert refused.status_code == 401 and "Too many failed sign-ins" in refused.get_data(as_text=True)
+    assert refused.status_code == 401 and "Too many failed sign-ins" in refused.get_data(
+        as_text=True
+    )

@@ -24,16 +24,36 @@ from tests.conftest import PASSWORD
 from tests.conftest import make_config
 
 ROWS = [
-    dict(ref="PB-2023-01", title="Cooperatives and decent work", type="policy-brief",
-         date="2023-05", organizations="ILO",
-         content="Cooperatives create decent work in the informal economy of Senegal."),
-    dict(ref="PB-2023-01", language="fr", title="Coopératives et travail décent",
-         content="Les coopératives créent du travail décent dans l'économie informelle."),
-    dict(ref="MIN-43", title="Minutes of the 43rd meeting", kind="archive",
-         type="meeting-minutes", date="2023-05-16",
-         content="Minutes of the 43rd meeting: solidarity finance and cooperatives."),
-    dict(ref="GUIDE-1", title="A guide to solidarity finance", type="guide", date="2021",
-         access="members", content="Solidarity finance for social enterprises, a guide."),
+    dict(
+        ref="PB-2023-01",
+        title="Cooperatives and decent work",
+        type="policy-brief",
+        date="2023-05",
+        organizations="ILO",
+        content="Cooperatives create decent work in the informal economy of Senegal.",
+    ),
+    dict(
+        ref="PB-2023-01",
+        language="fr",
+        title="Coopératives et travail décent",
+        content="Les coopératives créent du travail décent dans l'économie informelle.",
+    ),
+    dict(
+        ref="MIN-43",
+        title="Minutes of the 43rd meeting",
+        kind="archive",
+        type="meeting-minutes",
+        date="2023-05-16",
+        content="Minutes of the 43rd meeting: solidarity finance and cooperatives.",
+    ),
+    dict(
+        ref="GUIDE-1",
+        title="A guide to solidarity finance",
+        type="guide",
+        date="2021",
+        access="members",
+        content="Solidarity finance for social enterprises, a guide.",
+    ),
 ]
 
 
@@ -54,8 +74,15 @@ def empty_hub(tmp_path: Path) -> Iterator[Flask]:
 def records(app: Flask) -> list[tuple]:
     with app.app_context():
         return db.session.execute(
-            select(Document.ref, Document.status, Document.access, Variant.language,
-                   Variant.title, StoredFile.sha256, StoredFile.text)
+            select(
+                Document.ref,
+                Document.status,
+                Document.access,
+                Variant.language,
+                Variant.title,
+                StoredFile.sha256,
+                StoredFile.text,
+            )
             .join(Variant, Variant.document_id == Document.id)
             .join(StoredFile, StoredFile.variant_id == Variant.id)
             .order_by(Document.ref, Variant.language)

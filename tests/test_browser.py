@@ -80,18 +80,28 @@ def six_language_record(app: Flask) -> int:
 
 def test_fonts_cover_arabic_and_chinese() -> None:
     for language in ("ar", "zh"):
-        fonts = subprocess.run(["fc-list", f":lang={language}"], capture_output=True, text=True, check=True)
+        fonts = subprocess.run(
+            ["fc-list", f":lang={language}"], capture_output=True, text=True, check=True
+        )
         assert fonts.stdout.strip(), f"no font covers {language}: run tests/setup.sh"
 
 
 @pytest.mark.parametrize("language", ["ar", "zh", "en"])
 def test_pages_mirror_for_arabic_and_render_every_script(
-    app: Flask, live_hub: str, browser: Browser, tmp_path_factory: pytest.TempPathFactory, language: str
+    app: Flask,
+    live_hub: str,
+    browser: Browser,
+    tmp_path_factory: pytest.TempPathFactory,
+    language: str,
 ) -> None:
     shots = tmp_path_factory.mktemp(f"screenshots-{language}")
     record_id = six_language_record(app)
     page = browser.new_page(viewport={"width": 1280, "height": 900})
-    query = {"ar": "الاقتصاد الاجتماعي والتضامني", "zh": "社会和团结经济", "en": "solidarity economy"}[language]
+    query = {
+        "ar": "الاقتصاد الاجتماعي والتضامني",
+        "zh": "社会和团结经济",
+        "en": "solidarity economy",
+    }[language]
 
     page.goto(f"{live_hub}/?lang={language}")
     assert page.locator("html").get_attribute("dir") == ("rtl" if language == "ar" else "ltr")
@@ -111,7 +121,10 @@ def test_pages_mirror_for_arabic_and_render_every_script(
     page.goto(f"{live_hub}/documents/{record_id}")
     page.screenshot(path=str(shots / "record.png"), full_page=True)
     heading = page.locator("h1")
-    assert heading.get_attribute("lang") in (language, None) or page.locator(f'header[lang="{language}"]').count() == 1
+    assert (
+        heading.get_attribute("lang") in (language, None)
+        or page.locator(f'header[lang="{language}"]').count() == 1
+    )
     # Real glyphs, not boxes: the heading's script has a font, so it is laid out with
     # proper advance widths (missing glyphs would all share one box width).
     widths = page.evaluate(

@@ -75,8 +75,9 @@ def test_bibtex_parses_with_bibtexparser_and_keeps_every_field() -> None:
 
 
 def test_ris_parses_with_rispy_and_keeps_every_field() -> None:
-    records = rispy.loads(citations.to_ris([ITEM, Citable(ref="X", title="Minutes", url="u",
-                                                          is_archive=True)]))
+    records = rispy.loads(
+        citations.to_ris([ITEM, Citable(ref="X", title="Minutes", url="u", is_archive=True)])
+    )
     assert len(records) == 2
     record = records[0]
     assert record["type_of_reference"] == "RPRT"
@@ -93,22 +94,30 @@ def test_ris_parses_with_rispy_and_keeps_every_field() -> None:
 
 def test_csl_json_renders_with_citeproc_in_two_styles() -> None:
     items = json.loads(citations.csl_json_text([ITEM]))
-    assert items[0]["author"] == [{"family": "Doe", "given": "Jane"},
-                                  {"literal": "UNTFSSE Secretariat"}]
+    assert items[0]["author"] == [
+        {"family": "Doe", "given": "Jane"},
+        {"literal": "UNTFSSE Secretariat"},
+    ]
     assert items[0]["issued"] == {"date-parts": [[2023, 4, 18]]}
     for style in ("apa", "chicago-author-date"):
         [entry] = render_csl(items, style)
         assert "Doe, J" in entry and "UNTFSSE Secretariat" in entry and "2023" in entry
         assert "International Labour Organization" in entry
         assert "10.1234/abc" in entry  # with a DOI, the styles cite the DOI
-    without_doi = json.loads(citations.csl_json_text([Citable(ref="R", title="T", url=ITEM.url,
-                                                               date="2020")]))
+    without_doi = json.loads(
+        citations.csl_json_text([Citable(ref="R", title="T", url=ITEM.url, date="2020")])
+    )
     assert ITEM.url in render_csl(without_doi)[0]
 
 
 def test_the_formatted_reference_escapes_what_it_is_given() -> None:
-    item = Citable(ref="X", title="<script>alert(1)</script> & co", url="https://hub.example/1",
-                   authors=["Doe, Jane"], date="2021")
+    item = Citable(
+        ref="X",
+        title="<script>alert(1)</script> & co",
+        url="https://hub.example/1",
+        authors=["Doe, Jane"],
+        date="2021",
+    )
     reference = citations.format_reference(item)
     assert "<script>" not in reference
     assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; co" in reference
@@ -119,16 +128,37 @@ def test_references_formatted_one_after_another_are_as_if_each_were_alone() -> N
     # The parsed style is kept and reused; nothing of one reference may carry over.
     items = [
         ITEM,
-        Citable(ref="B", title="Second", url="https://hub.example/2", authors=["Roe, Ann"],
-                date="2019-05", doc_type="report", type_label="Report"),
+        Citable(
+            ref="B",
+            title="Second",
+            url="https://hub.example/2",
+            authors=["Roe, Ann"],
+            date="2019-05",
+            doc_type="report",
+            type_label="Report",
+        ),
         Citable(ref="C", title="Third", url="https://hub.example/3", organizations=["FAO"]),
         Citable(ref="A/RES/77/281", title="Same key, other title", url="https://hub.example/9"),
-        Citable(ref="D", title="Minutes of the plenary", url="https://hub.example/4",
-                date="2014-06-05", is_archive=True, series="Plenary meetings",
-                organizations=["UNTFSSE Secretariat"], language="fr"),
-        Citable(ref="E", title="Guide", url="https://hub.example/5", doc_type="guide",
-                type_label="Guide", authors=["Doe, Jane", "Roe, Ann", "Poe, Edgar"],
-                identifiers={"isbn": "978-92-2-000000-0"}, date="2016"),
+        Citable(
+            ref="D",
+            title="Minutes of the plenary",
+            url="https://hub.example/4",
+            date="2014-06-05",
+            is_archive=True,
+            series="Plenary meetings",
+            organizations=["UNTFSSE Secretariat"],
+            language="fr",
+        ),
+        Citable(
+            ref="E",
+            title="Guide",
+            url="https://hub.example/5",
+            doc_type="guide",
+            type_label="Guide",
+            authors=["Doe, Jane", "Roe, Ann", "Poe, Edgar"],
+            identifiers={"isbn": "978-92-2-000000-0"},
+            date="2016",
+        ),
     ]
     for style in ("apa", "chicago-author-date"):
         alone = []
@@ -152,18 +182,44 @@ def test_references_formatted_one_after_another_are_as_if_each_were_alone() -> N
 @pytest.fixture
 def records(app: Flask, import_rows) -> dict[str, int]:
     pdf = (DEMO_FOLDER / "files" / "publications" / "demo-pp-2014.en.pdf").read_bytes()
-    base = dict(kind="publication", type="report", date="2014-06", organizations="ILO;UNRISD",
-                topics="cooperatives")
+    base = dict(
+        kind="publication",
+        type="report",
+        date="2014-06",
+        organizations="ILO;UNRISD",
+        topics="cooperatives",
+    )
     rows = [
-        dict(base, ref="PP-2014", file="pp.pdf", authors="Doe, Jane;UNTFSSE Secretariat",
-             title="Social and Solidarity Economy and the Challenge of Sustainable Development",
-             summary="A position paper </script><script>alert(1)</script>.", content=pdf),
-        dict(base, ref="PP-2014", language="fr", title="L'économie sociale et solidaire",
-             content="L'économie sociale et solidaire et le développement durable."),
-        dict(base, ref="WP-1", title="Cooperatives and the informal economy",
-             organizations="UNRISD", content="Cooperatives and the informal economy."),
-        dict(base, ref="MEM-1", title="Cooperatives for members", access="members",
-             content="Cooperatives for members only."),
+        dict(
+            base,
+            ref="PP-2014",
+            file="pp.pdf",
+            authors="Doe, Jane;UNTFSSE Secretariat",
+            title="Social and Solidarity Economy and the Challenge of Sustainable Development",
+            summary="A position paper </script><script>alert(1)</script>.",
+            content=pdf,
+        ),
+        dict(
+            base,
+            ref="PP-2014",
+            language="fr",
+            title="L'économie sociale et solidaire",
+            content="L'économie sociale et solidaire et le développement durable.",
+        ),
+        dict(
+            base,
+            ref="WP-1",
+            title="Cooperatives and the informal economy",
+            organizations="UNRISD",
+            content="Cooperatives and the informal economy.",
+        ),
+        dict(
+            base,
+            ref="MEM-1",
+            title="Cooperatives for members",
+            access="members",
+            content="Cooperatives for members only.",
+        ),
     ]
     report = import_rows(rows)
     assert report.failed == 0, [str(r) for r in report.rows]
@@ -217,7 +273,9 @@ def test_a_whole_search_result_is_exported(app: Flask, client: FlaskClient, reco
     assert "WP-1" in found and "MEM-1" not in found  # the members' record stays hidden
     everything = client.get("/search/cite.json").get_json()
     assert {item["id"] for item in everything} == {"PP-2014", "WP-1"}
-    library = bibtexparser.parse_string(client.get("/search/cite.bib?type=report").get_data(as_text=True))
+    library = bibtexparser.parse_string(
+        client.get("/search/cite.bib?type=report").get_data(as_text=True)
+    )
     assert len(library.entries) == 2 and library.failed_blocks == []
     app.config["CITATION_LIMIT"] = 1
     assert len(client.get("/search/cite.json").get_json()) == 1
@@ -233,12 +291,15 @@ def test_the_landing_page_has_a_cite_box_scholar_tags_and_json_ld(
     names = dict(meta)
     assert unescape(names["citation_title"]).startswith("Social and Solidarity Economy")
     assert [unescape(v) for k, v in meta if k == "citation_author"] == [
-        "Doe, Jane", "UNTFSSE Secretariat"]
+        "Doe, Jane",
+        "UNTFSSE Secretariat",
+    ]
     assert names["citation_publication_date"] == "2014/06"
     assert names["citation_language"] == "en"
     assert names["citation_publisher"] == "International Labour Organization"
-    assert re.fullmatch(rf"http://hub\.test/documents/{document_id}/files/\d+",
-                        names["citation_pdf_url"])
+    assert re.fullmatch(
+        rf"http://hub\.test/documents/{document_id}/files/\d+", names["citation_pdf_url"]
+    )
 
     [ld] = re.findall(r'<script type="application/ld\+json">(.*?)</script>', html, re.S)
     assert "</" not in ld and "<script>" not in ld
@@ -250,7 +311,7 @@ def test_the_landing_page_has_a_cite_box_scholar_tags_and_json_ld(
     assert data["author"][1]["@type"] == "Organization"
     assert data["inLanguage"] == ["en", "fr"]
 
-    box = html[html.index('<section class="cite"'):]
+    box = html[html.index('<section class="cite"') :]
     assert "Doe, J., &amp; UNTFSSE Secretariat. (2014)." in box
     for fmt in ("bib", "ris", "json"):
         assert f'href="/documents/{document_id}/cite.{fmt}"' in box

@@ -49,8 +49,21 @@ def test_init_creates_everything_and_can_run_again(tmp_path: Path) -> None:
 
 def test_create_user_reads_the_password_from_stdin(app: Flask) -> None:
     runner = app.test_cli_runner()
-    args = ["hub", "create-user", "ana@unrisd.org", "--name", "Ana", "--role", "staff",
-            "--role", "reviewer", "--organization", "unrisd", "--language", "fr"]
+    args = [
+        "hub",
+        "create-user",
+        "ana@unrisd.org",
+        "--name",
+        "Ana",
+        "--role",
+        "staff",
+        "--role",
+        "reviewer",
+        "--organization",
+        "unrisd",
+        "--language",
+        "fr",
+    ]
     result = runner.invoke(args=args, input="a long enough passphrase\n")
     assert result.exit_code == 0, result.output
     with app.app_context():
@@ -76,13 +89,25 @@ def test_import_reports_each_row_and_fails_on_a_bad_one(app: Flask, tmp_path: Pa
     folder = tmp_path / "archive"
     folder.mkdir()
     (folder / "minutes.txt").write_text("Minutes of the 43rd meeting, 16 May 2023.")
-    manifest = write_manifest(tmp_path / "m.csv", [
-        dict(ref="MIN-43", file="minutes.txt", language="en", title="Minutes of the 43rd meeting",
-             kind="archive", type="meeting-minutes", date="2023-05-16"),
-        dict(ref="MIN-44", file="absent.txt", language="en", title="Minutes", kind="archive"),
-    ])
+    manifest = write_manifest(
+        tmp_path / "m.csv",
+        [
+            dict(
+                ref="MIN-43",
+                file="minutes.txt",
+                language="en",
+                title="Minutes of the 43rd meeting",
+                kind="archive",
+                type="meeting-minutes",
+                date="2023-05-16",
+            ),
+            dict(ref="MIN-44", file="absent.txt", language="en", title="Minutes", kind="archive"),
+        ],
+    )
     runner = app.test_cli_runner()
-    dry = runner.invoke(args=["hub", "import", str(folder), "--manifest", str(manifest), "--dry-run"])
+    dry = runner.invoke(
+        args=["hub", "import", str(folder), "--manifest", str(manifest), "--dry-run"]
+    )
     assert "line 2: MIN-43 [en] created" in dry.output
     assert "line 3: MIN-44 [en] error: file not found: absent.txt" in dry.output
     assert dry.exit_code == 1
@@ -124,8 +149,15 @@ def test_import_draws_a_progress_bar_on_a_terminal_only(app: Flask, tmp_path: Pa
     rows = []
     for n in range(3):
         (folder / f"agenda-{n}.txt").write_text(f"Agenda of meeting {n} of the Task Force.")
-        rows.append(dict(ref=f"AG-{n}", file=f"agenda-{n}.txt", language="en",
-                         title=f"Agenda {n}", kind="archive"))
+        rows.append(
+            dict(
+                ref=f"AG-{n}",
+                file=f"agenda-{n}.txt",
+                language="en",
+                title=f"Agenda {n}",
+                kind="archive",
+            )
+        )
     manifest = write_manifest(tmp_path / "m.csv", rows)
     with app.app_context():
         db.session.remove()
@@ -134,8 +166,12 @@ def test_import_draws_a_progress_bar_on_a_terminal_only(app: Flask, tmp_path: Pa
     controller, terminal = pty.openpty()
     try:
         shown = subprocess.run(
-            [sys.executable, "-m", "flask", "--app", "app", *args], cwd=PROJECT_ROOT,
-            env=environment(app.config), stdout=subprocess.PIPE, stderr=terminal, text=True,
+            [sys.executable, "-m", "flask", "--app", "app", *args],
+            cwd=PROJECT_ROOT,
+            env=environment(app.config),
+            stdout=subprocess.PIPE,
+            stderr=terminal,
+            text=True,
         )
         os.close(terminal)
         drawn = b""

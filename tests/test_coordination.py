@@ -155,9 +155,7 @@ def test_whooshs_matchers_give_the_array_scores(
         everything = np.ones(searcher.doc_count_all(), dtype=bool)
         docnums, scores = _scored_by_matchers(searcher, query, everything)
         by_matchers = dict(zip(docnums.tolist(), scores.tolist(), strict=True))
-        assert by_matchers == {
-            hit.docnum: hit.score for hit in searcher.search(query, limit=None)
-        }
+        assert by_matchers == {hit.docnum: hit.score for hit in searcher.search(query, limit=None)}
         if q == "heat boundary":
             docnums, scores = score_every_match(searcher, columns, query)
             assert dict(zip(docnums.tolist(), scores.tolist(), strict=True)) == by_matchers

@@ -61,8 +61,13 @@ def write_import(tmp_path: Path, count: int) -> tuple[Path, Path]:
                 encoding="utf-8",
             )
         rows.append(
-            {"ref": f"CRASH-{n:03d}", "file": name, "language": "en", "kind": "archive",
-             "title": f"Meeting {n}: tamarind cooperative"}
+            {
+                "ref": f"CRASH-{n:03d}",
+                "file": name,
+                "language": "en",
+                "kind": "archive",
+                "title": f"Meeting {n}: tamarind cooperative",
+            }
         )
     return folder, write_manifest(tmp_path / "manifest.csv", rows)
 
@@ -74,7 +79,7 @@ def import_args(folder: Path, manifest: Path) -> list[str]:
 def prepare(app: Flask) -> None:
     """Create the index, then let go of the database, so the commands own them."""
     with app.app_context():
-        search.get_index().ix
+        __ = search.get_index().ix  # opening it makes the index folder
         search.get_index().close()
         db.session.remove()
         db.engine.dispose()
@@ -87,10 +92,10 @@ def assert_nothing_half_made(app: Flask) -> None:
             select(Document.ref).where(~Document.variants.any(Variant.files.any()))
         ).all()
         assert bare == [], f"records without a stored file: {bare}"
-        found = search.search(search.get_index(), visible_levels(None), SearchRequest(q="tamarind", per_page=100))
-        released = set(
-            db.session.scalars(select(Document.id).where(Document.status == "released"))
+        found = search.search(
+            search.get_index(), visible_levels(None), SearchRequest(q="tamarind", per_page=100)
         )
+        released = set(db.session.scalars(select(Document.id).where(Document.status == "released")))
         assert {hit.document_id for hit in found.hits} <= released
         search.get_index().close()
         db.session.remove()
@@ -124,8 +129,13 @@ def assert_check_is_clean(app: Flask) -> None:
 
 #: The how-manieth time each step is reached when the process is killed: the third file
 #: (two records already in), or the one index commit of the import.
-NTH = {"blob-write": 3, "after-blob-write": 3, "before-commit": 3, "after-commit": 3,
-       "index-commit": 1}
+NTH = {
+    "blob-write": 3,
+    "after-blob-write": 3,
+    "before-commit": 3,
+    "after-commit": 3,
+    "index-commit": 1,
+}
 
 
 #: What each kill leaves behind, at least, for the next run to mend; the records

@@ -20,8 +20,7 @@ from knowledge_hub.criteria import VersionFacts
 from knowledge_hub.i18n import vocabularies
 
 SPECS = [
-    CriterionSpec(c.code, str(c.label), c.kind, True, c.applies_to)
-    for c in vocabularies.CRITERIA
+    CriterionSpec(c.code, str(c.label), c.kind, True, c.applies_to) for c in vocabularies.CRITERIA
 ]
 AUTOMATIC = [s.code for s in SPECS if s.kind == "automatic" and "publication" in s.applies_to]
 ATTESTATION = [s.code for s in SPECS if s.kind == "attestation" and "publication" in s.applies_to]
@@ -49,20 +48,40 @@ def test_each_automatic_criterion() -> None:
     incomplete = criteria.metadata_complete(replace(GOOD, topics=(), date=None))
     assert not incomplete.passed and incomplete.detail == "missing: date, topic"
     assert not criteria.text_extracted(
-        replace(GOOD, original=replace(GOOD_VERSION, files=(FileFacts("b" * 64, "image/png", False, "An image has no text layer."),)))
+        replace(
+            GOOD,
+            original=replace(
+                GOOD_VERSION,
+                files=(FileFacts("b" * 64, "image/png", False, "An image has no text layer."),),
+            ),
+        )
     ).passed
-    wrong = criteria.language_matches(replace(GOOD, original=replace(GOOD_VERSION, detected_language="fr")))
+    wrong = criteria.language_matches(
+        replace(GOOD, original=replace(GOOD_VERSION, detected_language="fr"))
+    )
     assert not wrong.passed and "reads as fr" in wrong.detail
-    assert not criteria.summary_length(replace(GOOD, original=replace(GOOD_VERSION, summary="Too short."))).passed
-    assert not criteria.summary_length(replace(GOOD, original=replace(GOOD_VERSION, summary="x" * 1501))).passed
+    assert not criteria.summary_length(
+        replace(GOOD, original=replace(GOOD_VERSION, summary="Too short."))
+    ).passed
+    assert not criteria.summary_length(
+        replace(GOOD, original=replace(GOOD_VERSION, summary="x" * 1501))
+    ).passed
     assert criteria.no_duplicate(GOOD).passed
-    assert criteria.no_duplicate(replace(GOOD, duplicate_of=("PB-1",))).detail == "same file as PB-1"
+    assert (
+        criteria.no_duplicate(replace(GOOD, duplicate_of=("PB-1",))).detail == "same file as PB-1"
+    )
 
 
 def test_translation_criteria() -> None:
-    translation = replace(GOOD_VERSION, language="fr", detected_language="fr",
-                          title="Les collectivités locales et l'ESS", summary="Comment les collectivités…",
-                          original_title=GOOD_VERSION.title, original_summary=GOOD_VERSION.summary)
+    translation = replace(
+        GOOD_VERSION,
+        language="fr",
+        detected_language="fr",
+        title="Les collectivités locales et l'ESS",
+        summary="Comment les collectivités…",
+        original_title=GOOD_VERSION.title,
+        original_summary=GOOD_VERSION.summary,
+    )
     assert criteria.title_summary_translated(translation).passed
     untranslated = replace(translation, summary=GOOD_VERSION.summary)
     assert criteria.title_summary_translated(untranslated).detail == "not translated: summary"
@@ -72,7 +91,11 @@ def test_translation_criteria() -> None:
 
 def test_the_latest_check_counts() -> None:
     checks = [Check("un_disclaimer", "pass", T0), Check("un_disclaimer", "fail", T0 + timedelta(1))]
-    item = next(i for i in criteria.gate(SPECS, "publication", GOOD, checks).items if i.spec.code == "un_disclaimer")
+    item = next(
+        i
+        for i in criteria.gate(SPECS, "publication", GOOD, checks).items
+        if i.spec.code == "un_disclaimer"
+    )
     assert not item.satisfied and item.latest.outcome == "fail"
 
 
@@ -84,19 +107,36 @@ def test_archives_are_gated_by_automatic_criteria_only() -> None:
 
 # --- properties: any sequence of checks, waivers and edits
 
-edits = st.sampled_from(["clear_summary", "restore_summary", "drop_topics", "restore_topics", "lose_text", "restore_text"])
-checks = st.tuples(st.sampled_from(AUTOMATIC + ATTESTATION), st.sampled_from(["pass", "fail", "waived"]))
-steps = st.lists(st.one_of(st.tuples(st.just("check"), checks), st.tuples(st.just("edit"), edits)), max_size=40)
+edits = st.sampled_from(
+    [
+        "clear_summary",
+        "restore_summary",
+        "drop_topics",
+        "restore_topics",
+        "lose_text",
+        "restore_text",
+    ]
+)
+checks = st.tuples(
+    st.sampled_from(AUTOMATIC + ATTESTATION), st.sampled_from(["pass", "fail", "waived"])
+)
+steps = st.lists(
+    st.one_of(st.tuples(st.just("check"), checks), st.tuples(st.just("edit"), edits)), max_size=40
+)
 
 
 def apply_edit(facts: RecordFacts, edit: str) -> RecordFacts:
     version = facts.original
     return {
         "clear_summary": lambda: replace(facts, original=replace(version, summary="")),
-        "restore_summary": lambda: replace(facts, original=replace(version, summary=GOOD_VERSION.summary)),
+        "restore_summary": lambda: replace(
+            facts, original=replace(version, summary=GOOD_VERSION.summary)
+        ),
         "drop_topics": lambda: replace(facts, topics=()),
         "restore_topics": lambda: replace(facts, topics=GOOD.topics),
-        "lose_text": lambda: replace(facts, original=replace(version, files=(FileFacts("c" * 64, "image/png", False),))),
+        "lose_text": lambda: replace(
+            facts, original=replace(version, files=(FileFacts("c" * 64, "image/png", False),))
+        ),
         "restore_text": lambda: replace(facts, original=replace(version, files=GOOD_VERSION.files)),
     }[edit]()
 
@@ -108,7 +148,9 @@ def expected_release(facts: RecordFacts, history: list[tuple[str, str]]) -> bool
         latest[code] = outcome
     summary = facts.original.summary
     automatic_now = {
-        "metadata_complete": bool(summary and facts.topics and facts.date and facts.doc_type and facts.organizations),
+        "metadata_complete": bool(
+            summary and facts.topics and facts.date and facts.doc_type and facts.organizations
+        ),
         "text_extracted": any(f.has_text for f in facts.original.files),
         "language_matches": True,
         "summary_length": 50 <= len(summary) <= 1500,

@@ -36,14 +36,26 @@ def test_the_demo_loads_once_and_everything_in_it_is_searchable(
         assert all(d.is_sample and d.status == DocumentStatus.RELEASED for d in documents)
         languages = Counter(len(d.variants) for d in documents)
         assert sum(n for size, n in languages.items() if size >= 2) >= 10
-        six = [d for d in documents if {v.language for v in d.variants} >= {"ar", "zh", "en", "fr", "ru", "es"}]
+        six = [
+            d
+            for d in documents
+            if {v.language for v in d.variants} >= {"ar", "zh", "en", "fr", "ru", "es"}
+        ]
         assert len(six) >= 3
         types = Counter(f.media_type for f in db.session.scalars(select(StoredFile)))
         assert len(types) >= 5
-        assert all(f.text and not f.extraction_error for f in db.session.scalars(select(StoredFile)))
+        assert all(
+            f.text and not f.extraction_error for f in db.session.scalars(select(StoredFile))
+        )
         public = [d for d in documents if d.access == AccessLevel.PUBLIC]
         kinds = Counter(d.doc_type.code for d in public)
-        assert {"position-paper", "awareness-package", "case-study", "meeting-minutes", "agenda"} <= set(kinds)
+        assert {
+            "position-paper",
+            "awareness-package",
+            "case-study",
+            "meeting-minutes",
+            "agenda",
+        } <= set(kinds)
         sample_id = public[0].id
         six_ref = six[0].ref
 
@@ -51,6 +63,16 @@ def test_the_demo_loads_once_and_everything_in_it_is_searchable(
     assert everything["total"] == len(public)
     landing = client.get(f"/documents/{sample_id}").get_data(as_text=True)
     assert "Sample record written for the demonstration catalogue" in landing
-    for query in ("社会和团结经济", "الاقتصاد الاجتماعي والتضامني", "социальная и солидарная экономика", "économie sociale et solidaire"):
-        refs = [r["ref"] for r in client.get("/api/search", query_string={"q": query, "per_page": 100}).get_json()["results"]]
+    for query in (
+        "社会和团结经济",
+        "الاقتصاد الاجتماعي والتضامني",
+        "социальная и солидарная экономика",
+        "économie sociale et solidaire",
+    ):
+        refs = [
+            r["ref"]
+            for r in client.get(
+                "/api/search", query_string={"q": query, "per_page": 100}
+            ).get_json()["results"]
+        ]
         assert six_ref in refs, query

@@ -22,23 +22,51 @@ NS = {"a": ATOM, "s": SITEMAP}
 
 @pytest.fixture
 def records(app: Flask, import_rows) -> dict[str, int]:
-    base = dict(kind="publication", type="report", date="2023-06", organizations="ILO",
-                topics="cooperatives")
+    base = dict(
+        kind="publication",
+        type="report",
+        date="2023-06",
+        organizations="ILO",
+        topics="cooperatives",
+    )
     rows = [
-        dict(base, ref="PUB-1", title="Cooperatives and decent work", authors="Doe, Jane",
-             summary="How cooperatives create decent work.", content="Cooperatives at work."),
-        dict(base, ref="PUB-1", language="fr", title="Coopératives et travail décent",
-             content="Les coopératives au travail."),
-        dict(base, ref="PUB-2", title="Solidarity finance", type="case-study",
-             content="Community banks and solidarity finance."),
+        dict(
+            base,
+            ref="PUB-1",
+            title="Cooperatives and decent work",
+            authors="Doe, Jane",
+            summary="How cooperatives create decent work.",
+            content="Cooperatives at work.",
+        ),
+        dict(
+            base,
+            ref="PUB-1",
+            language="fr",
+            title="Coopératives et travail décent",
+            content="Les coopératives au travail.",
+        ),
+        dict(
+            base,
+            ref="PUB-2",
+            title="Solidarity finance",
+            type="case-study",
+            content="Community banks and solidarity finance.",
+        ),
         dict(base, ref="PUB-3", title="Cooperative housing", content="Cooperatives build homes."),
-        dict(base, ref="MEM-1", title="Members cooperatives", access="members",
-             content="Cooperatives for members."),
+        dict(
+            base,
+            ref="MEM-1",
+            title="Members cooperatives",
+            access="members",
+            content="Cooperatives for members.",
+        ),
         dict(base, ref="GONE-1", title="Withdrawn cooperatives", content="Cooperatives gone."),
     ]
     assert import_rows(rows).failed == 0
-    import_rows([dict(base, ref="DRAFT-1", title="Draft cooperatives", content="Cooperatives.")],
-                release=False)
+    import_rows(
+        [dict(base, ref="DRAFT-1", title="Draft cooperatives", content="Cooperatives.")],
+        release=False,
+    )
     with app.app_context():
         gone = db.session.scalar(select(Document).where(Document.ref == "GONE-1"))
         review.withdraw(users.system_user(), gone, "Superseded.")
@@ -72,10 +100,16 @@ def titles(feed: etree._Element) -> set[str]:
 
 def test_the_release_feed_lists_released_records_the_reader_may_see(client, records) -> None:
     feed = atom(client, "/feed.atom")
-    assert titles(feed) == {"Cooperatives and decent work", "Solidarity finance",
-                            "Cooperative housing"}
-    entry = next(e for e in feed.iterfind("a:entry", NS)
-                 if e.findtext("a:title", namespaces=NS) == "Cooperatives and decent work")
+    assert titles(feed) == {
+        "Cooperatives and decent work",
+        "Solidarity finance",
+        "Cooperative housing",
+    }
+    entry = next(
+        e
+        for e in feed.iterfind("a:entry", NS)
+        if e.findtext("a:title", namespaces=NS) == "Cooperatives and decent work"
+    )
     assert entry.findtext("a:id", namespaces=NS) == f"http://hub.test/documents/{records['PUB-1']}"
     assert entry.findtext("a:author/a:name", namespaces=NS) == "Doe, Jane"
     assert entry.findtext("a:summary", namespaces=NS) == "How cooperatives create decent work."
@@ -103,13 +137,17 @@ def sitemap_urls(client: FlaskClient, url: str) -> dict[str, str]:
     assert response.status_code == 200 and response.mimetype == "application/xml"
     root = etree.fromstring(response.data)
     assert root.tag == f"{{{SITEMAP}}}urlset"
-    return {u.findtext("s:loc", namespaces=NS): u.findtext("s:lastmod", namespaces=NS)
-            for u in root.iterfind("s:url", NS)}
+    return {
+        u.findtext("s:loc", namespaces=NS): u.findtext("s:lastmod", namespaces=NS)
+        for u in root.iterfind("s:url", NS)
+    }
 
 
 def test_the_sitemap_lists_public_landing_pages_with_their_last_change(client, records) -> None:
     urls = sitemap_urls(client, "/sitemap.xml")
-    assert set(urls) == {f"http://hub.test/documents/{records[r]}" for r in ("PUB-1", "PUB-2", "PUB-3")}
+    assert set(urls) == {
+        f"http://hub.test/documents/{records[r]}" for r in ("PUB-1", "PUB-2", "PUB-3")
+    }
     assert all(lastmod.endswith("+00:00") for lastmod in urls.values())
 
 

@@ -21,12 +21,27 @@ from knowledge_hub.storage import TEMP_PREFIX
 from tests.conftest import sign_in
 
 ROWS = [
-    dict(ref="MIN-41", file="minutes-41.txt", title="Minutes of the 41st meeting", kind="archive",
-         content="Minutes of the 41st meeting of the Task Force, held in Geneva."),
-    dict(ref="MIN-42", file="minutes-42.txt", title="Minutes of the 42nd meeting", kind="archive",
-         content="Minutes of the 42nd meeting of the Task Force, held online."),
-    dict(ref="MIN-43", file="minutes-43.txt", title="Minutes of the 43rd meeting", kind="archive",
-         content="Minutes of the 43rd meeting of the Task Force, held in New York."),
+    dict(
+        ref="MIN-41",
+        file="minutes-41.txt",
+        title="Minutes of the 41st meeting",
+        kind="archive",
+        content="Minutes of the 41st meeting of the Task Force, held in Geneva.",
+    ),
+    dict(
+        ref="MIN-42",
+        file="minutes-42.txt",
+        title="Minutes of the 42nd meeting",
+        kind="archive",
+        content="Minutes of the 42nd meeting of the Task Force, held online.",
+    ),
+    dict(
+        ref="MIN-43",
+        file="minutes-43.txt",
+        title="Minutes of the 43rd meeting",
+        kind="archive",
+        content="Minutes of the 43rd meeting of the Task Force, held in New York.",
+    ),
 ]
 
 

@@ -36,7 +36,9 @@ def small_disk(app: Flask) -> Iterator[Path]:
         pytest.skip("mounting a small file system needs root")
     folder = Path(app.config["UPLOAD_DIR"])
     folder.mkdir(parents=True, exist_ok=True)
-    subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={DISK_SIZE}", "tmpfs", str(folder)], check=True)
+    subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={DISK_SIZE}", "tmpfs", str(folder)], check=True
+    )
     try:
         yield folder
     finally:
@@ -63,10 +65,14 @@ def test_an_upload_onto_a_full_disk_is_refused_clearly_and_leaves_nothing(
 ) -> None:
     api = app.test_client()
     auth = bearer(token_for(app, make_user("staff")))
-    upload_url = f"/api/documents/{new_record(api, auth, 'DISK-1', 'Workplan 2025')}/versions/en/files"
+    upload_url = (
+        f"/api/documents/{new_record(api, auth, 'DISK-1', 'Workplan 2025')}/versions/en/files"
+    )
 
     too_big = b"Workplan of the Task Force. " * 15_000  # 420 KB, more than the disk
-    refused = api.post(upload_url, data={"files": [(BytesIO(too_big), "workplan.txt")]}, headers=auth)
+    refused = api.post(
+        upload_url, data={"files": [(BytesIO(too_big), "workplan.txt")]}, headers=auth
+    )
     assert refused.status_code == 400
     body = refused.get_json()
     assert "storage is full" in body["message"]

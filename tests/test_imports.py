@@ -21,11 +21,28 @@ from knowledge_hub.storage import BlobStore
 from tests.conftest import write_manifest
 
 GOOD = [
-    dict(ref="WP-2022", file="wp-en.txt", language="en", title="Workplan 2022-2024",
-         kind="archive", type="workplan", date="2022-10", organizations="ilo;UNCTAD",
-         topics="sdg-8;Cooperatives", regions="001", content="The workplan of the Task Force."),
-    dict(ref="WP-2022", file="wp-fr.txt", language="fr", title="Plan de travail 2022-2024",
-         kind="archive", type="workplan", content="Le plan de travail de l'Équipe spéciale."),
+    dict(
+        ref="WP-2022",
+        file="wp-en.txt",
+        language="en",
+        title="Workplan 2022-2024",
+        kind="archive",
+        type="workplan",
+        date="2022-10",
+        organizations="ilo;UNCTAD",
+        topics="sdg-8;Cooperatives",
+        regions="001",
+        content="The workplan of the Task Force.",
+    ),
+    dict(
+        ref="WP-2022",
+        file="wp-fr.txt",
+        language="fr",
+        title="Plan de travail 2022-2024",
+        kind="archive",
+        type="workplan",
+        content="Le plan de travail de l'Équipe spéciale.",
+    ),
 ]
 
 
@@ -62,7 +79,9 @@ def test_importing_the_same_manifest_again_creates_nothing(app: Flask, import_ro
         assert counts() == before
 
 
-def test_bad_rows_are_reported_and_the_good_ones_go_in(app: Flask, import_rows, tmp_path: Path) -> None:
+def test_bad_rows_are_reported_and_the_good_ones_go_in(
+    app: Flask, import_rows, tmp_path: Path
+) -> None:
     (tmp_path / "outside.txt").write_text("secret")
     rows = [
         *GOOD,
@@ -80,8 +99,17 @@ def test_bad_rows_are_reported_and_the_good_ones_go_in(app: Flask, import_rows, 
     outcome = {r.ref: r for r in report.rows}
     assert outcome["WP-2022"].outcome in ("created", "added")
     errors = {ref: r.message for ref, r in outcome.items() if r.outcome == "error"}
-    assert set(errors) == {"BAD-TYPE", "BAD-ORG", "BAD-DATE", "BAD-LANG", "BAD-KIND",
-                           "NO-TITLE", "NO-FILE", "ESCAPE", "EXE"}
+    assert set(errors) == {
+        "BAD-TYPE",
+        "BAD-ORG",
+        "BAD-DATE",
+        "BAD-LANG",
+        "BAD-KIND",
+        "NO-TITLE",
+        "NO-FILE",
+        "ESCAPE",
+        "EXE",
+    }
     assert "novel" in errors["BAD-TYPE"]
     assert "ACME" in errors["BAD-ORG"]
     assert "2023-13" in errors["BAD-DATE"]
@@ -96,10 +124,20 @@ def test_a_dry_run_writes_nothing(app: Flask, tmp_path: Path) -> None:
     folder = tmp_path / "archive"
     folder.mkdir()
     (folder / "a.txt").write_text("Agenda of the 45th meeting")
-    manifest = write_manifest(tmp_path / "m.csv", [
-        dict(ref="AG-45", file="a.txt", language="en", title="Agenda", kind="archive", type="agenda"),
-        dict(ref="AG-46", file="missing.txt", language="en", title="Agenda", kind="archive"),
-    ])
+    manifest = write_manifest(
+        tmp_path / "m.csv",
+        [
+            dict(
+                ref="AG-45",
+                file="a.txt",
+                language="en",
+                title="Agenda",
+                kind="archive",
+                type="agenda",
+            ),
+            dict(ref="AG-46", file="missing.txt", language="en", title="Agenda", kind="archive"),
+        ],
+    )
     with app.app_context():
         report = imports.import_manifest(system_user(), folder, manifest, dry_run=True)
         assert [r.outcome for r in report.rows] == ["created", "error"]
@@ -130,16 +168,20 @@ def test_a_manifest_without_required_columns_is_refused(app: Flask, tmp_path: Pa
 
 def test_a_manifest_that_is_not_utf8_is_refused(app: Flask, tmp_path: Path) -> None:
     manifest = tmp_path / "m.csv"
-    manifest.write_bytes("ref,file,language,title,kind\nA,a.txt,fr,Économie,archive\n".encode("latin-1"))
+    manifest.write_bytes(
+        "ref,file,language,title,kind\nA,a.txt,fr,Économie,archive\n".encode("latin-1")
+    )
     with app.app_context(), pytest.raises(Invalid, match="not UTF-8"):
         imports.import_manifest(system_user(), tmp_path, manifest)
 
 
 def test_the_same_file_in_two_records_is_stored_once(app: Flask, import_rows) -> None:
-    report = import_rows([
-        dict(ref="A", file="a.txt", title="A", content="identical bytes"),
-        dict(ref="B", file="b.txt", title="B", content="identical bytes"),
-    ])
+    report = import_rows(
+        [
+            dict(ref="A", file="a.txt", title="A", content="identical bytes"),
+            dict(ref="B", file="b.txt", title="B", content="identical bytes"),
+        ]
+    )
     assert "same file as A" in report.rows[1].message
     assert len(list(BlobStore(app.config["UPLOAD_DIR"]))) == 1
 
@@ -157,7 +199,16 @@ def _billion_laughs_docx() -> bytes:
     )
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as docx:
-        docx.writestr("[Content_Types].xml", '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Override PartName="/word/document.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/></Types>')
+        docx.writestr(
+            "[Content_Types].xml",
+            (
+                '<?xml version="1.0"?><Types '
+                'xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Override '
+                'PartName="/word/document.xml" '
+                'ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/>'
+                "</Types>"
+            ),
+        )
         docx.writestr("word/document.xml", document)
     return buffer.getvalue()
 
@@ -170,10 +221,12 @@ def test_hostile_files_become_recorded_extraction_errors(app: Flask, import_rows
     pdf.set_font("helvetica", size=12)
     pdf.cell(text="Social and solidarity economy " * 20)
     truncated = bytes(pdf.output())[:300]
-    report = import_rows([
-        dict(ref="TRUNC", file="broken.pdf", title="Truncated", content=truncated),
-        dict(ref="BOMB", file="bomb.docx", title="Bomb", content=_billion_laughs_docx()),
-    ])
+    report = import_rows(
+        [
+            dict(ref="TRUNC", file="broken.pdf", title="Truncated", content=truncated),
+            dict(ref="BOMB", file="bomb.docx", title="Bomb", content=_billion_laughs_docx()),
+        ]
+    )
     assert [r.outcome for r in report.rows] == ["created", "created"], [str(r) for r in report.rows]
     assert all("text not extracted" in r.message for r in report.rows)
     with app.app_context():
@@ -192,9 +245,11 @@ def test_a_retired_type_or_topic_is_refused_for_new_records(app: Flask, import_r
         db.session.scalar(select(DocType).where(DocType.code == "toolkit")).is_active = False
         db.session.scalar(select(Topic).where(Topic.code == "sdg-14")).is_active = False
         db.session.commit()
-    report = import_rows([
-        dict(ref="T-1", title="Toolkit", type="toolkit", content="text"),
-        dict(ref="T-2", title="Oceans", topics="sdg-14", content="text"),
-    ])
+    report = import_rows(
+        [
+            dict(ref="T-1", title="Toolkit", type="toolkit", content="text"),
+            dict(ref="T-2", title="Oceans", topics="sdg-14", content="text"),
+        ]
+    )
     assert [r.outcome for r in report.rows] == ["error", "error"]
     assert "retired" in report.rows[0].message and "sdg-14" in report.rows[1].message

@@ -38,9 +38,14 @@ TOPICS = ["cooperatives", "solidarity finance", "social enterprises", "mutual in
 #: One word found in one record only.
 MARKS = ["amber", "basalt", "cobalt", "dolomite", "emerald", "feldspar", "garnet", "hematite"]
 ROWS = [
-    dict(ref=f"REC-{n}", title=f"Report {n} on {TOPICS[n % 4]}", type="report",
-         date=f"20{10 + n}", organizations="ILO",
-         content=f"Record {n} ({MARKS[n]}): {TOPICS[n % 4]}.")
+    dict(
+        ref=f"REC-{n}",
+        title=f"Report {n} on {TOPICS[n % 4]}",
+        type="report",
+        date=f"20{10 + n}",
+        organizations="ILO",
+        content=f"Record {n} ({MARKS[n]}): {TOPICS[n % 4]}.",
+    )
     for n in range(8)
 ]
 
@@ -194,8 +199,17 @@ def test_changes_committed_during_a_reindex_are_neither_lost_nor_doubled(
                 session.delete(session.get(Variant, ids[3]))
             # The outbox waits for the rebuild; the request neither fails nor waits long.
             assert db.session.scalar(select(func.count(PendingIndex.id))) > 0
-        report = import_rows([dict(ROWS[0], ref="NEW-1", title="Orchards run as cooperatives",
-                                   file="new-1.txt", content="Orchards and cooperatives.")])
+        report = import_rows(
+            [
+                dict(
+                    ROWS[0],
+                    ref="NEW-1",
+                    title="Orchards run as cooperatives",
+                    file="new-1.txt",
+                    content="Orchards and cooperatives.",
+                )
+            ]
+        )
         assert report.released == ["NEW-1"]
         assert time.monotonic() - started < 10  # text extraction included
     finally:
@@ -209,7 +223,9 @@ def test_changes_committed_during_a_reindex_are_neither_lost_nor_doubled(
     with app.app_context():
         assert db.session.scalar(select(func.count(PendingIndex.id))) == 0
         assert search.get_index().stale_entries(db.session) == {
-            "missing": [], "stale": [], "orphaned": []
+            "missing": [],
+            "stale": [],
+            "orphaned": [],
         }
     assert refs(client, "bakeries") == ["REC-0"]
     assert refs(client, "fisheries") == ["REC-7"]
@@ -261,17 +277,21 @@ def test_the_outbox_clears_only_the_rows_it_read(app: Flask, import_rows) -> Non
         queued = utcnow()
         db.session.execute(
             insert(PendingIndex),
-            [dict(id=1000, variant_id=variant_id, queued_at=queued),
-             dict(id=1002, variant_id=variant_id, queued_at=queued)],
+            [
+                dict(id=1000, variant_id=variant_id, queued_at=queued),
+                dict(id=1002, variant_id=variant_id, queued_at=queued),
+            ],
         )
         db.session.commit()
         late: list[int] = []
 
         @event.listens_for(db.session, "do_orm_execute")
         def a_late_row_appears(state) -> None:  # noqa: ANN001
-            if state.is_select and not late and Variant in [
-                d["entity"] for d in state.statement.column_descriptions
-            ]:
+            if (
+                state.is_select
+                and not late
+                and Variant in [d["entity"] for d in state.statement.column_descriptions]
+            ):
                 late.append(1001)
                 state.session.execute(
                     insert(PendingIndex).values(id=1001, variant_id=variant_id, queued_at=queued)
@@ -405,27 +425,70 @@ def test_an_index_made_before_generations_still_opens_and_is_moved_by_reindex(
 def test_the_building_writer_writes_what_whoosh_writes(
     app: Flask, import_rows, tmp_path: Path
 ) -> None:
-    import_rows([
-        *ROWS[:4],
-        dict(ref="FR-1", language="fr", title="Les coopératives", file="fr.txt",
-             content="Les coopératives créent du travail décent dans l'économie sociale."),
-        dict(ref="ZH-1", language="zh", title="社会团结经济", file="zh.txt",
-             content="社会团结经济促进体面劳动和合作社的发展。"),
-        # Diacritics and a tatweel standing alone: tokens the Arabic filter drops.
-        dict(ref="AR-1", language="ar", title="الاقتصاد الاجتماعي والتضامني", file="ar.txt",
-             content="يعزز الاقتصادُ الاجتماعي ً ـ والتضامني العمل اللائق والتعاونيات والتعاونيات."),
-        dict(ref="ES-1", language="es", title="Economía social y solidaria", file="es.txt",
-             content="La economía social y solidaria crea empleo. Economía, economia, ECONOMÍA."),
-        dict(ref="RU-1", language="ru", title="Солидарная экономика", file="ru.txt",
-             content="Её ещё ёлка: солидарная экономика и кооперативы, кооперативы."),
-        dict(ref="PT-1", language="pt", title="Economia solidária", file="pt.txt",
-             content="A economia solidária e as cooperativas; ＦＵＬＬ width ﬁ ligature."),
-        # Stop words first: positions count on from the first word kept.
-        dict(ref="EN-STOP", title="The and of cooperatives", file="stop.txt",
-             content="The of and a an cooperatives the cooperatives 2030 of decent work work."),
-        dict(ref="MEM-1", access="members", title="Members' guide", file="m.txt",
-             content="A guide for members only, on cooperatives."),
-    ])
+    import_rows(
+        [
+            *ROWS[:4],
+            dict(
+                ref="FR-1",
+                language="fr",
+                title="Les coopératives",
+                file="fr.txt",
+                content="Les coopératives créent du travail décent dans l'économie sociale.",
+            ),
+            dict(
+                ref="ZH-1",
+                language="zh",
+                title="社会团结经济",
+                file="zh.txt",
+                content="社会团结经济促进体面劳动和合作社的发展。",
+            ),
+            # Diacritics and a tatweel standing alone: tokens the Arabic filter drops.
+            dict(
+                ref="AR-1",
+                language="ar",
+                title="الاقتصاد الاجتماعي والتضامني",
+                file="ar.txt",
+                content=(
+                    "يعزز الاقتصادُ الاجتماعي ً ـ والتضامني العمل اللائق والتعاونيات والتعاونيات."
+                ),
+            ),
+            dict(
+                ref="ES-1",
+                language="es",
+                title="Economía social y solidaria",
+                file="es.txt",
+                content="La economía social y solidaria crea empleo. Economía, economia, ECONOMÍA.",
+            ),
+            dict(
+                ref="RU-1",
+                language="ru",
+                title="Солидарная экономика",
+                file="ru.txt",
+                content="Её ещё ёлка: солидарная экономика и кооперативы, кооперативы.",
+            ),
+            dict(
+                ref="PT-1",
+                language="pt",
+                title="Economia solidária",
+                file="pt.txt",
+                content="A economia solidária e as cooperativas; ＦＵＬＬ width ﬁ ligature.",
+            ),
+            # Stop words first: positions count on from the first word kept.
+            dict(
+                ref="EN-STOP",
+                title="The and of cooperatives",
+                file="stop.txt",
+                content="The of and a an cooperatives the cooperatives 2030 of decent work work.",
+            ),
+            dict(
+                ref="MEM-1",
+                access="members",
+                title="Members' guide",
+                file="m.txt",
+                content="A guide for members only, on cooperatives.",
+            ),
+        ]
+    )
     with app.app_context():
         index = search.get_index()
         entries = [index_fields(v, index.languages) for v in index_module.each_variant(db.session)]
@@ -469,15 +532,31 @@ def _everything_in(reader, schema) -> dict:  # noqa: ANN001
         matcher = reader.postings(fieldname, text)
         postings = []
         while matcher.is_active():
-            postings.append((
-                matcher.id(), matcher.weight(), matcher.value(), matcher.block_min_length(),
-                matcher.block_max_length(), matcher.block_max_weight(),
-            ))
+            postings.append(
+                (
+                    matcher.id(),
+                    matcher.weight(),
+                    matcher.value(),
+                    matcher.block_min_length(),
+                    matcher.block_max_length(),
+                    matcher.block_max_weight(),
+                )
+            )
             matcher.next()
-        terms.append((
-            fieldname, text, info.weight(), info.doc_frequency(), info.min_length(),
-            info.max_length(), info.max_weight(), info.min_id(), info.max_id(), postings,
-        ))
+        terms.append(
+            (
+                fieldname,
+                text,
+                info.weight(),
+                info.doc_frequency(),
+                info.min_length(),
+                info.max_length(),
+                info.max_weight(),
+                info.min_id(),
+                info.max_id(),
+                postings,
+            )
+        )
     size = reader.doc_count_all()
     return {
         "terms": terms,
@@ -487,11 +566,13 @@ def _everything_in(reader, schema) -> dict:  # noqa: ANN001
                 [reader.doc_field_length(n, name) for n in range(size)],
                 reader.field_length(name),
             )
-            for name in schema.names() if schema[name].scorable
+            for name in schema.names()
+            if schema[name].scorable
         },
         "columns": {
             name: list(reader.column_reader(name))
-            for name in schema.names() if reader.has_column(name)
+            for name in schema.names()
+            if reader.has_column(name)
         },
     }
 

@@ -141,8 +141,18 @@ def test_editing_a_title_reaches_the_index(app: Flask, client: FlaskClient, impo
 
 
 def test_deleting_a_version_removes_its_entry(app: Flask, client: FlaskClient, import_rows) -> None:
-    import_rows([ROW, dict(ROW, language="fr", title="Note sur les coopératives", file="fr.txt",
-                           content="Les coopératives créent du travail décent.")])
+    import_rows(
+        [
+            ROW,
+            dict(
+                ROW,
+                language="fr",
+                title="Note sur les coopératives",
+                file="fr.txt",
+                content="Les coopératives créent du travail décent.",
+            ),
+        ]
+    )
     assert found_refs(client, "coopératives") == ["PB-2023-01"]
     with app.app_context(), transaction() as session:
         session.delete(session.scalar(select(Variant).where(Variant.language == "fr")))

@@ -18,20 +18,52 @@ from knowledge_hub.models import Document
 from tests.conftest import sign_in
 
 PUBLIC = [
-    dict(ref=f"PUB-{n}", title=f"Public record {n} on cooperatives", type="report", date=f"202{n}",
-         organizations="ILO", topics="cooperatives", regions="SN",
-         content=f"Cooperatives and solidarity finance, public text {n}.")
+    dict(
+        ref=f"PUB-{n}",
+        title=f"Public record {n} on cooperatives",
+        type="report",
+        date=f"202{n}",
+        organizations="ILO",
+        topics="cooperatives",
+        regions="SN",
+        content=f"Cooperatives and solidarity finance, public text {n}.",
+    )
     for n in range(3)
 ]
 DRAFT_WORD, MEMBERS_WORD, INTERNAL_WORD = "zephyrantine", "quillotropic", "marzipanoid"
 HIDDEN = [
-    dict(ref="HID-DRAFT", title=f"Draft {DRAFT_WORD}", type="guide", date="2019", organizations="OECD",
-         topics="sdg-2", regions="BR", content=f"Cooperatives {DRAFT_WORD} finance."),
-    dict(ref="HID-MEMBERS", title=f"Members {MEMBERS_WORD}", type="toolkit", date="2018", access="members",
-         organizations="FAO", topics="sdg-3", regions="KE", content=f"Cooperatives {MEMBERS_WORD} finance."),
-    dict(ref="HID-INTERNAL", title=f"Internal {INTERNAL_WORD}", type="correspondence", date="2017",
-         access="internal", organizations="WHO", topics="sdg-4", regions="IN",
-         content=f"Cooperatives {INTERNAL_WORD} finance."),
+    dict(
+        ref="HID-DRAFT",
+        title=f"Draft {DRAFT_WORD}",
+        type="guide",
+        date="2019",
+        organizations="OECD",
+        topics="sdg-2",
+        regions="BR",
+        content=f"Cooperatives {DRAFT_WORD} finance.",
+    ),
+    dict(
+        ref="HID-MEMBERS",
+        title=f"Members {MEMBERS_WORD}",
+        type="toolkit",
+        date="2018",
+        access="members",
+        organizations="FAO",
+        topics="sdg-3",
+        regions="KE",
+        content=f"Cooperatives {MEMBERS_WORD} finance.",
+    ),
+    dict(
+        ref="HID-INTERNAL",
+        title=f"Internal {INTERNAL_WORD}",
+        type="correspondence",
+        date="2017",
+        access="internal",
+        organizations="WHO",
+        topics="sdg-4",
+        regions="IN",
+        content=f"Cooperatives {INTERNAL_WORD} finance.",
+    ),
 ]
 LINK = re.compile(r'(?:href|action|src)="([^"#]+)"')
 
@@ -52,7 +84,11 @@ def crawl(
         if url in seen:
             continue
         response = client.get(url)
-        body = response.get_data(as_text=True) if response.mimetype.startswith(("text/", "application/json")) else ""
+        body = (
+            response.get_data(as_text=True)
+            if response.mimetype.startswith(("text/", "application/json"))
+            else ""
+        )
         response.close()
         seen[url] = body
         if caching is not None:
@@ -69,7 +105,9 @@ def crawl(
     return seen
 
 
-def test_hidden_words_never_reach_readers_who_may_not_see_them(app: Flask, import_rows, make_user) -> None:
+def test_hidden_words_never_reach_readers_who_may_not_see_them(
+    app: Flask, import_rows, make_user
+) -> None:
     anonymous = app.test_client()
     member = app.test_client()
     sign_in(member, make_user("member", organization="ILO"))
@@ -77,8 +115,12 @@ def test_hidden_words_never_reach_readers_who_may_not_see_them(app: Flask, impor
     outsider = app.test_client()
     sign_in(outsider, make_user("translator", languages=("fr",)))
     assert import_rows(PUBLIC).failed == 0
-    before = {"anonymous": facets(anonymous), "member": facets(member), "outsider": facets(outsider),
-              "anonymous-q": facets(anonymous, "cooperatives finance")}
+    before = {
+        "anonymous": facets(anonymous),
+        "member": facets(member),
+        "outsider": facets(outsider),
+        "anonymous-q": facets(anonymous, "cooperatives finance"),
+    }
 
     assert import_rows(HIDDEN[:1], release=False).failed == 0
     assert import_rows(HIDDEN[1:], release=True).failed == 0
@@ -97,15 +139,23 @@ def test_hidden_words_never_reach_readers_who_may_not_see_them(app: Flask, impor
     assert not any(v["value"] in ("OECD", "WHO") for v in member_after["organization"])
 
     probes = [f"/api/search?q={w}" for w in (DRAFT_WORD, MEMBERS_WORD, INTERNAL_WORD)]
-    probes += [f"/search?q={w[:-1]}x" for w in (DRAFT_WORD, MEMBERS_WORD, INTERNAL_WORD)]  # suggestions
+    probes += [
+        f"/search?q={w[:-1]}x" for w in (DRAFT_WORD, MEMBERS_WORD, INTERNAL_WORD)
+    ]  # suggestions
     probes += ["/api/search?q=&per_page=100", "/api/search?q=cooperatives&per_page=100"]
     probes += [f"/api/documents/{i}" for i in ids] + [f"/api/documents/ref/{r}" for r in refs]
     probes += [f"/documents/{i}" for i in ids]
     everything = (DRAFT_WORD, MEMBERS_WORD, INTERNAL_WORD)
-    forbidden = {"anonymous": everything, "outsider": everything, "member": (DRAFT_WORD, INTERNAL_WORD)}
+    forbidden = {
+        "anonymous": everything,
+        "outsider": everything,
+        "member": (DRAFT_WORD, INTERNAL_WORD),
+    }
     with app.app_context():
         members_record = db.session.scalar(select(Document).where(Document.ref == "HID-MEMBERS"))
-        members_file = f"/documents/{members_record.id}/files/{members_record.variants[0].files[0].id}"
+        members_file = (
+            f"/documents/{members_record.id}/files/{members_record.variants[0].files[0].id}"
+        )
     caching: dict[str, dict[str, str]] = {}
     for who, client in (("anonymous", anonymous), ("outsider", outsider), ("member", member)):
         caching[who] = {}
@@ -122,9 +172,14 @@ def test_hidden_words_never_reach_readers_who_may_not_see_them(app: Flask, impor
     # public files may be cached by anyone.
     member_downloads = {url: cache for url, cache in caching["member"].items() if "/files/" in url}
     assert member_downloads.get(members_file) == "private, no-store"
-    assert all(
-        cache.startswith("public") for url, cache in member_downloads.items() if url != members_file
-    ) and len(member_downloads) > 1
+    assert (
+        all(
+            cache.startswith("public")
+            for url, cache in member_downloads.items()
+            if url != members_file
+        )
+        and len(member_downloads) > 1
+    )
     # The member does see the members-only record.
     assert MEMBERS_WORD in member.get(f"/api/search?q={MEMBERS_WORD}").get_data(as_text=True)
 

@@ -96,8 +96,14 @@ def test_every_part_reads_as_whooshs_copy_does(index: SearchIndex) -> None:
 
 def test_searching_reads_the_text_of_every_language(index: SearchIndex) -> None:
     with index.searching() as (searcher, __):
-        for language, word in [("en", "dignity"), ("fr", "dignité"), ("ru", "достоинстве"),
-                               ("ar", "الكرامة"), ("zh", "尊严"), ("es", "dignidad")]:
+        for language, word in [
+            ("en", "dignity"),
+            ("fr", "dignité"),
+            ("ru", "достоинстве"),
+            ("ar", "الكرامة"),
+            ("zh", "尊严"),
+            ("es", "dignidad"),
+        ]:
             query = QueryParser(text_field(language), index.schema).parse(word)
             assert len(searcher.search(query)) > 0, (language, word)
 
@@ -137,7 +143,10 @@ def test_a_mapped_range_behaves_as_a_file_of_its_bytes(
 ) -> None:
     source, content = mapped_bytes
     length = min(length, len(content) - start)
-    mapped, reference = MappedRange(source, start, length), io.BytesIO(content[start : start + length])
+    mapped, reference = (
+        MappedRange(source, start, length),
+        io.BytesIO(content[start : start + length]),
+    )
     for operation, n in steps:
         if operation == "read":
             assert mapped.read(n) == reference.read(n)

@@ -35,8 +35,21 @@ DC = "http://purl.org/dc/elements/1.1/"
 NS = {"oai": OAI, "oai_dc": OAI_DC, "dc": DC}
 #: The fifteen elements of simple Dublin Core, the only children oai_dc allows.
 DC_ELEMENTS = {
-    "title", "creator", "subject", "description", "publisher", "contributor", "date", "type",
-    "format", "identifier", "source", "language", "relation", "coverage", "rights",
+    "title",
+    "creator",
+    "subject",
+    "description",
+    "publisher",
+    "contributor",
+    "date",
+    "type",
+    "format",
+    "identifier",
+    "source",
+    "language",
+    "relation",
+    "coverage",
+    "rights",
 }
 
 
@@ -82,14 +95,34 @@ def identifiers(tree: etree._Element) -> list[str]:
 @pytest.fixture
 def records(app: Flask, import_rows) -> dict[str, int]:
     """Records in every state that matters to a harvester: ref -> id."""
-    base = dict(kind="publication", type="report", date="2023-06", authors="Doe, Jane",
-                organizations="ILO;UN Women", topics="sdg-8;cooperatives", regions="002")
+    base = dict(
+        kind="publication",
+        type="report",
+        date="2023-06",
+        authors="Doe, Jane",
+        organizations="ILO;UN Women",
+        topics="sdg-8;cooperatives",
+        regions="002",
+    )
     rows = [
-        dict(base, ref="PUB-1", title="Public report", summary="Cooperatives \x0b at work.",
-             content="Cooperatives in the social economy."),
+        dict(
+            base,
+            ref="PUB-1",
+            title="Public report",
+            summary="Cooperatives \x0b at work.",
+            content="Cooperatives in the social economy.",
+        ),
         dict(base, ref="PUB-1", language="fr", title="Rapport public", content="Les coopératives."),
-        dict(base, ref="ARC-1", kind="archive", type="meeting-minutes", title="Minutes",
-             organizations="UNRISD", topics="", content="Minutes of the meeting."),
+        dict(
+            base,
+            ref="ARC-1",
+            kind="archive",
+            type="meeting-minutes",
+            title="Minutes",
+            organizations="UNRISD",
+            topics="",
+            content="Minutes of the meeting.",
+        ),
         dict(base, ref="A/RES/77/281", title="A resolution", content="A resolution text."),
         dict(base, ref="MEM-1", title="Members only", access="members", content="Members text."),
         dict(base, ref="INT-1", title="Internal", access="internal", content="Internal text."),
@@ -137,29 +170,55 @@ ERRORS = [
     ({"verb": "ListRecords", "metadataPrefix": ["oai_dc", "oai_dc"]}, "badArgument"),
     ({"verb": "ListRecords", "metadataPrefix": "oai_dc", "from": "2023-13-45"}, "badArgument"),
     ({"verb": "ListRecords", "metadataPrefix": "oai_dc", "from": "yesterday"}, "badArgument"),
-    ({"verb": "ListRecords", "metadataPrefix": "oai_dc", "from": "2020-01-01",
-      "until": "2030-01-01T00:00:00Z"}, "badArgument"),
-    ({"verb": "ListRecords", "metadataPrefix": "oai_dc", "from": "2030-01-01",
-      "until": "2020-01-01"}, "badArgument"),
+    (
+        {
+            "verb": "ListRecords",
+            "metadataPrefix": "oai_dc",
+            "from": "2020-01-01",
+            "until": "2030-01-01T00:00:00Z",
+        },
+        "badArgument",
+    ),
+    (
+        {
+            "verb": "ListRecords",
+            "metadataPrefix": "oai_dc",
+            "from": "2030-01-01",
+            "until": "2020-01-01",
+        },
+        "badArgument",
+    ),
     ({"verb": "ListRecords", "metadataPrefix": "oai_dc", "set": "no spaces"}, "badArgument"),
     ({"verb": "ListRecords", "resumptionToken": "x", "metadataPrefix": "oai_dc"}, "badArgument"),
     ({"verb": "ListRecords", "resumptionToken": "forged"}, "badResumptionToken"),
     ({"verb": "ListSets", "resumptionToken": "anything"}, "badResumptionToken"),
     ({"verb": "ListRecords", "metadataPrefix": "marc21"}, "cannotDisseminateFormat"),
     ({"verb": "ListRecords", "metadataPrefix": "not a prefix!"}, "cannotDisseminateFormat"),
-    ({"verb": "GetRecord", "metadataPrefix": "marc21", "identifier": "oai:hub.test:PUB-1"},
-     "cannotDisseminateFormat"),
-    ({"verb": "GetRecord", "metadataPrefix": "oai_dc", "identifier": "oai:hub.test:MEM-1"},
-     "idDoesNotExist"),
-    ({"verb": "GetRecord", "metadataPrefix": "oai_dc", "identifier": "oai:hub.test:DRAFT-1"},
-     "idDoesNotExist"),
-    ({"verb": "GetRecord", "metadataPrefix": "oai_dc", "identifier": "oai:elsewhere:PUB-1"},
-     "idDoesNotExist"),
+    (
+        {"verb": "GetRecord", "metadataPrefix": "marc21", "identifier": "oai:hub.test:PUB-1"},
+        "cannotDisseminateFormat",
+    ),
+    (
+        {"verb": "GetRecord", "metadataPrefix": "oai_dc", "identifier": "oai:hub.test:MEM-1"},
+        "idDoesNotExist",
+    ),
+    (
+        {"verb": "GetRecord", "metadataPrefix": "oai_dc", "identifier": "oai:hub.test:DRAFT-1"},
+        "idDoesNotExist",
+    ),
+    (
+        {"verb": "GetRecord", "metadataPrefix": "oai_dc", "identifier": "oai:elsewhere:PUB-1"},
+        "idDoesNotExist",
+    ),
     ({"verb": "ListMetadataFormats", "identifier": "oai:hub.test:INT-1"}, "idDoesNotExist"),
-    ({"verb": "ListRecords", "metadataPrefix": "oai_dc", "set": "topic:no-such-topic"},
-     "noRecordsMatch"),
-    ({"verb": "ListIdentifiers", "metadataPrefix": "oai_dc", "from": "2999-01-01"},
-     "noRecordsMatch"),
+    (
+        {"verb": "ListRecords", "metadataPrefix": "oai_dc", "set": "topic:no-such-topic"},
+        "noRecordsMatch",
+    ),
+    (
+        {"verb": "ListIdentifiers", "metadataPrefix": "oai_dc", "from": "2999-01-01"},
+        "noRecordsMatch",
+    ),
 ]
 
 
@@ -177,14 +236,19 @@ def test_protocol_errors_are_explained_in_the_readers_language(client, schema, l
     catalogue = Path(__file__).resolve().parents[1] / "translations" / language / "LC_MESSAGES"
     with open(catalogue / "messages.po", encoding="utf-8") as f:
         translated = read_po(f, locale=language).get("%(name)s is not an argument of %(verb)s.")
-    response = client.get("/oai", query_string={"verb": "Identify", "metadataPrefix": "oai_dc"},
-                          headers={"Accept-Language": language})
+    response = client.get(
+        "/oai",
+        query_string={"verb": "Identify", "metadataPrefix": "oai_dc"},
+        headers={"Accept-Language": language},
+    )
     tree = etree.fromstring(response.data)
     assert schema.validate(tree), schema.error_log
     assert error_code(tree) == "badArgument"
     expected = translated.string % {"name": "metadataPrefix", "verb": "Identify"}
-    assert tree.findtext("oai:error", namespaces=NS) == expected != (
-        "metadataPrefix is not an argument of Identify."
+    assert (
+        tree.findtext("oai:error", namespaces=NS)
+        == expected
+        != ("metadataPrefix is not an argument of Identify.")
     )
 
 
@@ -206,34 +270,57 @@ def test_harvesters_get_released_public_records_and_withdrawn_ones_as_deleted(
         for r in tree.iterfind(".//oai:record", NS)
     }
     assert set(got) == {
-        "oai:hub.test:PUB-1", "oai:hub.test:ARC-1", "oai:hub.test:A/RES/77/281",
+        "oai:hub.test:PUB-1",
+        "oai:hub.test:ARC-1",
+        "oai:hub.test:A/RES/77/281",
         "oai:hub.test:GONE-1",
     }
     gone = got["oai:hub.test:GONE-1"]
     assert gone.find("oai:header", NS).get("status") == "deleted"
     assert gone.find("oai:metadata", NS) is None
     dc = got["oai:hub.test:PUB-1"].find(".//oai_dc:dc", NS)
-    values = [(e.tag.split("}")[1], e.text, e.get("{http://www.w3.org/XML/1998/namespace}lang"))
-              for e in dc]
-    assert ("title", "Public report", "en") in values and ("title", "Rapport public", "fr") in values
+    values = [
+        (e.tag.split("}")[1], e.text, e.get("{http://www.w3.org/XML/1998/namespace}lang"))
+        for e in dc
+    ]
+    assert ("title", "Public report", "en") in values and (
+        "title",
+        "Rapport public",
+        "fr",
+    ) in values
     assert ("creator", "Doe, Jane", None) in values
     assert ("date", "2023-06", None) in values
     assert ("identifier", f"http://hub.test/documents/{records['PUB-1']}", None) in values
     assert ("description", "Cooperatives  at work.", "en") in values  # no control character
     specs = [s.text for s in got["oai:hub.test:PUB-1"].iterfind(".//oai:setSpec", NS)]
     assert specs[:2] == ["kind:publication", "type:report"]
-    assert set(specs[2:]) == {"organization:ILO", "organization:UN-Women", "topic:sdg-8",
-                              "topic:cooperatives"}
+    assert set(specs[2:]) == {
+        "organization:ILO",
+        "organization:UN-Women",
+        "topic:sdg-8",
+        "topic:cooperatives",
+    }
 
 
 def test_sets_select_records(client, schema, records) -> None:
     tree = oai(client, schema, verb="ListSets")
     specs = {s.text for s in tree.iterfind(".//oai:setSpec", NS)}
-    assert {"kind", "kind:publication", "kind:archive", "type:meeting-minutes",
-            "organization:UN-Women", "topic:cooperatives"} <= specs
+    assert {
+        "kind",
+        "kind:publication",
+        "kind:archive",
+        "type:meeting-minutes",
+        "organization:UN-Women",
+        "topic:cooperatives",
+    } <= specs
+
     def listed(spec: str) -> set[str]:
-        return set(identifiers(oai(client, schema, verb="ListIdentifiers",
-                                   metadataPrefix="oai_dc", set=spec)))
+        return set(
+            identifiers(
+                oai(client, schema, verb="ListIdentifiers", metadataPrefix="oai_dc", set=spec)
+            )
+        )
+
     assert listed("kind:archive") == {"oai:hub.test:ARC-1"}
     assert listed("organization:UNRISD") == {"oai:hub.test:ARC-1"}
     assert "oai:hub.test:ARC-1" not in listed("organization:UN-Women")
@@ -245,14 +332,17 @@ def test_from_and_until_at_day_and_second_granularity(client, schema, records) -
     tree = oai(client, schema, verb="ListIdentifiers", metadataPrefix="oai_dc")
     stamps = sorted(e.text for e in tree.iterfind(".//oai:datestamp", NS))
     first, last = stamps[0], stamps[-1]
+
     def count(**bounds: str) -> int:
         answer = oai(client, schema, verb="ListIdentifiers", metadataPrefix="oai_dc", **bounds)
         return len(identifiers(answer))
+
     assert count(**{"from": first, "until": last}) == 4
     assert count(**{"from": first[:10], "until": last[:10]}) == 4
     assert count(until=last) == 4
-    answer = oai(client, schema, verb="ListIdentifiers", metadataPrefix="oai_dc",
-                 until="2000-01-01")
+    answer = oai(
+        client, schema, verb="ListIdentifiers", metadataPrefix="oai_dc", until="2000-01-01"
+    )
     assert error_code(answer) == "noRecordsMatch"
 
 
@@ -274,8 +364,11 @@ def test_resumption_tokens_page_through_the_whole_list(app, client, schema, reco
 
 def test_an_expired_token_is_refused(app, client, schema, records, monkeypatch) -> None:
     app.config["OAI_PAGE_SIZE"] = 2
-    token = oai(client, schema, verb="ListIdentifiers", metadataPrefix="oai_dc").find(
-        ".//oai:resumptionToken", NS).text
+    token = (
+        oai(client, schema, verb="ListIdentifiers", metadataPrefix="oai_dc")
+        .find(".//oai:resumptionToken", NS)
+        .text
+    )
     real_time = time.time
     monkeypatch.setattr(time, "time", lambda: real_time() + 2 * 24 * 3600)
     tree = oai(client, schema, verb="ListIdentifiers", resumptionToken=token)
@@ -329,12 +422,14 @@ def test_a_standard_client_harvests_exactly_the_released_public_demo_records(
         withdrawn = db.session.scalars(select(Document).order_by(Document.id)).first()
         review.withdraw(users.system_user(), withdrawn, "Withdrawn for the harvest test.")
         withdrawn_ref = withdrawn.ref
-        expected = set(db.session.scalars(
-            select(Document.ref).where(
-                Document.status == DocumentStatus.RELEASED,
-                Document.access == AccessLevel.PUBLIC,
+        expected = set(
+            db.session.scalars(
+                select(Document.ref).where(
+                    Document.status == DocumentStatus.RELEASED,
+                    Document.access == AccessLevel.PUBLIC,
+                )
             )
-        ))
+        )
         total = db.session.scalar(select(func.count(Document.id)))
     assert 7 < len(expected) < total  # more than a page, and not everything is public
 

@@ -67,7 +67,13 @@ ALLOWED: dict[str, frozenset[str]] = {
     "translations.confirm": frozenset({"reviewer"}),
 }
 # /api/v1/ is the same views as /api/, registered again: the same people may use them.
-ALLOWED.update({"api_v1." + k.removeprefix("api."): v for k, v in list(ALLOWED.items()) if k.startswith("api.")})
+ALLOWED.update(
+    {
+        "api_v1." + k.removeprefix("api."): v
+        for k, v in list(ALLOWED.items())
+        if k.startswith("api.")
+    }
+)
 
 #: The endpoints that read one record, in every version of the API.
 RECORD_READS = ("api.document", "api.document_by_ref", "api_v1.document", "api_v1.document_by_ref")
@@ -111,8 +117,13 @@ def can_read(role: str, status: str, access: str, endpoint: str) -> bool:
 def records(app: Flask, import_rows) -> dict[tuple[str, str], tuple[int, int, str]]:
     """One record per state: (status, access) -> (document id, file id, ref)."""
     rows = [
-        dict(ref=f"R-{status}-{access}", title=f"Record {status} {access}", access=access,
-             kind="archive", content=f"Text of the {status} {access} record.")
+        dict(
+            ref=f"R-{status}-{access}",
+            title=f"Record {status} {access}",
+            access=access,
+            kind="archive",
+            content=f"Text of the {status} {access} record.",
+        )
         for status, access in STATES
     ]
     import_rows(rows, release=False)
@@ -123,7 +134,9 @@ def records(app: Flask, import_rows) -> dict[tuple[str, str], tuple[int, int, st
     with app.app_context():
         actor = users.system_user()
         for status, access in STATES:
-            document = db.session.scalar(select(Document).where(Document.ref == f"R-{status}-{access}"))
+            document = db.session.scalar(
+                select(Document).where(Document.ref == f"R-{status}-{access}")
+            )
             if status == "in_review":
                 review.submit_for_review(actor, document)
             if status in ("released", "withdrawn"):
@@ -138,8 +151,10 @@ def records(app: Flask, import_rows) -> dict[tuple[str, str], tuple[int, int, st
 def clients(app: Flask, make_user) -> dict[str, FlaskClient]:
     # Every account first, then every sign-in: the accounts are then steps that later
     # tests are given copies of (tests/snapshots.py).
-    emails = {role: make_user(role, languages=("fr",) if role == "translator" else ())
-              for role in ROLES[1:]}
+    emails = {
+        role: make_user(role, languages=("fr",) if role == "translator" else ())
+        for role in ROLES[1:]
+    }
     clients = {"anonymous": app.test_client()}
     for role in ROLES[1:]:
         client = app.test_client()
@@ -150,11 +165,20 @@ def clients(app: Flask, make_user) -> dict[str, FlaskClient]:
 
 def url_for_rule(rule, ids: tuple[int, int, str]) -> str:
     document_id, file_id, ref = ids
-    values = {"document_id": document_id, "file_id": file_id, "ref": ref, "filename": "hub.css",
-              "lang": "en", "language": "en", "outcome": "pass"}
+    values = {
+        "document_id": document_id,
+        "file_id": file_id,
+        "ref": ref,
+        "filename": "hub.css",
+        "lang": "en",
+        "language": "en",
+        "outcome": "pass",
+    }
+
     def fill(match: re.Match) -> str:
         name = match.group(2)
         return str(values.get(name, 1 if match.group(1) == "int" else "x"))
+
     return re.sub(r"<(?:(\w+)(?:\([^)]*\))?:)?(\w+)>", fill, rule.rule)
 
 
@@ -185,13 +209,21 @@ def test_every_route_for_every_role_and_state(app: Flask, clients, records) -> N
                         if code not in expected:
                             problems.append(f"{role} {method} {url} -> {code}, expected refusal")
                         continue
-                    if code in (403,) or (code == 302 and "/auth/login" in response.headers.get("Location", "")):
+                    if code in (403,) or (
+                        code == 302 and "/auth/login" in response.headers.get("Location", "")
+                    ):
                         problems.append(f"{role} {method} {url} -> {code}, expected access")
-                    reads_a_record = rule.endpoint in ("documents.landing", "documents.download", *RECORD_READS)
+                    reads_a_record = rule.endpoint in (
+                        "documents.landing",
+                        "documents.download",
+                        *RECORD_READS,
+                    )
                     if record_bound and method == "GET" and reads_a_record:
                         visible = can_read(role, *state, rule.endpoint)
                         if visible and code == 404:
-                            problems.append(f"{role} GET {url} ({state}) -> 404, expected to see it")
+                            problems.append(
+                                f"{role} GET {url} ({state}) -> 404, expected to see it"
+                            )
                         if not visible and code == 200:
                             problems.append(f"{role} GET {url} ({state}) -> 200, must not see it")
     assert problems == [], "\n".join(problems)
@@ -201,7 +233,10 @@ def test_nothing_changes_when_a_refused_role_posts(app: Flask, clients, records)
     document_id = records[("in_review", "public")][0]
     for role in ("anonymous", "member", "translator"):
         for action in ("release", "withdraw", "send-back", "waive", "submit"):
-            clients[role].post(f"/review/{document_id}/{action}", data={"comment": "x" * 20, "code": "summary_length"})
+            clients[role].post(
+                f"/review/{document_id}/{action}",
+                data={"comment": "x" * 20, "code": "summary_length"},
+            )
     with app.app_context():
         assert db.session.get(Document, document_id).status.value == "in_review"
 
@@ -215,8 +250,14 @@ def test_members_only_records_are_for_members_and_their_organizations(
     readers = {
         "translator without organization": (make_user("translator", languages=("fr",)), False),
         "translator of a member organization": (make_user("translator", organization="ILO"), True),
-        "translator of an observer organization": (make_user("translator", organization="ICA"), True),
-        "translator of another organization": (make_user("translator", organization="ITC-ILO"), False),
+        "translator of an observer organization": (
+            make_user("translator", organization="ICA"),
+            True,
+        ),
+        "translator of another organization": (
+            make_user("translator", organization="ITC-ILO"),
+            False,
+        ),
         "member without organization": (make_user("member"), True),
         "account of a member organization, no role": (make_user(organization="FAO"), True),
     }
@@ -231,12 +272,16 @@ def test_members_only_records_are_for_members_and_their_organizations(
     assert problems == []
 
 
-def test_a_session_cookie_replayed_after_sign_out_is_anonymous(app: Flask, make_user, records) -> None:
+def test_a_session_cookie_replayed_after_sign_out_is_anonymous(
+    app: Flask, make_user, records
+) -> None:
     """Every signed-in role: a copy of the cookie taken before signing out opens none of
     the routes that need an account afterwards."""
     rules = [
-        r for r in app.url_map.iter_rules()
-        if "GET" in r.methods and r.endpoint != "auth.logout"
+        r
+        for r in app.url_map.iter_rules()
+        if "GET" in r.methods
+        and r.endpoint != "auth.logout"
         and "anonymous" not in allowed_roles(r.endpoint)
     ]
     assert len(rules) > 20
@@ -278,7 +323,9 @@ def test_no_cache_keeps_back_office_pages_or_files_that_are_not_public(
             response = clients[role].get(url)
             response.close()
             if response.headers.get("Cache-Control") != "no-store":
-                problems.append(f"{role} GET {url}: Cache-Control {response.headers.get('Cache-Control')!r}")
+                problems.append(
+                    f"{role} GET {url}: Cache-Control {response.headers.get('Cache-Control')!r}"
+                )
     for (status, level), (document_id, file_id, __) in records.items():
         url = f"/documents/{document_id}/files/{file_id}"
         for role in ("anonymous", "member", "staff"):

@@ -6,7 +6,6 @@ from __future__ import annotations
 import pickle
 import zlib
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -29,8 +28,8 @@ def index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SearchIndex]:
     variant_id = 0
     with index.writing() as writer:
         for language in LANGUAGES:
-            for copy in range(COPIES):
-                for number, article in enumerate(udhr_articles(language), start=1):
+            for __ in range(COPIES):
+                for article in udhr_articles(language):
                     variant_id += 1
                     writer.add_document(**udhr_entry(variant_id, variant_id, language, article))
     yield index

@@ -17,7 +17,14 @@ from knowledge_hub.models import Document
 from knowledge_hub.models import DocumentStatus
 from tests.conftest import sign_in
 
-ATTESTATIONS = ["mandate_alignment", "member_review", "un_disclaimer", "logo_use", "copyright_cleared", "accessible_format"]
+ATTESTATIONS = [
+    "mandate_alignment",
+    "member_review",
+    "un_disclaimer",
+    "logo_use",
+    "copyright_cleared",
+    "accessible_format",
+]
 
 TEXT = (
     "The social and solidarity economy brings together cooperatives, mutual societies, "
@@ -27,11 +34,21 @@ TEXT = (
 )
 
 PUBLICATION = dict(
-    ref="PB-LOCAL-2024", file="brief.txt", language="en", kind="publication",
+    ref="PB-LOCAL-2024",
+    file="brief.txt",
+    language="en",
+    kind="publication",
     title="Local governments and the social and solidarity economy",
-    summary="How local governments can support cooperatives and other SSE entities with procurement, finance and training.",
-    type="policy-brief", date="2024-02", organizations="UNRISD;ILO", topics="local-development",
-    regions="001", content=TEXT,
+    summary=(
+        "How local governments can support cooperatives and other SSE entities with "
+        "procurement, finance and training."
+    ),
+    type="policy-brief",
+    date="2024-02",
+    organizations="UNRISD;ILO",
+    topics="local-development",
+    regions="001",
+    content=TEXT,
 )
 
 
@@ -45,7 +62,10 @@ def draft(app: Flask, criteria, import_rows) -> tuple[int, int]:
 
 
 def flashes(html: str) -> list[str]:
-    return [re.sub(r"\s+", " ", m).strip() for m in re.findall(r'class="flash[^"]*"[^>]*>(.*?)</(?:p|div)>', html, re.S)]
+    return [
+        re.sub(r"\s+", " ", m).strip()
+        for m in re.findall(r'class="flash[^"]*"[^>]*>(.*?)</(?:p|div)>', html, re.S)
+    ]
 
 
 def test_the_whole_life_of_a_publication(app: Flask, criteria, make_user) -> None:
@@ -55,16 +75,32 @@ def test_the_whole_life_of_a_publication(app: Flask, criteria, make_user) -> Non
     sign_in(admin, make_user("admin"))
 
     # Staff create the record and upload its file on the web, then send it to review.
-    created = staff.post("/staff/new", data={
-        "ref": PUBLICATION["ref"], "kind": "publication", "doc_type": "policy-brief",
-        "date": "2024-02", "lead_organization": "UNRISD", "organizations": ["ILO"],
-        "authors": "", "themes": ["local-development"], "sdgs": [], "regions": "001",
-        "access": "public", "series": "", "language": "en", "other_language": "",
-        "title": PUBLICATION["title"], "summary": PUBLICATION["summary"],
-    })
+    created = staff.post(
+        "/staff/new",
+        data={
+            "ref": PUBLICATION["ref"],
+            "kind": "publication",
+            "doc_type": "policy-brief",
+            "date": "2024-02",
+            "lead_organization": "UNRISD",
+            "organizations": ["ILO"],
+            "authors": "",
+            "themes": ["local-development"],
+            "sdgs": [],
+            "regions": "001",
+            "access": "public",
+            "series": "",
+            "language": "en",
+            "other_language": "",
+            "title": PUBLICATION["title"],
+            "summary": PUBLICATION["summary"],
+        },
+    )
     assert created.status_code == 302, created.get_data(as_text=True)
     with app.app_context():
-        document_id = db.session.scalar(select(Document.id).where(Document.ref == PUBLICATION["ref"]))
+        document_id = db.session.scalar(
+            select(Document.id).where(Document.ref == PUBLICATION["ref"])
+        )
     uploaded = staff.post(
         f"/staff/{document_id}/versions/en/upload",
         data={"files": [(io.BytesIO(TEXT.encode()), "brief.txt")]},
@@ -79,24 +115,50 @@ def test_the_whole_life_of_a_publication(app: Flask, criteria, make_user) -> Non
     assert "Aligned with the UNTFSSE mandate and A/RES/77/281" in page
 
     # Releasing now is refused, naming every missing criterion.
-    refused = reviewer.post(f"/review/{document_id}/release", follow_redirects=True).get_data(as_text=True)
+    refused = reviewer.post(f"/review/{document_id}/release", follow_redirects=True).get_data(
+        as_text=True
+    )
     message = next(m for m in flashes(refused) if m.startswith("Not released"))
-    for label in ("Aligned with the UNTFSSE mandate", "Reviewed by at least two member organizations",
-                  "UN disclaimer present", "Logo use approved", "Copyright and license cleared",
-                  "Accessible format"):
+    for label in (
+        "Aligned with the UNTFSSE mandate",
+        "Reviewed by at least two member organizations",
+        "UN disclaimer present",
+        "Logo use approved",
+        "Copyright and license cleared",
+        "Accessible format",
+    ):
         assert label in message
     assert "Metadata complete" not in message  # the automatic ones pass
 
     for code in ATTESTATIONS[:-1]:
-        reviewer.post(f"/review/{document_id}/attest/pass", data={"code": code, "comment": "Checked against the final PDF."})
+        reviewer.post(
+            f"/review/{document_id}/attest/pass",
+            data={"code": code, "comment": "Checked against the final PDF."},
+        )
     # A reviewer may not waive; an admin may, with a reason.
-    assert reviewer.post(f"/review/{document_id}/waive", data={"code": "accessible_format", "comment": "Tagged PDF follows"}).status_code == 403
-    admin.post(f"/review/{document_id}/waive", data={"code": "accessible_format", "comment": "short"})
+    assert (
+        reviewer.post(
+            f"/review/{document_id}/waive",
+            data={"code": "accessible_format", "comment": "Tagged PDF follows"},
+        ).status_code
+        == 403
+    )
+    admin.post(
+        f"/review/{document_id}/waive", data={"code": "accessible_format", "comment": "short"}
+    )
     with app.app_context():
         assert db.session.get(Document, document_id).status == DocumentStatus.IN_REVIEW
-    admin.post(f"/review/{document_id}/waive", data={"code": "accessible_format", "comment": "The tagged PDF follows next week; released for the meeting."})
+    admin.post(
+        f"/review/{document_id}/waive",
+        data={
+            "code": "accessible_format",
+            "comment": "The tagged PDF follows next week; released for the meeting.",
+        },
+    )
 
-    released = reviewer.post(f"/review/{document_id}/release", follow_redirects=True).get_data(as_text=True)
+    released = reviewer.post(f"/review/{document_id}/release", follow_redirects=True).get_data(
+        as_text=True
+    )
     assert "Released." in flashes(released)
     with app.app_context():
         document = db.session.get(Document, document_id)
@@ -110,7 +172,9 @@ def test_the_whole_life_of_a_publication(app: Flask, criteria, make_user) -> Non
     download.close()
 
     # Withdrawal: tombstone, no file, not in search, reason shown.
-    reviewer.post(f"/review/{document_id}/withdraw", data={"comment": "Superseded by the 2025 edition."})
+    reviewer.post(
+        f"/review/{document_id}/withdraw", data={"comment": "Superseded by the 2025 edition."}
+    )
     tombstone = reader.get(f"/documents/{document_id}")
     assert tombstone.status_code == 200
     html = tombstone.get_data(as_text=True)
@@ -123,10 +187,25 @@ def test_the_whole_life_of_a_publication(app: Flask, criteria, make_user) -> Non
     # The audit trail tells the whole story, in order.
     with app.app_context():
         actions = db.session.scalars(
-            select(AuditEvent.action).where(AuditEvent.document_id == document_id).order_by(AuditEvent.id)
+            select(AuditEvent.action)
+            .where(AuditEvent.document_id == document_id)
+            .order_by(AuditEvent.id)
         ).all()
-    story = [a for a in actions if a in ("create", "upload", "submit_for_review", "check", "waive", "release", "withdraw")]
-    assert story == ["create", "create", "upload", "submit_for_review", *["check"] * 5, "waive", "release", "withdraw"]
+    story = [
+        a
+        for a in actions
+        if a in ("create", "upload", "submit_for_review", "check", "waive", "release", "withdraw")
+    ]
+    assert story == [
+        "create",
+        "create",
+        "upload",
+        "submit_for_review",
+        *["check"] * 5,
+        "waive",
+        "release",
+        "withdraw",
+    ]
     history = staff.get(f"/review/{document_id}/history").get_data(as_text=True)
     assert "Superseded by the 2025 edition." in history and "accessible_format" in history
 
@@ -140,7 +219,9 @@ def test_send_back_needs_a_comment_and_returns_a_draft(app: Flask, draft, make_u
     reviewer.post(f"/review/{document_id}/send-back", data={"comment": ""})
     with app.app_context():
         assert db.session.get(Document, document_id).status == DocumentStatus.IN_REVIEW
-    reviewer.post(f"/review/{document_id}/send-back", data={"comment": "Add the UN disclaimer on page 2."})
+    reviewer.post(
+        f"/review/{document_id}/send-back", data={"comment": "Add the UN disclaimer on page 2."}
+    )
     with app.app_context():
         assert db.session.get(Document, document_id).status == DocumentStatus.DRAFT
         event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "send_back"))
@@ -154,12 +235,20 @@ def test_hub_release_exits_non_zero_listing_what_is_missing(app: Flask, draft) -
 
 
 def test_archives_need_only_the_automatic_criteria(app: Flask, criteria, import_rows) -> None:
-    archive = dict(PUBLICATION, ref="MIN-45", kind="archive", type="meeting-minutes", title="Minutes of the 45th meeting")
+    archive = dict(
+        PUBLICATION,
+        ref="MIN-45",
+        kind="archive",
+        type="meeting-minutes",
+        title="Minutes of the 45th meeting",
+    )
     report = import_rows([archive])
     assert report.released == ["MIN-45"]
 
 
-def test_an_incomplete_record_is_not_released_and_says_why(app: Flask, criteria, import_rows) -> None:
+def test_an_incomplete_record_is_not_released_and_says_why(
+    app: Flask, criteria, import_rows
+) -> None:
     bare = dict(ref="BARE", kind="archive", title="Notes", content="Short text.", summary="")
     report = import_rows([bare])
     reason = report.not_released["BARE"]
@@ -199,9 +288,18 @@ def test_the_api_refuses_release_listing_what_is_missing(app: Flask, draft, make
 
 def _released_archive(app: Flask, import_rows, ref: str, access: str) -> int:
     """A record released through the gate (archives need the automatic criteria only)."""
-    row = dict(ref=ref, title=f"Minutes {ref}", summary=PUBLICATION["summary"], kind="archive",
-               type="meeting-minutes", date="2023", organizations="ILO", topics="cooperatives",
-               access=access, content=f"{TEXT} Meeting {ref}.")
+    row = dict(
+        ref=ref,
+        title=f"Minutes {ref}",
+        summary=PUBLICATION["summary"],
+        kind="archive",
+        type="meeting-minutes",
+        date="2023",
+        organizations="ILO",
+        topics="cooperatives",
+        access=access,
+        content=f"{TEXT} Meeting {ref}.",
+    )
     assert import_rows([row], release=True).failed == 0
     with app.app_context():
         document = db.session.scalar(select(Document).where(Document.ref == ref))
@@ -230,14 +328,22 @@ def test_a_released_records_reviewed_fields_change_only_through_review(
             return document.access.value, document.original.title, document.date
 
     # Staff alone may not widen the audience, retitle, re-credit or re-file it …
-    for change in (dict(access="public"), dict(title="A new title"), dict(summary="Other."),
-                   dict(organizations=["ILO", "FAO"]), dict(kind="publication")):
+    for change in (
+        dict(access="public"),
+        dict(title="A new title"),
+        dict(summary="Other."),
+        dict(organizations=["ILO", "FAO"]),
+        dict(kind="publication"),
+    ):
         refused = patch(members, staff, **change)
         assert refused.status_code == 409, (change, refused.get_json())
         assert "goes through review" in refused.get_json()["message"]
     assert state(members) == ("members", "Minutes TF-M-1", "2023")
-    upload = api.post(f"/api/documents/{members}/versions/en/files", headers=staff,
-                      data={"files": (io.BytesIO(b"Another text of the minutes."), "more.txt")})
+    upload = api.post(
+        f"/api/documents/{members}/versions/en/files",
+        headers=staff,
+        data={"files": (io.BytesIO(b"Another text of the minutes."), "more.txt")},
+    )
     assert upload.status_code == 409
     with app.app_context():
         assert len(db.session.get(Document, members).original.files) == 1
@@ -265,8 +371,9 @@ def test_staff_cannot_retitle_a_released_version_on_its_page(
 ) -> None:
     document_id = _released_archive(app, import_rows, "TF-M-2", "public")
     sign_in(client, make_user("staff"))
-    response = client.post(f"/staff/{document_id}/versions/en/edit",
-                           data={"title": "=Retitled", "summary": "Other."})
+    response = client.post(
+        f"/staff/{document_id}/versions/en/edit", data={"title": "=Retitled", "summary": "Other."}
+    )
     assert "goes through review" in response.get_data(as_text=True)
     with app.app_context():
         assert db.session.get(Document, document_id).original.title == "Minutes TF-M-2"

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
-from pathlib import Path
 
 import pytest
 from flask import Flask
@@ -32,7 +31,10 @@ def udhr_as_html(language: str) -> tuple[str, str]:
     paragraphs = [p.text.strip() for p in root.iter("{http://efele.net/udhr}para") if p.text]
     body = "\n".join(f"<p>{p}</p>" for p in paragraphs)
     direction = "rtl" if language == "ar" else "ltr"
-    html = f'<!doctype html><html lang="{language}" dir="{direction}"><head><meta charset="utf-8"><title>{title}</title></head><body><h1>{title}</h1>{body}</body></html>'
+    html = (
+        f'<!doctype html><html lang="{language}" dir="{direction}"><head><meta charset="utf-8">'
+        f"<title>{title}</title></head><body><h1>{title}</h1>{body}</body></html>"
+    )
     return title, html
 
 
@@ -104,9 +106,7 @@ def test_results_come_in_the_readers_language(client: FlaskClient, udhr) -> None
     assert chinese["language"] == "zh"
     # The language facet counts records per language, the record once in each.
     facets = api_search(client, q="")["facets"]
-    assert {f["value"]: f["count"] for f in facets["language"]} == {
-        lang: 1 for lang in UDHR_FILES
-    }
+    assert {f["value"]: f["count"] for f in facets["language"]} == {lang: 1 for lang in UDHR_FILES}
 
 
 def test_arabic_matches_with_or_without_diacritics(client: FlaskClient, udhr) -> None:
@@ -131,15 +131,35 @@ def test_analyzers_stem_each_language() -> None:
 
 
 RECORDS = [
-    dict(ref="PUB-1", title="Cooperatives in Senegal", type="case-study", date="2021",
-         organizations="ILO", topics="cooperatives", regions="SN",
-         content="Cooperatives in Senegal build decent work. Solidarity finance grows."),
-    dict(ref="PUB-2", title="Solidarity finance in Brazil", type="policy-brief", date="2023-04",
-         organizations="UNRISD;ILO", topics="transformative-finance", regions="BR",
-         content="Community banks and solidarity finance in Brazil."),
-    dict(ref="PUB-3", title="Minutes of the 42nd meeting", kind="archive",
-         type="meeting-minutes", date="2023-03-07", organizations="UNCTAD",
-         content="The Task Force discussed solidarity finance and the workplan."),
+    dict(
+        ref="PUB-1",
+        title="Cooperatives in Senegal",
+        type="case-study",
+        date="2021",
+        organizations="ILO",
+        topics="cooperatives",
+        regions="SN",
+        content="Cooperatives in Senegal build decent work. Solidarity finance grows.",
+    ),
+    dict(
+        ref="PUB-2",
+        title="Solidarity finance in Brazil",
+        type="policy-brief",
+        date="2023-04",
+        organizations="UNRISD;ILO",
+        topics="transformative-finance",
+        regions="BR",
+        content="Community banks and solidarity finance in Brazil.",
+    ),
+    dict(
+        ref="PUB-3",
+        title="Minutes of the 42nd meeting",
+        kind="archive",
+        type="meeting-minutes",
+        date="2023-03-07",
+        organizations="UNCTAD",
+        content="The Task Force discussed solidarity finance and the workplan.",
+    ),
 ]
 
 SECRET = "quixotrophy"
@@ -151,16 +171,35 @@ def mixed_catalogue(import_rows) -> None:
     internal record."""
     assert import_rows(RECORDS).failed == 0
     hidden = [
-        dict(ref="DRAFT-1", title=f"Draft on {SECRET} finance", type="working-paper",
-             date="2024", organizations="OECD", content=f"Solidarity finance and {SECRET}."),
+        dict(
+            ref="DRAFT-1",
+            title=f"Draft on {SECRET} finance",
+            type="working-paper",
+            date="2024",
+            organizations="OECD",
+            content=f"Solidarity finance and {SECRET}.",
+        ),
     ]
     assert import_rows(hidden, release=False).failed == 0
     restricted = [
-        dict(ref="MEM-1", title=f"Members note on {SECRET}", type="guide", date="2025",
-             access="members", organizations="FAO", content=f"Solidarity finance {SECRET}."),
-        dict(ref="INT-1", title=f"Internal memo on {SECRET}", type="correspondence",
-             date="2025", access="internal", organizations="WHO",
-             content=f"Solidarity finance {SECRET}."),
+        dict(
+            ref="MEM-1",
+            title=f"Members note on {SECRET}",
+            type="guide",
+            date="2025",
+            access="members",
+            organizations="FAO",
+            content=f"Solidarity finance {SECRET}.",
+        ),
+        dict(
+            ref="INT-1",
+            title=f"Internal memo on {SECRET}",
+            type="correspondence",
+            date="2025",
+            access="internal",
+            organizations="WHO",
+            content=f"Solidarity finance {SECRET}.",
+        ),
     ]
     assert import_rows(restricted).failed == 0
 
@@ -169,7 +208,9 @@ def test_one_result_per_record_with_facet_counts(client: FlaskClient, mixed_cata
     answer = api_search(client, q="solidarity finance")
     assert answer["total"] == 3
     assert {r["ref"] for r in answer["results"]} == {"PUB-1", "PUB-2", "PUB-3"}
-    facets = {name: {f["value"]: f["count"] for f in values} for name, values in answer["facets"].items()}
+    facets = {
+        name: {f["value"]: f["count"] for f in values} for name, values in answer["facets"].items()
+    }
     assert facets["organization"] == {"ILO": 2, "UNRISD": 1, "UNCTAD": 1}
     assert facets["kind"] == {"publication": 2, "archive": 1}
     assert facets["year"] == {"2021": 1, "2023": 2}
@@ -177,7 +218,10 @@ def test_one_result_per_record_with_facet_counts(client: FlaskClient, mixed_cata
 
 
 def test_facet_filters_combine(client: FlaskClient, mixed_catalogue) -> None:
-    assert [r["ref"] for r in api_search(client, q="finance", organization="ILO", year="2023")["results"]] == ["PUB-2"]
+    assert [
+        r["ref"]
+        for r in api_search(client, q="finance", organization="ILO", year="2023")["results"]
+    ] == ["PUB-2"]
     both_years = api_search(client, q="finance", year=["2021", "2023"])
     assert both_years["total"] == 3
     assert api_search(client, q="finance", kind="archive")["total"] == 1
@@ -195,8 +239,14 @@ def test_sorting_and_paging(client: FlaskClient, mixed_catalogue) -> None:
 
 def test_anonymous_readers_never_see_hidden_records(client: FlaskClient, mixed_catalogue) -> None:
     assert api_search(client, q=SECRET) == {
-        "query": SECRET, "total": 0, "page": 1, "per_page": 20, "results": [],
-        "facets": {f: [] for f in ("kind", "language", "organization", "region", "topic", "type", "year")},
+        "query": SECRET,
+        "total": 0,
+        "page": 1,
+        "per_page": 20,
+        "results": [],
+        "facets": {
+            f: [] for f in ("kind", "language", "organization", "region", "topic", "type", "year")
+        },
         "suggestion": None,
     }
     everything = api_search(client, q="", per_page=100)
@@ -212,15 +262,21 @@ def test_anonymous_readers_never_see_hidden_records(client: FlaskClient, mixed_c
     assert "Draft on" not in page and "Members note" not in page  # … but no record is
 
 
-def test_hidden_records_have_no_page_api_or_file(client: FlaskClient, app: Flask, mixed_catalogue) -> None:
+def test_hidden_records_have_no_page_api_or_file(
+    client: FlaskClient, app: Flask, mixed_catalogue
+) -> None:
     from sqlalchemy import select
 
     from knowledge_hub.extensions import db
     from knowledge_hub.models import Document
 
     with app.app_context():
-        hidden = {d.ref: (d.id, d.variants[0].files[0].id) for d in db.session.scalars(
-            select(Document).where(Document.ref.in_(["DRAFT-1", "MEM-1", "INT-1"])))}
+        hidden = {
+            d.ref: (d.id, d.variants[0].files[0].id)
+            for d in db.session.scalars(
+                select(Document).where(Document.ref.in_(["DRAFT-1", "MEM-1", "INT-1"]))
+            )
+        }
     for ref, (document_id, file_id) in hidden.items():
         assert client.get(f"/documents/{document_id}").status_code == 404
         assert client.get(f"/api/documents/{document_id}").status_code == 404
@@ -253,7 +309,9 @@ def test_bad_parameters_answer_400_with_a_reason(client: FlaskClient, params: di
     assert body["error"] == "bad_request" and body["message"]
 
 
-@pytest.mark.parametrize("q", ['"unclosed phrase', "AND OR NOT", "((", "title_en:x", "*", "a:b:c", "状态:草稿"])
+@pytest.mark.parametrize(
+    "q", ['"unclosed phrase', "AND OR NOT", "((", "title_en:x", "*", "a:b:c", "状态:草稿"]
+)
 def test_odd_query_syntax_never_fails(client: FlaskClient, mixed_catalogue, q: str) -> None:
     assert client.get("/api/search", query_string={"q": q}).status_code == 200
     assert client.get("/search", query_string={"q": q}).status_code == 200
@@ -267,7 +325,9 @@ def test_snippets_escape_the_documents_html(client: FlaskClient, import_rows) ->
 
 
 def test_the_search_page_works_without_javascript(client: FlaskClient, mixed_catalogue) -> None:
-    html = client.get("/search", query_string={"q": "solidarity finance", "organization": "ILO"}).get_data(as_text=True)
+    html = client.get(
+        "/search", query_string={"q": "solidarity finance", "organization": "ILO"}
+    ).get_data(as_text=True)
     assert "2 records" in html
     assert 'href="/search?q=solidarity+finance"' in html  # remove the ILO filter
     assert "<mark>" in html
@@ -290,10 +350,22 @@ def test_suggestions_come_only_from_words_the_reader_may_see_now(
 
     assert import_rows(RECORDS).failed == 0
     rows = [
-        dict(ref="GONE", title="Solidarity finance report", type="report", date="2023",
-             organizations="ILO", content="Cooperatives of zanzibarite miners."),
-        dict(ref="EDITED", title="Marsupialite cooperatives", type="report", date="2023",
-             organizations="ILO", content="Cooperatives and finance."),
+        dict(
+            ref="GONE",
+            title="Solidarity finance report",
+            type="report",
+            date="2023",
+            organizations="ILO",
+            content="Cooperatives of zanzibarite miners.",
+        ),
+        dict(
+            ref="EDITED",
+            title="Marsupialite cooperatives",
+            type="report",
+            date="2023",
+            organizations="ILO",
+            content="Cooperatives and finance.",
+        ),
     ]
     assert import_rows(rows).failed == 0
     assert api_search(client, q="zanzibarita")["suggestion"] == "zanzibarite"
@@ -303,7 +375,9 @@ def test_suggestions_come_only_from_words_the_reader_may_see_now(
         gone = db.session.scalar(select(Document).where(Document.ref == "GONE"))
         review.withdraw(actor, gone, "Superseded.")
         edited = db.session.scalar(select(Document).where(Document.ref == "EDITED"))
-        documents.edit_variant(actor, edited.variants[0], "Cooperatives", edited.variants[0].summary or "")
+        documents.edit_variant(
+            actor, edited.variants[0], "Cooperatives", edited.variants[0].summary or ""
+        )
     with app.app_context():
         with search_index(app) as (searcher, __):
             # The words are still in the index's dictionary …

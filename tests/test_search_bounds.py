@@ -28,13 +28,24 @@ SEARCH_ENDPOINTS = ["/api/search", "/api/v1/search", "/search", "/search.atom", 
 
 
 def public(ref: str, content: str, **extra: str) -> dict:
-    return dict(ref=ref, title=f"Record {ref}", type="report", date="2023", organizations="ILO",
-                topics="cooperatives", content=content, **extra)
+    return dict(
+        ref=ref,
+        title=f"Record {ref}",
+        type="report",
+        date="2023",
+        organizations="ILO",
+        topics="cooperatives",
+        content=content,
+        **extra,
+    )
 
 
 @pytest.fixture
 def catalogue(import_rows) -> None:
-    rows = [public(f"PUB-{n}", f"Cooperatives and solidarity finance {n}. Alphabetical.") for n in range(3)]
+    rows = [
+        public(f"PUB-{n}", f"Cooperatives and solidarity finance {n}. Alphabetical.")
+        for n in range(3)
+    ]
     assert import_rows(rows).failed == 0
 
 
@@ -142,7 +153,10 @@ def test_operator_sequences_whooshs_parser_cannot_read_answer_400(
 @pytest.fixture
 def hurried(tmp_path, import_rows) -> Flask:
     """The catalogue, served by an application whose searches have no time at all."""
-    assert import_rows([public(f"PUB-{n}", f"Cooperatives and finance {n}.") for n in range(3)]).failed == 0
+    assert (
+        import_rows([public(f"PUB-{n}", f"Cooperatives and finance {n}.") for n in range(3)]).failed
+        == 0
+    )
     app = create_app({**make_config(tmp_path), "SEARCH_SECONDS": 0.0})
     yield app
     with app.app_context():

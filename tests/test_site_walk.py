@@ -43,8 +43,17 @@ READERS = {
 }
 #: What each reader's walk must reach, or the walk missed a kind of page.
 MUST_REACH = {
-    "anonymous": ("/documents/", "/files/", "/cite.", "/search?", "/static/", "/oai?", "/api/",
-                  ".atom", "/sitemap"),
+    "anonymous": (
+        "/documents/",
+        "/files/",
+        "/cite.",
+        "/search?",
+        "/static/",
+        "/oai?",
+        "/api/",
+        ".atom",
+        "/sitemap",
+    ),
     "staff": ("/staff/", "/review/"),
     "reviewer": ("/review/1",),
     "admin": ("/admin/audit",),

@@ -69,7 +69,9 @@ def fragments_of(snippet_html: str) -> list[tuple[str, list[str]]]:
 
 
 @pytest.mark.parametrize("language", [lang for lang in LANGUAGES if analyzes_word_by_word(lang)])
-def test_snippets_mark_the_words_whooshs_highlighter_marks(index: SearchIndex, language: str) -> None:
+def test_snippets_mark_the_words_whooshs_highlighter_marks(
+    index: SearchIndex, language: str
+) -> None:
     text = udhr_text(language) + "\n\n======\nÉCONOMIE sociale, ÉCONOMIES; « dignité »."
     words = sorted({w.group() for w in WORD.finditer(text)})
     rng = random.Random(language)
@@ -80,7 +82,10 @@ def test_snippets_mark_the_words_whooshs_highlighter_marks(index: SearchIndex, l
     marked = 0
     for q in queries:
         query = parse(index, q)
-        ours, whooshs = snippet(query, index, language, text), whooshs_snippet(query, language, text)
+        ours, whooshs = (
+            snippet(query, index, language, text),
+            whooshs_snippet(query, language, text),
+        )
         assert ("<mark>" in ours) == ("<mark>" in whooshs), q
         terms = {word for field, word in query.iter_all_terms() if field == text_field(language)}
         for plain, marks in fragments_of(ours) if ours else []:
@@ -90,8 +95,11 @@ def test_snippets_mark_the_words_whooshs_highlighter_marks(index: SearchIndex, l
             assert not (at and WORD_CHAR.match(shown, at - 1)), (q, plain)
             assert not WORD_CHAR.match(shown, at + len(plain.strip())), (q, plain)
             # ...whose matching words are marked, and only those.
-            matching = [t.original for t in analyzer(plain, keeporiginal=True, removestops=False)
-                        if t.text in terms]
+            matching = [
+                t.original
+                for t in analyzer(plain, keeporiginal=True, removestops=False)
+                if t.text in terms
+            ]
             assert marks == matching and marks, (q, plain)
         marked += "<mark>" in ours
     assert marked >= len(queries) * 3 // 4
@@ -100,7 +108,9 @@ def test_snippets_mark_the_words_whooshs_highlighter_marks(index: SearchIndex, l
 def test_the_fragment_with_most_of_the_words_comes_first_among_equals(index: SearchIndex) -> None:
     filler = " ".join(["ordinary words fill the text here"] * 20)
     text = f"Cooperatives alone. {filler} Cooperatives and finance together. {filler} finance."
-    [(best, marks)] = fragments_of(snippet(parse(index, "cooperatives finance"), index, "en", text, top=1))
+    [(best, marks)] = fragments_of(
+        snippet(parse(index, "cooperatives finance"), index, "en", text, top=1)
+    )
     assert marks == ["Cooperatives", "finance"] and "together" in best
 
 
@@ -117,7 +127,9 @@ def test_snippets_look_for_words_only_in_the_beginning_of_a_long_text(
 ) -> None:
     """A text of ten million characters cost 10-25 s a search: only its first
     SNIPPET_SCAN_CHARS characters are looked at."""
-    filler = "ordinary words fill the text here. " if language == "en" else "普通的文字填满了这一页。"
+    filler = (
+        "ordinary words fill the text here. " if language == "en" else "普通的文字填满了这一页。"
+    )
     far = filler * (10_000_000 // len(filler))
     text = f"{filler * 10} cooperatives {far} finance"
     assert len(text) > 10_000_000

@@ -34,20 +34,43 @@ def udhr_record(import_rows) -> None:
     rows = []
     for language in UDHR_FILES:
         title, html = udhr_as_html(language)
-        rows.append(dict(ref="UDHR", file=f"udhr-{language}.html", language=language, title=title,
-                         kind="publication", type="other", date="1948-12-10", content=html))
+        rows.append(
+            dict(
+                ref="UDHR",
+                file=f"udhr-{language}.html",
+                language=language,
+                title=title,
+                kind="publication",
+                type="other",
+                date="1948-12-10",
+                content=html,
+            )
+        )
     # English first: the original.
     rows.sort(key=lambda r: r["language"] != "en")
     assert import_rows(rows).failed == 0
 
 
-def test_changing_the_english_file_flags_the_other_five(app: Flask, import_rows, udhr_record) -> None:
+def test_changing_the_english_file_flags_the_other_five(
+    app: Flask, import_rows, udhr_record
+) -> None:
     with app.app_context():
         document = db.session.scalar(select(Document))
         assert not any(v.is_out_of_date for v in document.variants)
     title, html = udhr_as_html("en")
-    report = import_rows([dict(ref="UDHR", file="udhr-en-2.html", language="en", title=title,
-                               kind="publication", content=html.replace("Article", "Art."))], replace=True)
+    report = import_rows(
+        [
+            dict(
+                ref="UDHR",
+                file="udhr-en-2.html",
+                language="en",
+                title=title,
+                kind="publication",
+                content=html.replace("Article", "Art."),
+            )
+        ],
+        replace=True,
+    )
     assert [r.outcome for r in report.rows] == ["replaced"]
     with app.app_context():
         document = db.session.scalar(select(Document))
@@ -67,21 +90,30 @@ def _user(app: Flask, email: str) -> User:
     return db.session.scalar(select(User).where(User.email == email))
 
 
-def test_request_claim_submit_send_back_resubmit_approve(app: Flask, criteria, import_rows, make_user) -> None:
+def test_request_claim_submit_send_back_resubmit_approve(
+    app: Flask, criteria, import_rows, make_user
+) -> None:
     from tests.test_review import ATTESTATIONS
     from tests.test_review import PUBLICATION
 
     assert import_rows([PUBLICATION], release=False).failed == 0
     editor = make_user("staff", "reviewer")
-    staff, french, spanish, reviewer = (make_user("staff"), make_user("translator", languages=("fr",)),
-                                        make_user("translator", languages=("es",)), make_user("reviewer"))
+    staff, french, spanish, reviewer = (
+        make_user("staff"),
+        make_user("translator", languages=("fr",)),
+        make_user("translator", languages=("es",)),
+        make_user("reviewer"),
+    )
     with app.app_context():
         document = db.session.scalar(select(Document))
         for code in ATTESTATIONS:
             from knowledge_hub.services import review
+
             review.attest(_user(app, reviewer), document, code, True)
         review.release(_user(app, reviewer), document)
-        [request] = translations.request_translations(_user(app, staff), document, ["fr"], note="For the 48th meeting")
+        [request] = translations.request_translations(
+            _user(app, staff), document, ["fr"], note="For the 48th meeting"
+        )
         # Asking again does not make a second request.
         assert translations.request_translations(_user(app, staff), document, ["fr"]) == []
         with pytest.raises(NotAllowed):
@@ -94,27 +126,51 @@ def test_request_claim_submit_send_back_resubmit_approve(app: Flask, criteria, i
         with pytest.raises(Invalid, match="translated file"):
             translations.submit(_user(app, french), request, "Titre", "Résumé", [])
         variant = translations.submit(
-            _user(app, french), request, "Les collectivités locales et l'économie sociale et solidaire",
+            _user(app, french),
+            request,
+            "Les collectivités locales et l'économie sociale et solidaire",
             "Comment les collectivités locales soutiennent les coopératives.",
             [("note-fr.txt", io.BytesIO(FRENCH.encode()))],
         )
-        assert variant.status == VariantStatus.IN_REVIEW and request.status == RequestStatus.SUBMITTED
+        assert (
+            variant.status == VariantStatus.IN_REVIEW and request.status == RequestStatus.SUBMITTED
+        )
         with pytest.raises(ReleaseRefused, match="second speaker"):
             translations.approve(_user(app, reviewer), variant)
-        translations.send_back(_user(app, reviewer), variant, "Use « collectivités territoriales ».")
+        translations.send_back(
+            _user(app, reviewer), variant, "Use « collectivités territoriales »."
+        )
         assert request.status == RequestStatus.CLAIMED and variant.status == VariantStatus.SENT_BACK
-        translations.submit(_user(app, french), request, "Les collectivités territoriales et l'ESS",
-                            "Comment les collectivités territoriales soutiennent les coopératives.", [])
-        translations.attest_translation(_user(app, reviewer), variant, "second_speaker_review", True, "Read by M. Diallo")
+        translations.submit(
+            _user(app, french),
+            request,
+            "Les collectivités territoriales et l'ESS",
+            "Comment les collectivités territoriales soutiennent les coopératives.",
+            [],
+        )
+        translations.attest_translation(
+            _user(app, reviewer), variant, "second_speaker_review", True, "Read by M. Diallo"
+        )
         translations.approve(_user(app, reviewer), variant)
         assert variant.status == VariantStatus.APPROVED and request.status == RequestStatus.DONE
         actions = db.session.scalars(select(AuditEvent.action).order_by(AuditEvent.id)).all()
-        for step in ("request_translation", "claim_translation", "submit_translation",
-                     "send_back_translation", "check", "approve_translation"):
+        for step in (
+            "request_translation",
+            "claim_translation",
+            "submit_translation",
+            "send_back_translation",
+            "check",
+            "approve_translation",
+        ):
             assert step in actions
         # Editing the original's summary (a released record's: by someone who may release
         # it) makes the translation out of date …
-        documents.edit_variant(_user(app, editor), document.original, document.original.title, "A new summary of the brief, longer and clearer than before.")
+        documents.edit_variant(
+            _user(app, editor),
+            document.original,
+            document.original.title,
+            "A new summary of the brief, longer and clearer than before.",
+        )
         assert variant.is_out_of_date
         # … until a reviewer confirms it still holds.
         translations.confirm_current(_user(app, reviewer), variant, "Only a typo changed.")
@@ -144,13 +200,24 @@ def test_the_coverage_csv_of_the_demo_matches_the_database(app: Flask, criteria,
             row = {}
             for language in ("ar", "zh", "en", "fr", "ru", "es"):
                 variant = document.variant_in(language)
-                request = next((r for r in requests if r.document_id == document.id and r.language == language), None)
+                request = next(
+                    (
+                        r
+                        for r in requests
+                        if r.document_id == document.id and r.language == language
+                    ),
+                    None,
+                )
                 if variant is not None and variant.is_original:
                     row[language] = "original"
                 elif request is not None:
-                    row[language] = {"open": "requested", "claimed": "claimed"}[request.status.value]
+                    row[language] = {"open": "requested", "claimed": "claimed"}[
+                        request.status.value
+                    ]
                 elif variant is not None:
-                    row[language] = "released" if document.status.value == "released" else "approved"
+                    row[language] = (
+                        "released" if document.status.value == "released" else "approved"
+                    )
                 else:
                     row[language] = "missing"
             expected[ref] = row
@@ -161,6 +228,8 @@ def test_the_coverage_csv_of_the_demo_matches_the_database(app: Flask, criteria,
     rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
     assert {r["ref"] for r in rows} == set(expected)
     for row in rows:
-        assert {lang: row[lang] for lang in ("ar", "zh", "en", "fr", "ru", "es")} == expected[row["ref"]], row["ref"]
+        assert {lang: row[lang] for lang in ("ar", "zh", "en", "fr", "ru", "es")} == expected[
+            row["ref"]
+        ], row["ref"]
     states = {cell for r in expected.values() for cell in r.values()}
     assert {"original", "released", "requested", "claimed", "missing"} <= states

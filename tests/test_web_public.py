@@ -12,23 +12,51 @@ from sqlalchemy import select
 from knowledge_hub.extensions import db
 from knowledge_hub.models import Document
 
-HTML_FILE = "<!doctype html><html><head><title>Guide</title><script>alert(1)</script></head><body><p>Guía sobre cooperativas de plataforma.</p></body></html>"
+HTML_FILE = (
+    "<!doctype html><html><head><title>Guide</title><script>alert(1)</script></head><body><p>"
+    "Guía sobre cooperativas de plataforma.</p></body></html>"
+)
 
 
 @pytest.fixture
 def record(app: Flask, import_rows) -> int:
-    report = import_rows([
-        dict(ref="ARP-M1", file="arp-en.txt", language="en", title="Awareness Raising Package: module 1",
-             summary="What the social and solidarity economy is.", kind="publication",
-             type="awareness-package", date="2023-06", organizations="ILO;ITC-ILO",
-             topics="sdg-8;cooperatives", regions="002;SN", authors="International Labour Office",
-             content="The social and solidarity economy in practice."),
-        dict(ref="ARP-M1", file="arp-es.html", language="es", title="Paquete de sensibilización: módulo 1",
-             summary="Qué es la economía social y solidaria.", kind="publication", content=HTML_FILE),
-        dict(ref="ARP-M1", file="arp-ar.txt", language="ar", title="مجموعة التوعية: الوحدة 1",
-             summary="ما هو الاقتصاد الاجتماعي والتضامني.", kind="publication",
-             content="الاقتصاد الاجتماعي والتضامني في الممارسة."),
-    ])
+    report = import_rows(
+        [
+            dict(
+                ref="ARP-M1",
+                file="arp-en.txt",
+                language="en",
+                title="Awareness Raising Package: module 1",
+                summary="What the social and solidarity economy is.",
+                kind="publication",
+                type="awareness-package",
+                date="2023-06",
+                organizations="ILO;ITC-ILO",
+                topics="sdg-8;cooperatives",
+                regions="002;SN",
+                authors="International Labour Office",
+                content="The social and solidarity economy in practice.",
+            ),
+            dict(
+                ref="ARP-M1",
+                file="arp-es.html",
+                language="es",
+                title="Paquete de sensibilización: módulo 1",
+                summary="Qué es la economía social y solidaria.",
+                kind="publication",
+                content=HTML_FILE,
+            ),
+            dict(
+                ref="ARP-M1",
+                file="arp-ar.txt",
+                language="ar",
+                title="مجموعة التوعية: الوحدة 1",
+                summary="ما هو الاقتصاد الاجتماعي والتضامني.",
+                kind="publication",
+                content="الاقتصاد الاجتماعي والتضامني في الممارسة.",
+            ),
+        ]
+    )
     assert report.failed == 0, [str(r) for r in report.rows]
     with app.app_context():
         return db.session.scalar(select(Document.id))
@@ -48,10 +76,12 @@ def test_the_landing_page_lists_every_language_version(client: FlaskClient, reco
     assert "Paquete de sensibilización: módulo 1" in html
     assert 'lang="ar" dir="rtl">مجموعة التوعية: الوحدة 1' in html
     assert "ITC-ILO" in html and "Senegal" in html and "Africa" in html
-    assert html.count('/files/') == 3
+    assert html.count("/files/") == 3
 
 
-def test_the_readers_language_picks_the_version_shown_first(client: FlaskClient, record: int) -> None:
+def test_the_readers_language_picks_the_version_shown_first(
+    client: FlaskClient, record: int
+) -> None:
     response = client.get(f"/documents/{record}?lang=es")
     html = response.get_data(as_text=True)
     assert '<html lang="es" dir="ltr">' in html
@@ -91,7 +121,11 @@ def test_api_record_reads(client: FlaskClient, record: int) -> None:
     assert by_id == by_ref
     assert by_id["ref"] == "ARP-M1" and by_id["type"] == "awareness-package"
     assert [v["language"] for v in by_id["languages"]] == ["en", "es", "ar"]
-    assert by_id["organizations"][0] == {"acronym": "ILO", "name": "International Labour Organization", "role": "lead"}
+    assert by_id["organizations"][0] == {
+        "acronym": "ILO",
+        "name": "International Labour Organization",
+        "role": "lead",
+    }
     assert by_id["languages"][1]["files"][0]["media_type"] == "text/html"
     missing = client.get("/api/documents/999")
     assert missing.status_code == 404 and missing.get_json()["error"] == "not_found"
@@ -110,17 +144,21 @@ def test_an_unknown_page_says_what_to_do(client: FlaskClient) -> None:
 
 
 def test_an_oversized_id_is_simply_not_found(client: FlaskClient) -> None:
-    for path in ("/documents/99999999999999999999", "/documents/1/files/99999999999999999999",
-                 "/api/documents/99999999999999999999", "/review/99999999999999999999"):
+    for path in (
+        "/documents/99999999999999999999",
+        "/documents/1/files/99999999999999999999",
+        "/api/documents/99999999999999999999",
+        "/review/99999999999999999999",
+    ):
         assert client.get(path).status_code in (302, 404), path
 
 
 def test_facet_links_add_or_remove_one_value_and_go_back_to_the_first_page(
     client: FlaskClient, record: int
 ) -> None:
-    html = client.get(
-        "/search?q=economy&organization=ILO&page=1&language=en&lang=en"
-    ).get_data(as_text=True)
+    html = client.get("/search?q=economy&organization=ILO&page=1&language=en&lang=en").get_data(
+        as_text=True
+    )
     # A chosen value's link takes it out (and the page with it), the others stay.
     assert 'href="/search?q=economy&amp;language=en&amp;lang=en" aria-current="true"' in html
     assert 'aria-label="Remove filter ILO"' in html

@@ -793,9 +793,7 @@ def test_a_batch_belongs_to_whoever_uploaded_it(
     )
     batch_id = response.headers["Location"].rsplit("/", 1)[-1]
     with staff_app.app_context():
-        users.create_user(
-            None, "other.staff@example.org", "Other", PASSWORD, ["staff"], None, []
-        )
+        users.create_user(None, "other.staff@example.org", "Other", PASSWORD, ["staff"], None, [])
     other = staff_app.test_client()
     sign_in(other, "other.staff@example.org")
     assert other.get(f"/staff/import/{batch_id}").status_code == 404

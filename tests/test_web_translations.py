@@ -19,7 +19,14 @@ from knowledge_hub.models import DocumentStatus
 from knowledge_hub.models import VariantStatus
 from tests.conftest import sign_in
 
-ATTESTATIONS = ["mandate_alignment", "member_review", "un_disclaimer", "logo_use", "copyright_cleared", "accessible_format"]
+ATTESTATIONS = [
+    "mandate_alignment",
+    "member_review",
+    "un_disclaimer",
+    "logo_use",
+    "copyright_cleared",
+    "accessible_format",
+]
 LANGUAGES = ("ar", "zh", "en", "fr", "ru", "es")
 
 TEXT = (
@@ -38,25 +45,43 @@ FRENCH = (
 )
 
 PUBLICATION = dict(
-    ref="PB-LOCAL-2024", file="brief.txt", language="en", kind="publication",
+    ref="PB-LOCAL-2024",
+    file="brief.txt",
+    language="en",
+    kind="publication",
     title="Local governments and the social and solidarity economy",
-    summary="How local governments can support cooperatives and other SSE entities with procurement, finance and training.",
-    type="policy-brief", date="2024-02", organizations="UNRISD;ILO", topics="local-development",
-    regions="001", content=TEXT,
+    summary=(
+        "How local governments can support cooperatives and other SSE entities with "
+        "procurement, finance and training."
+    ),
+    type="policy-brief",
+    date="2024-02",
+    organizations="UNRISD;ILO",
+    topics="local-development",
+    regions="001",
+    content=TEXT,
 )
 
 MINUTES = dict(
-    ref="TF-MIN-2019-03", file="minutes.txt", language="en", kind="archive",
+    ref="TF-MIN-2019-03",
+    file="minutes.txt",
+    language="en",
+    kind="archive",
     title="Minutes of the third meeting of the Task Force",
     summary="Minutes of the Task Force meeting on the work plan and the knowledge hub.",
-    type="meeting-minutes", date="2019-05", organizations="ILO", topics="local-development",
+    type="meeting-minutes",
+    date="2019-05",
+    organizations="ILO",
+    topics="local-development",
     content="The Task Force met to agree its work plan and to discuss the knowledge hub. " * 4,
 )
 
 
 def flashes(page: str) -> list[str]:
-    return [re.sub(r"\s+", " ", html.unescape(m)).strip()
-            for m in re.findall(r'class="flash[^"]*"[^>]*>(.*?)</(?:p|div)>', page, re.S)]
+    return [
+        re.sub(r"\s+", " ", html.unescape(m)).strip()
+        for m in re.findall(r'class="flash[^"]*"[^>]*>(.*?)</(?:p|div)>', page, re.S)
+    ]
 
 
 @pytest.fixture
@@ -102,7 +127,11 @@ def expected_cells(app: Flask) -> dict[str, dict[str, str]]:
                 elif status == "sent_back":
                     cells[language] = "sent back"
                 elif language in requests:
-                    cells[language] = {"open": "requested", "claimed": "claimed", "submitted": "in review"}[requests[language]]
+                    cells[language] = {
+                        "open": "requested",
+                        "claimed": "claimed",
+                        "submitted": "in review",
+                    }[requests[language]]
                 elif status == "approved":
                     if variant.source_revision < document.original_revision:
                         cells[language] = "out of date"
@@ -142,11 +171,18 @@ def test_a_french_translation_from_request_to_release(app: Flask, catalogue, mak
     # Staff see the languages still to cover (not English, the original) and ask for two.
     form = staff.get(f"/translations/request/{document_id}").get_data(as_text=True)
     assert 'value="fr"' in form and 'value="ar"' in form and 'value="en"' not in form
-    asked = staff.post(f"/translations/request/{document_id}", data={
-        "languages": ["fr", "ar"], "due_on": "2030-01-31", "note": "For the regional forum.",
-    })
+    asked = staff.post(
+        f"/translations/request/{document_id}",
+        data={
+            "languages": ["fr", "ar"],
+            "due_on": "2030-01-31",
+            "note": "For the regional forum.",
+        },
+    )
     assert asked.status_code == 302
-    assert "Requested" in " ".join(flashes(staff.get(asked.headers["Location"]).get_data(as_text=True)))
+    assert "Requested" in " ".join(
+        flashes(staff.get(asked.headers["Location"]).get_data(as_text=True))
+    )
     with app.app_context():
         from knowledge_hub.models import TranslationRequest
 
@@ -156,7 +192,11 @@ def test_a_french_translation_from_request_to_release(app: Flask, catalogue, mak
 
     # The French translator sees it; the Spanish-only one does not and is refused.
     queue = french.get("/translate/").get_data(as_text=True)
-    assert PUBLICATION["title"] in queue and "2030-01-31" in queue and "For the regional forum." in queue
+    assert (
+        PUBLICATION["title"] in queue
+        and "2030-01-31" in queue
+        and "For the regional forum." in queue
+    )
     assert PUBLICATION["ref"] not in spanish.get("/translate/").get_data(as_text=True)
     assert spanish.post(f"/translate/{request_id}/claim").status_code == 403
     assert spanish.get(f"/translate/{request_id}").status_code == 403
@@ -164,7 +204,9 @@ def test_a_french_translation_from_request_to_release(app: Flask, catalogue, mak
     assert french.get(f"/translate/{request_id}").status_code == 403
 
     claimed = french.post(f"/translate/{request_id}/claim")
-    assert claimed.status_code == 302 and claimed.headers["Location"].endswith(f"/translate/{request_id}")
+    assert claimed.status_code == 302 and claimed.headers["Location"].endswith(
+        f"/translate/{request_id}"
+    )
     assert spanish.get(f"/translate/{request_id}").status_code == 403
     workspace = french.get(f"/translate/{request_id}").get_data(as_text=True)
     assert PUBLICATION["title"] in workspace and PUBLICATION["summary"] in workspace
@@ -178,15 +220,25 @@ def test_a_french_translation_from_request_to_release(app: Flask, catalogue, mak
     assert spanish.get(f"/translate/{request_id}/original/{file_id}").status_code == 403
 
     # A delivery without a title is refused and changes nothing.
-    refused = french.post(f"/translate/{request_id}", data={"title": "", "summary": "x"},
-                          content_type="multipart/form-data")
+    refused = french.post(
+        f"/translate/{request_id}",
+        data={"title": "", "summary": "x"},
+        content_type="multipart/form-data",
+    )
     assert refused.status_code == 400
 
-    delivered = french.post(f"/translate/{request_id}", data={
-        "title": "Les collectivités locales et l'économie sociale et solidaire",
-        "summary": "Comment les collectivités locales peuvent soutenir les coopératives et les autres entités de l'ESS.",
-        "files": [(io.BytesIO(FRENCH.encode()), "note-fr.txt")],
-    }, content_type="multipart/form-data")
+    delivered = french.post(
+        f"/translate/{request_id}",
+        data={
+            "title": "Les collectivités locales et l'économie sociale et solidaire",
+            "summary": (
+                "Comment les collectivités locales peuvent soutenir les coopératives et les "
+                "autres entités de l'ESS."
+            ),
+            "files": [(io.BytesIO(FRENCH.encode()), "note-fr.txt")],
+        },
+        content_type="multipart/form-data",
+    )
     assert delivered.status_code == 302, delivered.get_data(as_text=True)
 
     # The reviewer finds it waiting and sends it back with a comment.
@@ -195,35 +247,57 @@ def test_a_french_translation_from_request_to_release(app: Flask, catalogue, mak
     checklist = reviewer.get(f"/translations/review/{document_id}/fr").get_data(as_text=True)
     assert "Reviewed by a second speaker of the language" in checklist
     assert PUBLICATION["title"] in checklist and "note-fr.txt" in checklist
-    assert reviewer.post(f"/translations/review/{document_id}/fr/send-back", data={"comment": ""}).status_code == 302
+    assert (
+        reviewer.post(
+            f"/translations/review/{document_id}/fr/send-back", data={"comment": ""}
+        ).status_code
+        == 302
+    )
     with app.app_context():
-        assert db.session.get(Document, document_id).variant_in("fr").status == VariantStatus.IN_REVIEW
+        assert (
+            db.session.get(Document, document_id).variant_in("fr").status == VariantStatus.IN_REVIEW
+        )
     comment = "Write « Équipe spéciale interinstitutions » in full in the summary."
     reviewer.post(f"/translations/review/{document_id}/fr/send-back", data={"comment": comment})
     with app.app_context():
-        assert db.session.get(Document, document_id).variant_in("fr").status == VariantStatus.SENT_BACK
+        assert (
+            db.session.get(Document, document_id).variant_in("fr").status == VariantStatus.SENT_BACK
+        )
 
     # The translator sees the comment and delivers again (the file stays).
     mine = html.unescape(french.get("/translate/").get_data(as_text=True))
     assert comment in mine
     assert comment in html.unescape(french.get(f"/translate/{request_id}").get_data(as_text=True))
-    again = french.post(f"/translate/{request_id}", data={
-        "title": "Les collectivités locales et l'économie sociale et solidaire",
-        "summary": "Comment les collectivités locales peuvent soutenir les coopératives et les autres "
-                   "entités de l'ESS, selon l'Équipe spéciale interinstitutions des Nations Unies.",
-    }, content_type="multipart/form-data")
+    again = french.post(
+        f"/translate/{request_id}",
+        data={
+            "title": "Les collectivités locales et l'économie sociale et solidaire",
+            "summary": (
+                "Comment les collectivités locales peuvent soutenir les coopératives et les "
+                "autres entités de l'ESS, selon l'Équipe spéciale interinstitutions des "
+                "Nations Unies."
+            ),
+        },
+        content_type="multipart/form-data",
+    )
     assert again.status_code == 302, again.get_data(as_text=True)
 
     # Approval is refused until a second speaker's review is attested.
     reviewer.post(f"/translations/review/{document_id}/fr/approve")
     with app.app_context():
-        assert db.session.get(Document, document_id).variant_in("fr").status == VariantStatus.IN_REVIEW
-    reviewer.post(f"/translations/review/{document_id}/fr/attest/pass",
-                  data={"code": "second_speaker_review", "comment": "Read by a second French speaker."})
+        assert (
+            db.session.get(Document, document_id).variant_in("fr").status == VariantStatus.IN_REVIEW
+        )
+    reviewer.post(
+        f"/translations/review/{document_id}/fr/attest/pass",
+        data={"code": "second_speaker_review", "comment": "Read by a second French speaker."},
+    )
     approved = reviewer.post(f"/translations/review/{document_id}/fr/approve")
     assert "Approved." in flashes(reviewer.get(approved.headers["Location"]).get_data(as_text=True))
     with app.app_context():
-        assert db.session.get(Document, document_id).variant_in("fr").status == VariantStatus.APPROVED
+        assert (
+            db.session.get(Document, document_id).variant_in("fr").status == VariantStatus.APPROVED
+        )
 
     # Readers find the French version on the landing page and in the API.
     landing = html.unescape(reader.get(f"/documents/{document_id}").get_data(as_text=True))
@@ -233,30 +307,63 @@ def test_a_french_translation_from_request_to_release(app: Flask, catalogue, mak
 
     # Every step is in the audit trail.
     with app.app_context():
-        actions = [e.action for e in db.session.scalars(
-            select(AuditEvent).where(AuditEvent.document_id == document_id).order_by(AuditEvent.id)
-        )]
-    story = [a for a in actions if a in (
-        "request_translation", "claim_translation", "submit_translation", "send_back_translation",
-        "check", "approve_translation")]
+        actions = [
+            e.action
+            for e in db.session.scalars(
+                select(AuditEvent)
+                .where(AuditEvent.document_id == document_id)
+                .order_by(AuditEvent.id)
+            )
+        ]
+    story = [
+        a
+        for a in actions
+        if a
+        in (
+            "request_translation",
+            "claim_translation",
+            "submit_translation",
+            "send_back_translation",
+            "check",
+            "approve_translation",
+        )
+    ]
     assert story[-8:] == [
-        "request_translation", "request_translation", "claim_translation", "submit_translation",
-        "send_back_translation", "submit_translation", "check", "approve_translation",
+        "request_translation",
+        "request_translation",
+        "claim_translation",
+        "submit_translation",
+        "send_back_translation",
+        "submit_translation",
+        "check",
+        "approve_translation",
     ]
 
     # The coverage page and its CSV agree with the database, cell for cell.
     expected = expected_cells(app)
     assert expected[PUBLICATION["ref"]] == {
-        "ar": "requested", "zh": "missing", "en": "original", "fr": "released", "ru": "missing", "es": "missing"}
+        "ar": "requested",
+        "zh": "missing",
+        "en": "original",
+        "fr": "released",
+        "ru": "missing",
+        "es": "missing",
+    }
     page = staff.get("/translations/coverage").get_data(as_text=True)
     assert page_cells(page) == expected
     assert csv_cells(staff.get("/translations/coverage.csv").get_data(as_text=True)) == expected
     assert re.search(r'data-count="fr">1<', page) and re.search(r'data-count="en">2<', page)
     # Filters by type, year and organization.
-    only = page_cells(staff.get("/translations/coverage?type=meeting-minutes").get_data(as_text=True))
+    only = page_cells(
+        staff.get("/translations/coverage?type=meeting-minutes").get_data(as_text=True)
+    )
     assert list(only) == [MINUTES["ref"]]
-    assert list(csv_cells(staff.get("/translations/coverage.csv?year=2024").get_data(as_text=True))) == [PUBLICATION["ref"]]
-    assert list(page_cells(staff.get("/translations/coverage?organization=UNRISD").get_data(as_text=True))) == [PUBLICATION["ref"]]
+    assert list(
+        csv_cells(staff.get("/translations/coverage.csv?year=2024").get_data(as_text=True))
+    ) == [PUBLICATION["ref"]]
+    assert list(
+        page_cells(staff.get("/translations/coverage?organization=UNRISD").get_data(as_text=True))
+    ) == [PUBLICATION["ref"]]
     # Translators and readers do not see the coverage.
     assert french.get("/translations/coverage").status_code == 403
     assert reader.get("/translations/coverage.csv").status_code == 302
@@ -267,9 +374,12 @@ def test_a_french_translation_from_request_to_release(app: Flask, catalogue, mak
 
     with app.app_context():
         document = db.session.get(Document, document_id)
-        documents.edit_variant(users.system_user(), document.original,
-                               "Local governments and the social and solidarity economy (2nd ed.)",
-                               PUBLICATION["summary"])
+        documents.edit_variant(
+            users.system_user(),
+            document.original,
+            "Local governments and the social and solidarity economy (2nd ed.)",
+            PUBLICATION["summary"],
+        )
     expected = expected_cells(app)
     assert expected[PUBLICATION["ref"]]["fr"] == "out of date"
     assert page_cells(staff.get("/translations/coverage").get_data(as_text=True)) == expected
@@ -279,8 +389,13 @@ def test_a_french_translation_from_request_to_release(app: Flask, catalogue, mak
     assert "Out of date" in reviewer.get("/translations/review/").get_data(as_text=True)
 
     # A reviewer confirms it still holds; the notice goes.
-    reviewer.post(f"/translations/review/{document_id}/fr/confirm", data={"comment": "Only the edition changed."})
-    assert "translation of an earlier version" not in reader.get(f"/documents/{document_id}").get_data(as_text=True)
+    reviewer.post(
+        f"/translations/review/{document_id}/fr/confirm",
+        data={"comment": "Only the edition changed."},
+    )
+    assert "translation of an earlier version" not in reader.get(
+        f"/documents/{document_id}"
+    ).get_data(as_text=True)
     assert expected_cells(app)[PUBLICATION["ref"]]["fr"] == "released"
 
 
@@ -311,7 +426,10 @@ def test_staff_request_form_refuses_an_empty_choice(app: Flask, catalogue, make_
     document_id = catalogue[PUBLICATION["ref"]]
     staff = app.test_client()
     sign_in(staff, make_user("staff"))
-    assert staff.post(f"/translations/request/{document_id}", data={"languages": []}).status_code == 400
+    assert (
+        staff.post(f"/translations/request/{document_id}", data={"languages": []}).status_code
+        == 400
+    )
     translator = app.test_client()
     sign_in(translator, make_user("translator", languages=("fr",)))
     assert translator.get(f"/translations/request/{document_id}").status_code == 403
@@ -324,6 +442,8 @@ def test_the_coverage_csv_keeps_a_title_that_looks_like_a_formula_as_text(
     assert import_rows([dict(ref="+FORMULA", title=title, content="Cooperatives.")]).failed == 0
     client = app.test_client()
     sign_in(client, make_user("staff"))
-    rows = list(csv.reader(io.StringIO(client.get("/translations/coverage.csv").get_data(as_text=True))))
+    rows = list(
+        csv.reader(io.StringIO(client.get("/translations/coverage.csv").get_data(as_text=True)))
+    )
     [row] = [r for r in rows if r[0].endswith("+FORMULA")]
     assert row[:2] == ["'+FORMULA", "'" + title]

@@ -8,7 +8,6 @@ import re
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import pytest
 import requests
@@ -45,9 +44,7 @@ def hub(app: Flask, make_user) -> tuple[GunicornServer, dict[str, str]]:
         secret = tokens.create_token(user, user, "workers test")[1]
         db.session.remove()
         db.engine.dispose()
-    server = GunicornServer(
-        app.config, workers=WORKERS, HUB_INDEX_DRAIN_SECONDS=str(DRAIN_SECONDS)
-    )
+    server = GunicornServer(app.config, workers=WORKERS, HUB_INDEX_DRAIN_SECONDS=str(DRAIN_SECONDS))
     with server:
         assert len(server.worker_pids()) == WORKERS
         yield server, {"Authorization": f"Bearer {secret}"}
@@ -108,7 +105,11 @@ def test_concurrent_writes_from_several_workers_index_each_version_once(app: Fla
     server, auth = hub
     refs = [f"W-{n:02d}" for n in range(30)]
     with ThreadPoolExecutor(6) as pool:
-        failures = [f for each in pool.map(lambda r: publish(server.url, auth, r, "marula"), refs) for f in each]
+        failures = [
+            f
+            for each in pool.map(lambda r: publish(server.url, auth, r, "marula"), refs)
+            for f in each
+        ]
     assert failures == []
     assert wait_for_empty_outbox(app, VISIBLE_WITHIN + DRAIN_SECONDS) == 0
     with app.app_context():
@@ -178,6 +179,6 @@ def test_the_workers_share_login_limits_through_the_database(hub, make_user) -> 
     failures = [sign_in_attempt(server.url, email, "wrong password") for __ in range(5)]
     assert failures == [401] * 5
     # Five failures, spread over the workers, lock the account in all of them.
-    assert [sign_in_attempt(server.url, email, PASSWORD) for __ in range(2 * WORKERS)] == [
-        401
-    ] * (2 * WORKERS)
+    assert [sign_in_attempt(server.url, email, PASSWORD) for __ in range(2 * WORKERS)] == [401] * (
+        2 * WORKERS
+    )

@@ -65,10 +65,6 @@ EXPECTED_REASONS = {
     "pdf-ocr_text.pdf": (
         "No text layer: the PDF looks like a scanned image, and OCR is not available."
     ),
-    "doc-raw_text.doc": (
-        "Legacy Word (.doc) files are not supported for text extraction: "
-        "save the file as DOCX or PDF."
-    ),
     "png-raw_text.png": "An image has no text layer, and OCR is not available.",
 }
 
@@ -79,6 +75,7 @@ EXPECTED_PHRASES = {
     "no_ext-pdf_standardized_text": "the quick brown fox jumps over the lazy dog",
     "no_ext-docx_paragraphs_and_tables": "this is the paragraph before the table",
     "pptx-raw_text.pptx": "i love powerpoint a lot",
+    "doc-raw_text.doc": "i love word documents they are lovely",
     "txt-raw_text.txt": "little bo peep has lost her sheep",
     "LICENSE-textract.txt": "the mit license",
 }
@@ -142,9 +139,9 @@ def warm_worker(tmp_path_factory: pytest.TempPathFactory) -> None:
 def test_public_constants_are_consistent() -> None:
     assert EXTRACTABLE_TYPES <= ACCEPTED_TYPES.keys()
     assert ACCEPTED_TYPES[PDF] == "PDF"
-    for media_type in (PDF, DOCX, ODT, HTML, PLAIN, MARKDOWN, RTF, EPUB, PPTX):
+    for media_type in (PDF, DOCX, ODT, HTML, PLAIN, MARKDOWN, RTF, EPUB, PPTX, DOC):
         assert media_type in EXTRACTABLE_TYPES
-    for media_type in (DOC, PNG, "image/jpeg", "image/tiff"):
+    for media_type in (PNG, "image/jpeg", "image/tiff"):
         assert media_type in ACCEPTED_TYPES
         assert media_type not in EXTRACTABLE_TYPES
     assert issubclass(UnsupportedType, ValueError)
@@ -254,12 +251,12 @@ def test_other_archives_and_office_files_are_refused(tmp_path: Path) -> None:
     with pytest.raises(UnsupportedType, match="ZIP archive"):
         sniff_file(plain_zip, "letter.docx")
 
-    workbook = tmp_path / "budget.docx"
-    with zipfile.ZipFile(workbook, "w") as archive:
-        archive.writestr("[Content_Types].xml", "<Types/>")
-        archive.writestr("xl/workbook.xml", "<workbook/>")
-    with pytest.raises(UnsupportedType, match="Excel"):
-        sniff_file(workbook)
+    drawing = tmp_path / "budget.odt"
+    with zipfile.ZipFile(drawing, "w") as archive:
+        archive.writestr("mimetype", "application/vnd.oasis.opendocument.graphics")
+        archive.writestr("content.xml", "<office:document-content/>")
+    with pytest.raises(UnsupportedType, match="OpenDocument drawing"):
+        sniff_file(drawing)
 
     gzip_file = tmp_path / "notes.txt"
     gzip_file.write_bytes(b"\x1f\x8b\x08\x00" + bytes(64) + os.urandom(64))

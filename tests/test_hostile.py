@@ -38,6 +38,13 @@ from tests.conftest import shared_data
 from tests.test_extraction import CONTENT_TYPES
 from tests.test_extraction import W_NS
 from tests.test_extraction import write_docx
+from tests.test_extraction_office import build_cfb
+from tests.test_extraction_office import cyclic_difat_cfb
+from tests.test_extraction_office import nested_records_ppt
+from tests.test_extraction_office import ods_bytes
+from tests.test_extraction_office import repeated_cells_ods
+from tests.test_extraction_office import sparse_xlsx
+from tests.test_extraction_office import word97_stream
 from tests.test_web_staff import make_record
 from tests.test_web_staff import staff  # noqa: F401 (a fixture)
 from tests.test_web_staff import staff_app  # noqa: F401 (a fixture)
@@ -145,21 +152,28 @@ def test_too_many_form_parts_are_refused(
 
 # --- type confusion -----------------------------------------------------------------
 
+DOCX_LABEL = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
 #: Every accepted type from the shared material, renamed and sent with a lying type.
 ACCEPTED = [
-    ("pdf-raw_text.pdf", "cat.png", "image/png", extraction.PDF),
-    ("no_ext-pdf_standardized_text", "notes.txt", "text/plain", extraction.PDF),
-    ("docx-raw_text.docx", "slides.pptx", "application/pdf", extraction.DOCX),
-    ("no_ext-docx_paragraphs_and_tables", "table.odt", "image/jpeg", extraction.DOCX),
-    ("odt-raw_text.odt", "paper.docx", "application/msword", extraction.ODT),
-    ("html-raw_text.html", "page.pdf", "application/pdf", extraction.HTML),
-    ("txt-raw_text.txt", "plain.pdf", "application/pdf", extraction.PLAIN),
-    ("txt-raw_text.txt", "readme.md", "application/octet-stream", extraction.MARKDOWN),
-    ("rtf-raw_text.rtf", "letter.txt", "text/plain", extraction.RTF),
-    ("epub-raw_text.epub", "book.zip", "application/zip", extraction.EPUB),
-    ("pptx-raw_text.pptx", "deck.docx", "text/html", extraction.PPTX),
-    ("doc-raw_text.doc", "old.pdf", "application/pdf", extraction.DOC),
-    ("png-raw_text.png", "scan.jpg", "image/jpeg", extraction.PNG),
+    ("files/pdf-raw_text.pdf", "cat.png", "image/png", extraction.PDF),
+    ("files/no_ext-pdf_standardized_text", "notes.txt", "text/plain", extraction.PDF),
+    ("files/docx-raw_text.docx", "slides.pptx", "application/pdf", extraction.DOCX),
+    ("files/no_ext-docx_paragraphs_and_tables", "table.odt", "image/jpeg", extraction.DOCX),
+    ("files/odt-raw_text.odt", "paper.docx", "application/msword", extraction.ODT),
+    ("files/html-raw_text.html", "page.pdf", "application/pdf", extraction.HTML),
+    ("files/txt-raw_text.txt", "plain.pdf", "application/pdf", extraction.PLAIN),
+    ("files/txt-raw_text.txt", "readme.md", "application/octet-stream", extraction.MARKDOWN),
+    ("files/rtf-raw_text.rtf", "letter.txt", "text/plain", extraction.RTF),
+    ("files/epub-raw_text.epub", "book.zip", "application/zip", extraction.EPUB),
+    ("files/pptx-raw_text.pptx", "deck.docx", "text/html", extraction.PPTX),
+    ("files/doc-raw_text.doc", "old.pdf", "application/pdf", extraction.DOC),
+    ("files/png-raw_text.png", "scan.jpg", "image/jpeg", extraction.PNG),
+    ("realfiles/tika__testEXCEL.xlsx", "budget.docx", DOCX_LABEL, extraction.XLSX),
+    ("realfiles/tika__testEXCEL.xls", "budget.doc", "application/msword", extraction.XLS),
+    ("realfiles/tika__test-columnar.ods", "members.odt", "text/csv", extraction.ODS),
+    ("realfiles/tika__testPPT.ppt", "deck.doc", "application/msword", extraction.PPT),
+    ("realfiles/tika__testMasterFooter.odp", "talk.pdf", "application/pdf", extraction.ODP),
 ]
 
 
@@ -183,7 +197,6 @@ def _jpeg_and_tiff() -> list[tuple[bytes, str, str, str]]:
 
 #: Refused kinds, each with a name and type pretending to be a document.
 ELF = Path("/bin/true")
-DOCX_LABEL = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 REFUSED = [
     (
         ELF.read_bytes() if ELF.is_file() else b"\x7fELF\x02\x01\x01" + bytes(64),
@@ -213,6 +226,13 @@ REFUSED = [
         "image/jpeg",
         "GIF image",
     ),
+    (
+        build_cfb({"EncryptionInfo": b"\x04\x00\x04\x00", "EncryptedPackage": b"\x00" * 64}),
+        "locked.docx",
+        DOCX_LABEL,
+        "password-protected Office document",
+    ),
+    (cyclic_difat_cfb(), "report.doc", "application/msword", "damaged Microsoft Office file"),
 ]
 
 
@@ -222,7 +242,7 @@ def test_accepted_types_are_stored_with_the_sniffed_type_whatever_the_name_or_la
 ) -> None:
     document_id = make_record(staff_app)
     cases = [
-        (shared_data("files", source).read_bytes(), name, label, expected)
+        (shared_data(*source.split("/")).read_bytes(), name, label, expected)
         for source, name, label, expected in ACCEPTED
     ]
     # The same bytes twice on one version are refused: the Markdown case gets its own.
@@ -244,7 +264,7 @@ def test_accepted_types_are_stored_with_the_sniffed_type_whatever_the_name_or_la
 
 @pytest.mark.parametrize("content,name,label,what", REFUSED, ids=[r[3] for r in REFUSED])
 def test_refused_types_are_refused_whatever_the_name_or_label(
-    staff_app: Flask,
+    staff_app: Flask,  # noqa: F811
     staff: FlaskClient,  # noqa: F811
     content: bytes,
     name: str,
@@ -399,6 +419,37 @@ def test_zip_and_xml_bombs_are_stored_with_the_extraction_error(
     assert "entities are not allowed" in files["leak.odt"].extraction_error
     assert all("SECRET-MARKER" not in (f.text or "") for f in files.values())
     assert not list(Path(staff_app.config["UPLOAD_DIR"]).glob(".upload-*"))
+
+
+def test_hostile_office_files_are_stored_with_their_text_or_a_reason(
+    staff_app: Flask,
+    staff: FlaskClient,  # noqa: F811
+) -> None:
+    document_id = make_record(staff_app)
+    word, clx = word97_stream([("Secret minutes\r", True)], flags=0x0300)  # encrypted
+    files = [
+        # Two cells 17 billion apart: the sheet is left out, the other one read.
+        (sparse_xlsx("XFD1048576"), "sparse.xlsx"),
+        # 1 KB asking for 10 million filled cells.
+        (repeated_cells_ods(), "repeated.ods"),
+        # 100,000 nested records claiming 4 GB each.
+        (nested_records_ppt(), "nested.ppt"),
+        (build_cfb({"WordDocument": word, "1Table": clx}), "locked.doc"),
+        (ods_bytes("", encrypted=True, mimetype=extraction.ODP), "locked.odp"),
+    ]
+    response = post_files(staff, document_id, *files)
+    assert response.status_code == 200
+    assert "was refused" not in response.get_data(as_text=True)
+    stored = {f.original_name: f for f in stored_files(staff_app)}
+    assert stored["sparse.xlsx"].media_type == extraction.XLSX
+    assert stored["sparse.xlsx"].text == "Near\nNear by 2"
+    assert stored["sparse.xlsx"].extraction_error.startswith("Some sheets were too large")
+    assert stored["repeated.ods"].text == "Members\nName\nCountry\nx"
+    assert stored["nested.ppt"].text == "Still found"
+    password = "protected by a password, so its text cannot be read: upload an unprotected copy."
+    assert stored["locked.doc"].extraction_error == f"The Word document is {password}"
+    assert stored["locked.odp"].extraction_error == f"The OpenDocument presentation is {password}"
+    assert "Secret" not in (stored["locked.doc"].text or "")
 
 
 # --- active content is only ever an attachment ---------------------------------------
@@ -677,10 +728,8 @@ def test_the_landing_page_json_ld_cannot_end_its_script(app: Flask, import_rows)
 def test_text_with_nul_characters_is_refused_not_stored(app, client) -> None:
     """PostgreSQL cannot store NUL in text; every surface refuses it with a 400."""
     assert client.get("/search", query_string={"q": "co\x00op"}).status_code == 400
-    assert (
-        client.post("/auth/login", data={"email": "a\x00@b.org", "password": "x"}).status_code
-        == 400
-    )
+    login = client.post("/auth/login", data={"email": "a\x00@b.org", "password": "x"})
+    assert login.status_code == 400
     response = client.post("/api/documents", json={"ref": "X\x00", "title": "t"})
     assert response.status_code == 400
     assert response.get_json()["error"] == "bad_request"

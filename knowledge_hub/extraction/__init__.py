@@ -20,7 +20,8 @@ Modules:
   text, and ``Damaged`` and ``reason`` for the readers' messages.
 * ``sources``: random access to a file or to an in-memory prefix of one.
 * ``sniff``: ``sniff`` and ``sniff_file``: signatures, text, RTF, HTML and SVG
-  detection, and a look inside OLE2 and ZIP containers.
+  detection, and a look inside OLE2 compound files (with ``formats.ole``) and
+  ZIP containers.
 * ``safezip``: a bounded reader of ZIP central directories, and ``SafeZip``,
   which reads the members of untrusted archives within the zip-bomb limits.
 * ``text``: the ``Sink`` that collects text up to its cap, text
@@ -30,8 +31,9 @@ Modules:
 * ``sandbox``: ``extract``: the fork server, the child process with its
   limits, and the messages for children that die without a result.
 * ``formats``: one reader per format (``plain``, ``html``, ``rtf``, ``pdf``,
-  ``docx``, ``odf``, ``pptx``, ``epub``), registered by media type, with
-  ``xmlparts`` for the ZIP-based ones.
+  ``docx``, ``doc``, ``odf``, ``pptx``, ``ppt``, ``sheets``, ``epub``),
+  registered by media type, with ``xmlparts`` for the ZIP-based ones and
+  ``ole`` for the compound files.
 
 The fork server preloads this package by name; through ``core`` it imports
 ``formats``, which imports every reader, so each child starts with all
@@ -52,14 +54,19 @@ from knowledge_hub.extraction.media import JPEG as JPEG
 from knowledge_hub.extraction.media import MARKDOWN as MARKDOWN
 from knowledge_hub.extraction.media import MARKDOWN_SUFFIXES as MARKDOWN_SUFFIXES
 from knowledge_hub.extraction.media import MAX_TEXT_CHARS as MAX_TEXT_CHARS
+from knowledge_hub.extraction.media import ODP as ODP
+from knowledge_hub.extraction.media import ODS as ODS
 from knowledge_hub.extraction.media import ODT as ODT
 from knowledge_hub.extraction.media import PDF as PDF
 from knowledge_hub.extraction.media import PLAIN as PLAIN
 from knowledge_hub.extraction.media import PNG as PNG
+from knowledge_hub.extraction.media import PPT as PPT
 from knowledge_hub.extraction.media import PPTX as PPTX
 from knowledge_hub.extraction.media import RTF as RTF
 from knowledge_hub.extraction.media import SNIFF_BYTES as SNIFF_BYTES
 from knowledge_hub.extraction.media import TIFF as TIFF
+from knowledge_hub.extraction.media import XLS as XLS
+from knowledge_hub.extraction.media import XLSX as XLSX
 from knowledge_hub.extraction.media import Extraction
 from knowledge_hub.extraction.media import UnsupportedType
 from knowledge_hub.extraction.safezip import MAX_ZIP_MEMBERS as MAX_ZIP_MEMBERS

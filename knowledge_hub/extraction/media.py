@@ -19,7 +19,12 @@ MARKDOWN = "text/markdown"
 RTF = "application/rtf"
 EPUB = "application/epub+zip"
 PPTX = "application/vnd.openxmlformats-officedocument.presentationml.presentation"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+ODS = "application/vnd.oasis.opendocument.spreadsheet"
+ODP = "application/vnd.oasis.opendocument.presentation"
 DOC = "application/msword"
+XLS = "application/vnd.ms-excel"
+PPT = "application/vnd.ms-powerpoint"
 PNG = "image/png"
 JPEG = "image/jpeg"
 TIFF = "image/tiff"
@@ -34,22 +39,23 @@ ACCEPTED_TYPES: dict[str, str] = {
     RTF: "Rich Text (RTF)",
     EPUB: "EPUB",
     PPTX: "PowerPoint (PPTX)",
+    XLSX: "Excel (XLSX)",
+    ODS: "OpenDocument Spreadsheet (ODS)",
+    ODP: "OpenDocument Presentation (ODP)",
     DOC: "Word 97-2003 (DOC)",
+    XLS: "Excel 97-2003 (XLS)",
+    PPT: "PowerPoint 97-2003 (PPT)",
     PNG: "PNG image",
     JPEG: "JPEG image",
     TIFF: "TIFF image",
 }
 
 EXTRACTABLE_TYPES: frozenset[str] = frozenset(
-    {PDF, DOCX, ODT, HTML, PLAIN, MARKDOWN, RTF, EPUB, PPTX}
+    {PDF, DOCX, ODT, HTML, PLAIN, MARKDOWN, RTF, EPUB, PPTX, XLSX, ODS, ODP, DOC, XLS, PPT}
 )
 
 # Accepted for storage only; the reason is recorded as the extraction error.
 NOT_EXTRACTED_REASONS: dict[str, str] = {
-    DOC: (
-        "Legacy Word (.doc) files are not supported for text extraction: "
-        "save the file as DOCX or PDF."
-    ),
     PNG: "An image has no text layer, and OCR is not available.",
     JPEG: "An image has no text layer, and OCR is not available.",
     TIFF: "An image has no text layer, and OCR is not available.",
@@ -100,6 +106,17 @@ class Extraction:
 
 class Damaged(Exception):
     """Signal content that cannot be read, with a message for staff."""
+
+
+def password_message(what: str) -> str:
+    """Return the message for a document whose text is locked by a password.
+
+    what names the document for staff, e.g. "Word document".
+    """
+    return (
+        f"The {what} is protected by a password, so its text cannot be read: "
+        "upload an unprotected copy."
+    )
 
 
 def reason(exc: BaseException) -> str:

@@ -16,6 +16,12 @@ import zipfile
 from collections.abc import Iterable
 from pathlib import Path
 
+from knowledge_hub.extraction.formats.ole import OLE_MAGIC
+from knowledge_hub.extraction.formats.ole import CompoundFileError
+from knowledge_hub.extraction.formats.ole import classify
+from knowledge_hub.extraction.formats.ole import is_encrypted_package
+from knowledge_hub.extraction.formats.ole import open_compound
+from knowledge_hub.extraction.formats.ole import root_names
 from knowledge_hub.extraction.media import DOC
 from knowledge_hub.extraction.media import DOCX
 from knowledge_hub.extraction.media import EPUB
@@ -23,6 +29,8 @@ from knowledge_hub.extraction.media import HTML
 from knowledge_hub.extraction.media import JPEG
 from knowledge_hub.extraction.media import MARKDOWN
 from knowledge_hub.extraction.media import MARKDOWN_SUFFIXES
+from knowledge_hub.extraction.media import ODP
+from knowledge_hub.extraction.media import ODS
 from knowledge_hub.extraction.media import ODT
 from knowledge_hub.extraction.media import PDF
 from knowledge_hub.extraction.media import PLAIN
@@ -31,6 +39,7 @@ from knowledge_hub.extraction.media import PPTX
 from knowledge_hub.extraction.media import RTF
 from knowledge_hub.extraction.media import SNIFF_BYTES
 from knowledge_hub.extraction.media import TIFF
+from knowledge_hub.extraction.media import XLSX
 from knowledge_hub.extraction.media import UnsupportedType
 from knowledge_hub.extraction.safezip import MAX_ZIP_MEMBERS
 from knowledge_hub.extraction.safezip import read_small_member
@@ -42,7 +51,6 @@ from knowledge_hub.extraction.text import TEXT_BOMS
 from knowledge_hub.extraction.text import decode_legacy
 from knowledge_hub.extraction.text import decode_prefix
 
-_OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _PDF_HEADER = re.compile(rb"%PDF-\d\.\d")
 
 # Signatures of common formats we refuse, to tell people what they sent. They
@@ -87,10 +95,11 @@ _REFUSED_SIGNATURES: tuple[tuple[bytes, int, str], ...] = (
 def sniff(head: bytes, filename: str = "") -> str:
     """Return the media type of a file from its first bytes.
 
-    Pass at least the first 64 KiB. ZIP-based formats (DOCX, ODT, EPUB, PPTX)
-    can only be told apart reliably with the whole file, so prefer
-    ``sniff_file`` for stored files; from a prefix the local file headers are
-    searched, which works for ordinary documents. Raise ``UnsupportedType`` for
+    Pass at least the first 64 KiB. ZIP-based formats (DOCX, XLSX, PPTX, ODT,
+    ODS, ODP, EPUB) and compound files (DOC, XLS, PPT) can only be told apart
+    reliably with the whole file, so prefer ``sniff_file`` for stored files;
+    from a prefix the local file headers, or the compound file's directory
+    entries, are searched, which works for ordinary documents. Raise ``UnsupportedType`` for
     anything that is not accepted. ``filename`` is used only to tell Markdown
     from plain text.
     """
@@ -100,7 +109,8 @@ def sniff(head: bytes, filename: str = "") -> str:
 def sniff_file(path: Path, filename: str = "") -> str:
     """Return the media type of the file at path, looking inside ZIP containers.
 
-    The members of a ZIP container tell DOCX, ODT, EPUB and PPTX apart. Raise
+    The members of a ZIP container tell DOCX, XLSX, PPTX, ODT, ODS, ODP and
+    EPUB apart, and the directory of a compound file DOC, XLS and PPT. Raise
     ``UnsupportedType`` for anything not accepted. ``filename`` is the
     name the file came with (defaults to the stored name) and is used only to
     tell Markdown from plain text.
@@ -123,7 +133,7 @@ def _sniff(source: Source, head: bytes, filename: str) -> str:
         return _sniff_zip(source, head)
     if head.startswith((b"PK\x05\x06", b"PK\x07\x08")):
         raise UnsupportedType("This file looks like an empty or split ZIP archive.")
-    if head.startswith(_OLE2_MAGIC):
+    if head.startswith(OLE_MAGIC):
         return _sniff_ole2(source, head)
     if head.startswith(b"\x89PNG\r\n\x1a\n"):
         return PNG
@@ -211,50 +221,65 @@ def _looks_like(text: str, start: re.Pattern[str]) -> bool:
 
 # --- OLE2 (legacy Office) ----------------------------------------------------
 
-_WORD_STREAM = "WordDocument"
+_PROTECTED_OFFICE = (
+    "This file looks like a password-protected Office document (Word, Excel or "
+    "PowerPoint): upload an unprotected copy."
+)
 
 
 def _sniff_ole2(source: Source, head: bytes) -> str:
-    """Tell a legacy Word file from other OLE2 compound files (Excel, PowerPoint, Outlook)."""
-    names = _ole2_directory_names(source, head)
+    """Tell Word, Excel and PowerPoint files from other OLE2 compound files.
+
+    The directory is read with olefile, within the bounds ``open_compound``
+    sets, from the file itself or, for a prefix, from the bytes at hand.
+    """
+    names: set[str] | None
+    try:
+        with open_compound(source.handle if isinstance(source, FileSource) else head) as ole:
+            names = root_names(ole)
+    except CompoundFileError:
+        names = None
     if names is None:
-        # Directory unreadable from what we have: fall back to a byte search.
-        if _WORD_STREAM.encode("utf-16-le") in head or not source.complete:
-            return DOC
-        names = []
-    if _WORD_STREAM in names:
-        return DOC
-    if "Workbook" in names or "Book" in names:
-        raise UnsupportedType("This file looks like a legacy Excel workbook (.xls).")
-    if "PowerPoint Document" in names:
-        raise UnsupportedType("This file looks like a legacy PowerPoint presentation (.ppt).")
+        if source.complete:
+            raise UnsupportedType(
+                "This file looks like a damaged Microsoft Office file "
+                "(its compound-file structure cannot be read)."
+            )
+        return _sniff_ole2_prefix(head)
+    media_type = classify(names)
+    if media_type is not None:
+        return media_type
+    if is_encrypted_package(names):
+        raise UnsupportedType(_PROTECTED_OFFICE)
     if any(name.startswith("__substg1.0_") for name in names):
         raise UnsupportedType("This file looks like an Outlook message (.msg).")
     raise UnsupportedType(
-        "This file looks like a legacy Microsoft compound file, but not a Word document."
+        "This file looks like a Microsoft compound file that is not a Word, Excel "
+        "or PowerPoint document."
     )
 
 
-def _ole2_directory_names(source: Source, head: bytes) -> list[str] | None:
-    """Return the stream names in the first directory sector of an OLE2 file."""
-    if len(head) < 0x34:
-        return None
-    sector_shift = struct.unpack_from("<H", head, 0x1E)[0]
-    first_dir_sector = struct.unpack_from("<I", head, 0x30)[0]
-    if sector_shift not in (9, 12) or first_dir_sector >= 0xFFFFFFFA:
-        return None
-    sector_size = 1 << sector_shift
-    # The header occupies sector -1, so sector n starts at (n + 1) * size.
-    sector = source.read((first_dir_sector + 1) * sector_size, sector_size)
-    if len(sector) < 128:
-        return None
-    names: list[str] = []
-    for offset in range(0, len(sector) - 127, 128):
-        length = struct.unpack_from("<H", sector, offset + 64)[0]
-        if 2 <= length <= 64:
-            raw = sector[offset : offset + length - 2]
-            names.append(raw.decode("utf-16-le", errors="replace"))
-    return names
+def _sniff_ole2_prefix(head: bytes) -> str:
+    """Guess from the stream names in a prefix whose directory lies beyond it."""
+    found = {name for name in _OLE2_NAMES if name.encode("utf-16-le") in head}
+    media_type = classify(found)
+    if media_type is not None:
+        return media_type
+    if is_encrypted_package(found):
+        raise UnsupportedType(_PROTECTED_OFFICE)
+    # Most compound files that people upload as documents are Word files; the
+    # whole file, in sniff_file, tells for sure.
+    return DOC
+
+
+_OLE2_NAMES = (
+    "WordDocument",
+    "Workbook",
+    "Book",
+    "PowerPoint Document",
+    "EncryptionInfo",
+    "EncryptedPackage",
+)
 
 
 # --- ZIP containers ------------------------------------------------------------
@@ -262,17 +287,20 @@ def _ole2_directory_names(source: Source, head: bytes) -> list[str] | None:
 
 _ODF_TYPES = {
     "application/vnd.oasis.opendocument.text": ODT,
+    "application/vnd.oasis.opendocument.spreadsheet": ODS,
+    "application/vnd.oasis.opendocument.presentation": ODP,
     "application/epub+zip": EPUB,
 }
 _ODF_DESCRIPTIONS = {
-    "application/vnd.oasis.opendocument.spreadsheet": "an OpenDocument spreadsheet (ODS)",
-    "application/vnd.oasis.opendocument.presentation": "an OpenDocument presentation (ODP)",
     "application/vnd.oasis.opendocument.graphics": "an OpenDocument drawing (ODG)",
+    "application/vnd.oasis.opendocument.formula": "an OpenDocument formula (ODF)",
+    "application/vnd.oasis.opendocument.chart": "an OpenDocument chart (ODC)",
+    "application/vnd.oasis.opendocument.database": "an OpenDocument database (ODB)",
 }
 
 
 def _sniff_zip(source: Source, head: bytes) -> str:
-    """Tell DOCX, PPTX, ODT and EPUB apart from other ZIP archives."""
+    """Tell the Office Open XML, OpenDocument and EPUB formats apart from other ZIP archives."""
     try:
         directory = read_zip_directory(source, MAX_ZIP_MEMBERS)
     except (ValueError, struct.error):
@@ -301,7 +329,7 @@ def _classify_zip_names(member_names: Iterable[str]) -> str:
         if any(name.startswith("ppt/") for name in names):
             return PPTX
         if any(name.startswith("xl/") for name in names):
-            raise UnsupportedType("This file looks like an Excel workbook (XLSX).")
+            return XLSX
     if "META-INF/container.xml" in names and any(name.lower().endswith(".opf") for name in names):
         return EPUB
     if "content.xml" in names and "META-INF/manifest.xml" in names:
@@ -309,7 +337,8 @@ def _classify_zip_names(member_names: Iterable[str]) -> str:
         # only if the manifest says so, which needs reading it; refuse instead.
         raise UnsupportedType("This file looks like an OpenDocument file of an unknown kind.")
     raise UnsupportedType(
-        "This file looks like a ZIP archive that is not a DOCX, PPTX, ODT or EPUB document."
+        "This file looks like a ZIP archive that is not an Office (DOCX, XLSX, PPTX), "
+        "OpenDocument or EPUB document."
     )
 
 

@@ -1,7 +1,13 @@
-"""PowerPoint (PPTX): the text of each slide, in presentation order."""
+"""PowerPoint (PPTX): the text of each slide, in presentation order.
+
+After the slides comes, once, the text that the layouts and masters they use
+put on them: shapes added there, such as a line on every slide, but not the
+placeholders ("Click to edit Master title style"), which the slides fill.
+"""
 
 from __future__ import annotations
 
+import posixpath
 import re
 from pathlib import Path
 from xml.etree.ElementTree import Element
@@ -64,11 +70,44 @@ def _pptx_slide_names(zip_file: SafeZip) -> list[str]:
     return ordered
 
 
+def _related(zip_file: SafeZip, part: str, kind: str) -> list[str]:
+    """Return the parts of a relationship type (e.g. "/slideLayout") that part refers to."""
+    directory, file_name = posixpath.split(part)
+    rels_name = posixpath.join(directory, "_rels", file_name + ".rels")
+    return [
+        name
+        for __, rel_type, name in relationships(zip_file, rels_name, directory)
+        if rel_type.endswith(kind) and zip_file.has(name)
+    ]
+
+
+def _pptx_design_text(zip_file: SafeZip, slide_names: list[str], sink: Sink) -> None:
+    """Write the non-placeholder text of the layouts and masters the slides use, once each."""
+    layouts: list[str] = []
+    for slide in slide_names:
+        layouts.extend(
+            name for name in _related(zip_file, slide, "/slideLayout") if name not in layouts
+        )
+    masters: list[str] = []
+    for layout in layouts:
+        masters.extend(
+            name for name in _related(zip_file, layout, "/slideMaster") if name not in masters
+        )
+    for part in layouts + masters:
+        for shape in zip_file.xml(part).iter(_P + "sp"):
+            properties = shape.find(f"{_P}nvSpPr/{_P}nvPr")
+            if properties is not None and properties.find(_P + "ph") is not None:
+                continue
+            _pptx_text(shape, sink)
+
+
 @register(PPTX)
 def _extract_pptx(path: Path, sink: Sink) -> str | None:
-    """Extract a PowerPoint (PPTX) presentation, slide by slide."""
+    """Extract a PowerPoint (PPTX) presentation, slide by slide, then its design's own text."""
     with SafeZip(path) as zip_file:
-        for name in _pptx_slide_names(zip_file):
+        slide_names = _pptx_slide_names(zip_file)
+        for name in slide_names:
             _pptx_text(zip_file.xml(name), sink)
             sink.write("\n\n")
+        _pptx_design_text(zip_file, slide_names, sink)
     return None

@@ -39,8 +39,8 @@ class DeliveryForm(FlaskForm):
     files = MultipleFileField(
         _l("Translated file(s)"),
         description=_l(
-            "PDF, Word, OpenDocument, HTML, text or Markdown. Leave empty on a resubmission "
-            "to keep the files already delivered."
+            "PDF, Word, Excel, PowerPoint, OpenDocument, HTML, text or Markdown. Leave empty "
+            "on a resubmission to keep the files already delivered."
         ),
     )
 

@@ -242,6 +242,15 @@ def sign_in(client: FlaskClient, email: str, password: str = PASSWORD) -> None:
     assert response.status_code == 302, response.get_data(as_text=True)
 
 
+@pytest.fixture
+def installed() -> Callable[[tuple, dict, Callable[[], None]], None]:
+    """installed(key, config, install): give a new configuration's database and folders
+    what install() makes of them through the hub's own commands, or a copy of what it
+    made in an earlier test of this process with the same key (tests/snapshots.py)."""
+    assert snapshots.store is not None
+    return snapshots.store.installed
+
+
 def seed_criteria(app: Flask, kept_states: snapshots.KeptStates) -> None:
     """Seed the first criteria set, as `hub init` does."""
 

@@ -49,6 +49,23 @@ if TEST_DATABASE not in ("sqlite", "postgresql"):
     raise RuntimeError(f"HUB_TEST_DATABASE must be sqlite or postgresql, not {TEST_DATABASE!r}")
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """In a test process of xdist's (pyproject.toml: a file's tests go to one process),
+    the files with slow tests first, then the others by their number of tests: the long
+    ones start at once instead of being the last ones left (xdist hands the files out in
+    this order; its own, by number of tests alone, is turned off)."""
+    if not hasattr(config, "workerinput"):
+        return
+    by_file: dict[str, list[pytest.Item]] = {}
+    for item in items:
+        by_file.setdefault(item.nodeid.split("::", 1)[0], []).append(item)
+
+    def first(tests: list[pytest.Item]) -> tuple[bool, int]:
+        return (not any(t.get_closest_marker("slow") for t in tests), -len(tests))
+
+    items[:] = [item for tests in sorted(by_file.values(), key=first) for item in tests]
+
+
 @pytest.fixture(scope="session", autouse=True)
 def postgres_cluster() -> Iterator[PostgresCluster | None]:
     """Start the throw-away cluster for the session when PostgreSQL is asked for."""
@@ -245,6 +262,15 @@ def make_user(app: Flask, kept_states: snapshots.KeptStates) -> Callable[..., st
 def sign_in(client: FlaskClient, email: str, password: str = PASSWORD) -> None:
     response = client.post("/auth/login", data={"email": email, "password": password})
     assert response.status_code == 302, response.get_data(as_text=True)
+
+
+@pytest.fixture
+def installed() -> Callable[[tuple, dict, Callable[[], None]], None]:
+    """installed(key, config, install): give a new configuration's database and folders
+    what install() makes of them through the hub's own commands, or a copy of what it
+    made in an earlier test of this process with the same key (tests/snapshots.py)."""
+    assert snapshots.store is not None
+    return snapshots.store.installed
 
 
 def seed_criteria(app: Flask, kept_states: snapshots.KeptStates) -> None:

@@ -163,9 +163,8 @@ class PostgresCluster:
         self._create(name, source)
         return True
 
-    def fill_from(self, name: str, template: str) -> bool:
-        """Make the database `name` a copy of `template` if it is still empty (no
-        table); False if it was not."""
+    def is_empty(self, name: str) -> bool:
+        """Whether the database has no table (nor anything else of its own)."""
         with psycopg.connect(
             host="127.0.0.1", port=self.port, user="postgres", dbname=name, autocommit=True
         ) as connection:
@@ -173,7 +172,12 @@ class PostgresCluster:
                 "SELECT NOT EXISTS (SELECT 1 FROM pg_class c JOIN pg_namespace n"
                 " ON n.oid = c.relnamespace WHERE n.nspname = 'public')"
             ).fetchone()
-        if not empty:
+        return empty
+
+    def fill_from(self, name: str, template: str) -> bool:
+        """Make the database `name` a copy of `template` if it is still empty (no
+        table); False if it was not."""
+        if not self.is_empty(name):
             return False
         # Nothing but readers of an empty database can be connected: let them go.
         self._admin(f'DROP DATABASE "{name}" WITH (FORCE)')

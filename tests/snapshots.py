@@ -41,6 +41,7 @@ import re
 import shutil
 import sqlite3
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -223,9 +224,10 @@ class Store:
 
     # --- the states steps leave
 
-    def save(self, key: tuple, app: Flask, result: Any) -> None:
-        """Keep the state app's database and folders hold now, reached by key."""
-        url = app.config["SQLALCHEMY_DATABASE_URI"]
+    def save(self, key: tuple, config: dict, result: Any, app: Flask | None = None) -> None:
+        """Keep the state config's database and folders hold now, reached by key (app,
+        if given, is the application object open on them)."""
+        url = config["SQLALCHEMY_DATABASE_URI"]
         folder = self.folder / f"state-{next(self.numbers)}"
         folder.mkdir()
         path = _sqlite_path(url)
@@ -239,22 +241,24 @@ class Store:
             name = _postgres_name(url)
             assert name is not None and postgres.running is not None
             database = f"hub_state_{os.getpid()}_{next(self.numbers)}"
-            with app.app_context():
-                db.session.remove()
-                db.engine.dispose()
+            if app is not None:
+                with app.app_context():
+                    db.session.remove()
+                    db.engine.dispose()
             if not postgres.running.copy_database(name, database):
                 shutil.rmtree(folder)
                 return
-        _copy_folder(Path(app.config["INDEX_DIR"]), folder / "index")
-        _copy_folder(Path(app.config["UPLOAD_DIR"]), folder / "uploads")
+        _copy_folder(Path(config["INDEX_DIR"]), folder / "index")
+        _copy_folder(Path(config["UPLOAD_DIR"]), folder / "uploads")
         self.snapshots[key] = Snapshot(database, folder, copy.deepcopy(result))
 
-    def restore(self, snapshot: Snapshot, app: Flask) -> bool:
-        """Put a kept state into app's database and folders; False if it could not
-        (PostgreSQL: something else is connected to the database)."""
-        url = app.config["SQLALCHEMY_DATABASE_URI"]
+    def restore(self, snapshot: Snapshot, config: dict, app: Flask | None = None) -> bool:
+        """Put a kept state into config's database and folders (app, if given, is the
+        application object open on them); False if it could not (PostgreSQL: something
+        else is connected to the database)."""
+        url = config["SQLALCHEMY_DATABASE_URI"]
         path = _sqlite_path(url)
-        with app.app_context():
+        with app.app_context() if app is not None else nullcontext():
             if path is not None:
                 # Through SQLite, as any writer would: connections open on the file
                 # (the application's pool) read the new contents.
@@ -265,18 +269,60 @@ class Store:
             else:
                 name = _postgres_name(url)
                 assert name is not None and postgres.running is not None
-                db.session.remove()
-                db.engine.dispose()
+                if app is not None:
+                    db.session.remove()
+                    db.engine.dispose()
                 if not postgres.running.replace_database(name, snapshot.database):
                     return False
-            search.get_index().close()
-        _copy_folder(snapshot.folder / "index", Path(app.config["INDEX_DIR"]))
-        _copy_folder(snapshot.folder / "uploads", Path(app.config["UPLOAD_DIR"]))
+            if app is not None:
+                search.get_index().close()
+        _copy_folder(snapshot.folder / "index", Path(config["INDEX_DIR"]))
+        _copy_folder(snapshot.folder / "uploads", Path(config["UPLOAD_DIR"]))
         return True
+
+    def installed(self, key: tuple, config: dict, install: Callable[[], None]) -> None:
+        """Give config's new database and folders (the database empty, no folders) what
+        install() makes of them, or a copy of what it made in an earlier test with the
+        same key and settings. install() works through new processes (the hub's own
+        commands): nothing in this process holds the database open."""
+        url = config["SQLALCHEMY_DATABASE_URI"]
+        folders = (Path(config["INDEX_DIR"]), Path(config["UPLOAD_DIR"]))
+        tmp_path = folders[0].parent
+        key = ("installed", key, _settings_key(config, tmp_path))
+        path = _sqlite_path(url)
+        if path is not None:
+            new = not path.exists()
+        else:
+            name = _postgres_name(url)
+            new = name is not None and postgres.running is not None
+            new = new and postgres.running.is_empty(name)
+        new = new and not any(folder.exists() for folder in folders)
+        kept = self.snapshots.get(key) if new else None
+        if kept is not None and self.restore(kept, config):
+            self.served += 1
+            return
+        self.ran += 1
+        install()
+        if new and not _names_the_folder(tmp_path, url, None):
+            self.save(key, config, None)
 
 
 #: The store of this test process, while the session runs.
 store: Store | None = None
+
+
+def _names_the_folder(tmp_path: Path, url: str, result: Any) -> bool:
+    """Whether a state names the test's own folder (in a step's result, or in the
+    database on SQLite): it would be wrong in another test's copy."""
+    here = str(tmp_path).encode()
+    if here in repr(result).encode():
+        return True
+    path = _sqlite_path(url)
+    if path is None:
+        return False
+    return any(
+        file.exists() and here in file.read_bytes() for file in (path, Path(f"{path}-wal"))
+    )
 
 
 def _settings_key(config: dict, tmp_path: Path) -> tuple:
@@ -350,28 +396,14 @@ class KeptStates:
             _settings_key(self.app.config, self.tmp_path),
         )
         kept = store.snapshots.get(key)
-        if kept is not None and store.restore(kept, self.app):
+        if kept is not None and store.restore(kept, self.app.config, self.app):
             store.served += 1
             result = copy.deepcopy(kept.result)
         else:
             store.ran += 1
             result = build()
-            if self._leaves_the_folder_out(result):
-                store.save(key, self.app, result)
+            if not _names_the_folder(self.tmp_path, self.url, result):
+                store.save(key, self.app.config, result, self.app)
         self.made = key
         self.expected = self._now()
         return result
-
-    def _leaves_the_folder_out(self, result: Any) -> bool:
-        """Whether the state names nothing of this test's own folder (it would be
-        wrong in another test's copy)."""
-        here = str(self.tmp_path).encode()
-        if here in repr(result).encode():
-            return False
-        path = _sqlite_path(self.url)
-        if path is None:
-            return True
-        for file in (path, Path(f"{path}-wal")):
-            if file.exists() and here in file.read_bytes():
-                return False
-        return True

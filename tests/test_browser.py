@@ -62,8 +62,10 @@ def live_hub(app: Flask, kept_states) -> Iterator[str]:
         thread.join(timeout=5)
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
+    """One Chromium for the file's tests; each test's page is in a context of its own
+    (Browser.new_page), with nothing shared between them."""
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser

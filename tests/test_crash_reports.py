@@ -19,10 +19,16 @@ from tests.server import run_hub
 
 
 @pytest.fixture
-def config(tmp_path: Path) -> dict:
+def config(tmp_path: Path, installed) -> dict:
+    """A hub after `hub init` (run once per test process, and copied: conftest's
+    `installed`)."""
     config = make_config(tmp_path)
-    done = run_hub(config, "hub", "init")
-    assert done.returncode == 0, done.stderr
+
+    def install() -> None:
+        done = run_hub(config, "hub", "init")
+        assert done.returncode == 0, done.stderr
+
+    installed((__name__, "hub init"), config, install)
     return config
 
 

@@ -73,19 +73,25 @@ Server = FlaskServer | GunicornServer
 
 
 @pytest.fixture
-def readme_state(tmp_path: Path) -> dict:
+def readme_state(tmp_path: Path, installed) -> dict:
     """A hub as the README's first command leaves it, plus a staff member, a reviewer and
-    an administrator made with `hub create-user`."""
+    an administrator made with `hub create-user` (made once per test process, and copied:
+    conftest's `installed`)."""
     config = make_config(tmp_path)
-    for command in (("hub", "init"), ("hub", "demo")):
-        done = run_hub(config, *command)
-        assert done.returncode == 0, done.stderr
-    for email, roles in READERS.values():
-        name = email.split("@")[0]
-        made = run_hub(
-            config, "hub", "create-user", email, "--name", name, *roles, input=PASSWORD + "\n"
-        )
-        assert made.returncode == 0, made.stderr
+
+    def install() -> None:
+        for command in (("hub", "init"), ("hub", "demo")):
+            done = run_hub(config, *command)
+            assert done.returncode == 0, done.stderr
+        for email, roles in READERS.values():
+            name = email.split("@")[0]
+            made = run_hub(
+                config, "hub", "create-user", email, "--name", name, *roles,
+                input=PASSWORD + "\n",
+            )
+            assert made.returncode == 0, made.stderr
+
+    installed((__name__, "readme_state"), config, install)
     return config
 
 

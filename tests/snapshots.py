@@ -320,9 +320,7 @@ def _names_the_folder(tmp_path: Path, url: str, result: Any) -> bool:
     path = _sqlite_path(url)
     if path is None:
         return False
-    return any(
-        file.exists() and here in file.read_bytes() for file in (path, Path(f"{path}-wal"))
-    )
+    return any(file.exists() and here in file.read_bytes() for file in (path, Path(f"{path}-wal")))
 
 
 def _settings_key(config: dict, tmp_path: Path) -> tuple:

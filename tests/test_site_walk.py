@@ -86,7 +86,13 @@ def readme_state(tmp_path: Path, installed) -> dict:
         for email, roles in READERS.values():
             name = email.split("@")[0]
             made = run_hub(
-                config, "hub", "create-user", email, "--name", name, *roles,
+                config,
+                "hub",
+                "create-user",
+                email,
+                "--name",
+                name,
+                *roles,
                 input=PASSWORD + "\n",
             )
             assert made.returncode == 0, made.stderr

@@ -47,6 +47,7 @@ def sign_in(client: FlaskClient, email: str, password: str, client_address: str)
     return client.post("/auth/login", data=data, headers=headers).status_code
 
 
+@pytest.mark.slow
 def test_behind_a_trusted_proxy_one_clients_failures_do_not_lock_out_the_others(
     proxied: Flask, make_user
 ) -> None:
@@ -100,6 +101,7 @@ ABSOLUTE_LINKS = (
 )
 
 
+@pytest.mark.slow
 def test_a_forged_host_names_nothing_when_the_public_url_is_set(public: Flask, import_rows) -> None:
     # import_rows writes through the default test app, into the same database and index.
     report = import_rows(
@@ -157,6 +159,7 @@ def test_without_a_secret_key_one_is_written_once_and_kept(tmp_path: Path) -> No
     assert [p.name for p in key_file.parent.iterdir()] == ["secret_key"]
 
 
+@pytest.mark.slow
 def test_processes_starting_at_once_agree_on_one_secret_key(tmp_path: Path) -> None:
     key_file = tmp_path / "secret_key"
     script = (

@@ -103,6 +103,7 @@ def events(action: str) -> list[AuditEvent]:
 # --- invitations
 
 
+@pytest.mark.slow
 def test_invitation_sets_the_password_once(app: Flask, client: FlaskClient, admin_id: int) -> None:
     token = invite(client)
     with app.app_context():
@@ -158,6 +159,7 @@ def test_a_forged_or_expired_link_is_refused(
     assert "expired" in response.get_data(as_text=True)
 
 
+@pytest.mark.slow
 def test_reset_voids_the_password_and_earlier_links(
     app: Flask, client: FlaskClient, admin_id: int
 ) -> None:
@@ -217,6 +219,7 @@ def test_invitation_problems_are_shown_beside_the_fields(
 # --- accounts
 
 
+@pytest.mark.slow
 def test_disabling_ends_an_open_session(app: Flask, client: FlaskClient, admin_id: int) -> None:
     user_id = make_user(app, "staff@hub.test", "staff")
     staff = app.test_client()
@@ -307,6 +310,7 @@ def test_role_changes_are_audited_with_before_and_after(
         assert len(events("update_user")) == 1
 
 
+@pytest.mark.slow
 def test_the_user_list_filters_by_role_and_status(
     app: Flask, client: FlaskClient, admin_id: int
 ) -> None:
@@ -349,6 +353,7 @@ def _admin_requests(app: Flask) -> list[tuple[str, str]]:
     return found
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("role", ["member", "staff", "translator", "reviewer"])
 def test_other_roles_are_forbidden_every_admin_page(app: Flask, role: str) -> None:
     victim = make_user(app, "victim@hub.test", "member")
@@ -691,6 +696,7 @@ def _audit_rows(client: FlaskClient, query: str) -> list[dict[str, str]]:
     return list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
 
 
+@pytest.mark.slow
 def test_the_audit_log_filters_pages_and_downloads(
     app: Flask, client: FlaskClient, admin_id: int, import_rows
 ) -> None:
@@ -784,6 +790,7 @@ def test_every_admin_page_renders(app: Flask, client: FlaskClient, admin_id: int
     assert Role.ADMIN.value == "admin"
 
 
+@pytest.mark.slow
 def test_every_admin_form_carries_a_csrf_token_and_posts_without_one_fail(
     app: Flask, client: FlaskClient
 ) -> None:

@@ -34,6 +34,7 @@ def operations(app: Flask) -> list:
     return [op for op in found if not op.path.startswith("/api/v1/")]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE], ids=["valid", "invalid"]
 )

@@ -60,6 +60,7 @@ def test_a_user_creates_a_token_shown_once_and_stored_hashed(
     assert client.post("/auth/tokens/", data={"name": ""}).status_code == 400
 
 
+@pytest.mark.slow
 def test_a_token_authenticates_api_requests_until_revoked(
     app: Flask, client: FlaskClient, make_user, import_rows
 ) -> None:
@@ -127,6 +128,7 @@ def test_token_requests_skip_csrf_and_session_requests_do_not(tmp_path: Path, ma
         db.engine.dispose()
 
 
+@pytest.mark.slow
 def test_a_staff_token_cannot_release_and_a_reviewer_token_can(
     app: Flask,
     make_user,
@@ -146,6 +148,7 @@ def test_a_staff_token_cannot_release_and_a_reviewer_token_can(
     assert response.get_json()["status"] == "released"
 
 
+@pytest.mark.slow
 def test_every_api_route_for_every_roles_token_and_state(
     app: Flask,
     make_user,
@@ -191,6 +194,7 @@ def test_other_authorization_headers_are_ignored(client: FlaskClient, header: st
     assert client.get("/api/search", headers={"Authorization": header}).status_code == 200
 
 
+@pytest.mark.slow
 def test_disabling_or_resetting_an_account_revokes_its_tokens_for_good(
     app: Flask, client: FlaskClient, make_user
 ) -> None:

@@ -8,6 +8,7 @@ import re
 from urllib.parse import parse_qsl
 from urllib.parse import urlsplit
 
+import pytest
 from flask import Flask
 from sqlalchemy import select
 
@@ -220,6 +221,7 @@ def test_a_staff_token_uploads_files_to_a_version(app: Flask, make_user) -> None
     assert [f["name"] for f in record["languages"][0]["files"]] == ["report.txt"]
 
 
+@pytest.mark.slow
 def test_a_translator_token_delivers_only_its_own_claimed_request(
     app: Flask,
     make_user,

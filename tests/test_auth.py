@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
@@ -51,6 +52,7 @@ def test_a_wrong_password_does_not_say_which_part_was_wrong(client: FlaskClient,
     assert message in no_account.get_data(as_text=True)
 
 
+@pytest.mark.slow
 def test_repeated_failures_pause_sign_in_for_that_account(
     app: Flask, client: FlaskClient, make_user
 ) -> None:
@@ -65,6 +67,7 @@ def test_repeated_failures_pause_sign_in_for_that_account(
     assert "Too many failed sign-ins" in refused.get_data(as_text=True)
 
 
+@pytest.mark.slow
 def test_too_many_failures_from_one_address_pause_it(
     app: Flask, client: FlaskClient, make_user
 ) -> None:
@@ -89,6 +92,7 @@ def test_an_idle_session_expires(app: Flask, client: FlaskClient, make_user) -> 
     assert client.get("/staff/").status_code == 302
 
 
+@pytest.mark.slow
 def test_changing_the_password_signs_out_other_sessions(app: Flask, make_user) -> None:
     staff = make_user("staff")
     laptop, phone = app.test_client(), app.test_client()
@@ -164,6 +168,7 @@ def test_a_cookie_saved_before_sign_out_opens_nothing_after_it(app: Flask, make_
     assert browser.get("/review/").status_code == 200
 
 
+@pytest.mark.slow
 def test_a_get_never_changes_the_stored_language(app: Flask, make_user) -> None:
     staff = make_user("staff")
     laptop, phone = app.test_client(), app.test_client()
@@ -222,6 +227,7 @@ def test_signing_in_gives_the_browser_a_device_cookie(tmp_path) -> None:
         db.engine.dispose()
 
 
+@pytest.mark.slow
 def test_the_owner_on_a_known_device_signs_in_while_others_are_locked_out(
     app: Flask, make_user
 ) -> None:
@@ -242,6 +248,7 @@ def test_the_owner_on_a_known_device_signs_in_while_others_are_locked_out(
         assert all(a.device is None for a in attempts if not a.succeeded)
 
 
+@pytest.mark.slow
 def test_a_new_device_is_refused_during_the_lock_even_with_the_right_password(
     app: Flask, make_user
 ) -> None:
@@ -260,6 +267,7 @@ def test_a_new_device_is_refused_during_the_lock_even_with_the_right_password(
     assert again.status_code == 401 and "Too many failed sign-ins" in again.get_data(as_text=True)
 
 
+@pytest.mark.slow
 def test_a_trusted_device_that_keeps_failing_is_locked_too(app: Flask, make_user) -> None:
     staff = make_user("staff")
     laptop = app.test_client()
@@ -275,6 +283,7 @@ def test_a_trusted_device_that_keeps_failing_is_locked_too(app: Flask, make_user
     sign_in(app.test_client(), staff)
 
 
+@pytest.mark.slow
 def test_a_device_cookie_of_another_account_or_a_forged_one_gives_no_trust(
     app: Flask, make_user
 ) -> None:
@@ -314,6 +323,7 @@ def test_a_device_cookie_of_another_account_or_a_forged_one_gives_no_trust(
     sign_in(copy, victim)
 
 
+@pytest.mark.slow
 def test_changing_the_password_voids_the_old_device_cookies(app: Flask, make_user) -> None:
     staff = make_user("staff")
     laptop, phone = app.test_client(), app.test_client()
@@ -332,6 +342,7 @@ def test_changing_the_password_voids_the_old_device_cookies(app: Flask, make_use
     sign_in(laptop, staff, new)
 
 
+@pytest.mark.slow
 def test_an_admin_reset_voids_the_accounts_device_cookies(app: Flask, make_user) -> None:
     from knowledge_hub.models import User
     from knowledge_hub.services import users

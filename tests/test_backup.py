@@ -95,6 +95,7 @@ def search_results(app: Flask, q: str) -> list[tuple]:
     return [(r["ref"], r["language"], r["title"]) for r in response.get_json()["results"]]
 
 
+@pytest.mark.slow
 def test_a_round_trip_keeps_records_files_and_search_results(
     app: Flask, import_rows, empty_hub: Flask, tmp_path: Path
 ) -> None:
@@ -137,6 +138,7 @@ def test_restore_refuses_a_hub_that_is_not_empty(app: Flask, import_rows, tmp_pa
     assert len(records(app)) == 1
 
 
+@pytest.mark.slow
 def test_a_damaged_backup_is_refused(
     app: Flask, import_rows, empty_hub: Flask, tmp_path: Path
 ) -> None:

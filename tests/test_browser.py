@@ -88,6 +88,7 @@ def test_fonts_cover_arabic_and_chinese() -> None:
         assert fonts.stdout.strip(), f"no font covers {language}: run tests/setup.sh"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("language", ["ar", "zh", "en"])
 def test_pages_mirror_for_arabic_and_render_every_script(
     app: Flask,
@@ -146,6 +147,7 @@ def test_pages_mirror_for_arabic_and_render_every_script(
     page.close()
 
 
+@pytest.mark.slow
 def test_the_search_page_reads_on_a_phone(live_hub: str, browser: Browser, tmp_path: Path) -> None:
     page = browser.new_page(viewport={"width": 390, "height": 844})
     page.goto(f"{live_hub}/search?q=cooperatives&lang=fr")

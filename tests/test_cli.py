@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from flask import Flask
 from sqlalchemy import inspect
 from sqlalchemy import select
@@ -143,6 +144,7 @@ def test_the_progress_line_shows_the_share_the_rate_and_the_time_left() -> None:
     assert progress_line("Importing", 0, 10, 0.0).startswith("Importing [" + "-" * 30 + "] 0 of 10")
 
 
+@pytest.mark.slow
 def test_import_draws_a_progress_bar_on_a_terminal_only(app: Flask, tmp_path: Path) -> None:
     folder = tmp_path / "archive"
     folder.mkdir()

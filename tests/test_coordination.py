@@ -90,6 +90,7 @@ def two_layouts(tmp_path_factory: pytest.TempPathFactory) -> tuple[SearchIndex, 
     return in_order, write(folder / "shuffled", shuffled, segments=4)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("q", QUERIES)
 def test_a_versions_score_does_not_depend_on_its_place_in_the_index(
     two_layouts: tuple[SearchIndex, SearchIndex], q: str
@@ -101,6 +102,7 @@ def test_a_versions_score_does_not_depend_on_its_place_in_the_index(
     assert scores_by_version(shuffled, q) == pytest.approx(expected, rel=1e-12)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("q", QUERIES)
 def test_every_version_matching_some_words_scores_above_zero(
     two_layouts: tuple[SearchIndex, SearchIndex], q: str

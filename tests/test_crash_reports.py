@@ -42,6 +42,7 @@ def wait_for(text: str, log: Path, seconds: float = 30) -> str:
     return log.read_text(errors="replace") if log.exists() else ""
 
 
+@pytest.mark.slow
 def test_flask_run_reports_a_crash_with_python_tracebacks(config: dict) -> None:
     with FlaskServer(config) as server:
         assert server.process is not None
@@ -52,6 +53,7 @@ def test_flask_run_reports_a_crash_with_python_tracebacks(config: dict) -> None:
     assert 'File "' in log and "serve_forever" in log  # the threads' Python stacks
 
 
+@pytest.mark.slow
 def test_a_gunicorn_worker_reports_a_crash_in_the_error_log(config: dict, tmp_path: Path) -> None:
     error_log = tmp_path / "gunicorn-error.log"
     with GunicornServer(config, workers=2, HUB_ERROR_LOG=str(error_log)) as server:
@@ -62,6 +64,7 @@ def test_a_gunicorn_worker_reports_a_crash_in_the_error_log(config: dict, tmp_pa
     assert 'File "' in written and "gunicorn/workers" in written
 
 
+@pytest.mark.slow
 def test_a_server_started_before_hub_init_says_how_to_set_it_up(tmp_path: Path) -> None:
     """A person who runs `flask run` first gets the command to run, not a bare 500."""
     with FlaskServer(make_config(tmp_path)) as server:

@@ -7,6 +7,7 @@ from dataclasses import replace
 from datetime import datetime
 from datetime import timedelta
 
+import pytest
 from hypothesis import given
 from hypothesis import settings
 from hypothesis import strategies as st
@@ -162,6 +163,7 @@ def expected_release(facts: RecordFacts, history: list[tuple[str, str]]) -> bool
     return all(latest.get(code) in ("pass", "waived") for code in ATTESTATION)
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @given(steps)
 def test_release_passes_exactly_when_the_rule_says(sequence) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections import Counter
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
@@ -17,6 +18,7 @@ from knowledge_hub.models import DocumentStatus
 from knowledge_hub.models import StoredFile
 
 
+@pytest.mark.slow
 def test_the_demo_loads_once_and_everything_in_it_is_searchable(
     app: Flask, client: FlaskClient
 ) -> None:

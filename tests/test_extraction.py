@@ -163,6 +163,7 @@ def test_shared_document_is_sniffed_from_its_bytes(path: Path) -> None:
         assert sniff(handle.read(64 * 1024), path.name) == kind
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", shared_documents())
 def test_shared_document_yields_its_text_or_a_reason(path: Path, warm_worker: None) -> None:
     result = extract(path, sniff_file(path))
@@ -344,6 +345,7 @@ def test_legacy_and_rtf_text_is_decoded(tmp_path: Path) -> None:
     assert extract_in_process(rtf, RTF).text == "Все \U0001f600 café"
 
 
+@pytest.mark.slow
 def test_whitespace_is_normalised_and_text_is_capped(tmp_path: Path) -> None:
     messy = tmp_path / "messy.txt"
     messy.write_bytes(b"one  \t two\r\n\r\n\r\n\r\nthree\x00\x07 four  \n")
@@ -562,6 +564,7 @@ def test_truncated_pdf_is_reported_damaged(tmp_path: Path) -> None:
     assert result.error.startswith("The PDF is damaged or truncated: ")
 
 
+@pytest.mark.slow
 def test_pdf_that_takes_too_long_is_stopped(tmp_path: Path, warm_worker: None) -> None:
     path = tmp_path / "slow.pdf"
     path.write_bytes(slow_pdf())
@@ -582,6 +585,7 @@ def flate_bomb_pdf(path: Path) -> Path:
     return path
 
 
+@pytest.mark.slow
 def test_flate_bomb_pdf_is_stopped(tmp_path: Path, warm_worker: None) -> None:
     bomb = flate_bomb_pdf(tmp_path / "flate-bomb.pdf")
     started = time.monotonic()
@@ -650,6 +654,7 @@ def zombie_children() -> list[int]:
     return zombies
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="needs /proc")
 def test_workers_leak_no_processes_or_pipes(tmp_path: Path, warm_worker: None) -> None:
     sample = tmp_path / "sample.txt"

@@ -254,6 +254,7 @@ ODFPY_REFUSES = {"tika__testODFwithOOo3.odt", "tika__testODT-TIKA-6000.odt"}
 # --- the real files ----------------------------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("suffix", sorted(KIND_BY_SUFFIX))
 def test_every_real_office_file_is_accepted_and_read(suffix: str, warm_worker: None) -> None:
     paths = realfiles(suffix)
@@ -280,6 +281,7 @@ def test_every_real_office_file_is_accepted_and_read(suffix: str, warm_worker: N
         assert words(result.text), path.name
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("suffix", sorted(REFERENCES))
 def test_words_recovered_match_an_independent_reader(suffix: str, warm_worker: None) -> None:
     reader, compared = REFERENCES[suffix]
@@ -614,6 +616,7 @@ def test_word_documents_that_cannot_be_read_say_why(tmp_path: Path, warm_worker:
     assert sniff_file(spreadsheet) == extraction.XLS
 
 
+@pytest.mark.slow
 def test_a_piece_table_that_repeats_the_text_is_capped(tmp_path: Path, warm_worker: None) -> None:
     # 300,000 pieces, each naming the same 100 characters: 30 M characters of text.
     line = "Social and solidarity economy " * 3 + "012345678\r"

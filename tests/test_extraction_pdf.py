@@ -127,6 +127,7 @@ def test_page_ranges() -> None:
 # ---------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_pdfium_stays_out_of_the_web_process() -> None:
     # PDFium is not thread-safe: only the fork server and its children load it.
     probe = "import sys, knowledge_hub.extraction; print('pypdfium2' in sys.modules)"
@@ -156,6 +157,7 @@ EXACT_TEXTS = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(EXACT_TEXTS))
 def test_real_pdf_exact_text(name: str) -> None:
     pages, text = EXACT_TEXTS[name]
@@ -323,6 +325,7 @@ def test_pdf_without_pages(tmp_path: Path) -> None:
     assert extract(path, PDF) == Extraction("", 0, "The PDF has no pages.")
 
 
+@pytest.mark.slow
 def test_timeout_keeps_the_pages_read(tmp_path: Path, warm_worker: None) -> None:
     # 3,000 pages take PDFium seconds (about 9 s on the development machine).
     total = 3000

@@ -98,6 +98,7 @@ def test_an_upload_onto_a_full_disk_is_refused_clearly_and_leaves_nothing(
     assert len(left_in(small_disk)) == 1
 
 
+@pytest.mark.slow
 def test_the_staff_upload_page_names_the_full_disk_in_the_users_language(
     app: Flask, small_disk: Path, make_user
 ) -> None:

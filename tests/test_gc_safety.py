@@ -118,6 +118,7 @@ def test_an_unguarded_instance_state_meets_the_bug():
     assert result.returncode != 0 or "not cleaned up" in result.stdout, result.stdout
 
 
+@pytest.mark.slow
 def test_a_guarded_instance_state_keeps_the_callbacks_stores():
     result = run_python(INSTANCE_STATE, "guarded")
     assert result.returncode == 0, result.stderr[-3000:]

@@ -236,6 +236,7 @@ REFUSED = [
 ]
 
 
+@pytest.mark.slow
 def test_accepted_types_are_stored_with_the_sniffed_type_whatever_the_name_or_label(
     staff_app: Flask,
     staff: FlaskClient,  # noqa: F811
@@ -262,6 +263,7 @@ def test_accepted_types_are_stored_with_the_sniffed_type_whatever_the_name_or_la
         assert answer.headers["X-Content-Type-Options"] == "nosniff"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("content,name,label,what", REFUSED, ids=[r[3] for r in REFUSED])
 def test_refused_types_are_refused_whatever_the_name_or_label(
     staff_app: Flask,  # noqa: F811
@@ -295,6 +297,7 @@ HOSTILE_NAMES = {
 }
 
 
+@pytest.mark.slow
 def test_hostile_names_are_stored_under_the_hash_and_recorded_clean(
     staff_app: Flask,
     staff: FlaskClient,
@@ -402,6 +405,7 @@ def _bombs(tmp_path: Path) -> list[tuple[bytes, str]]:
     ]
 
 
+@pytest.mark.slow
 def test_zip_and_xml_bombs_are_stored_with_the_extraction_error(
     staff_app: Flask,
     staff: FlaskClient,
@@ -617,6 +621,7 @@ FUZZ = settings(
 )
 
 
+@pytest.mark.slow
 @FUZZ
 @given(args=query)
 def test_fuzzed_search_page_answers_200_or_400(catalogue: Flask, args) -> None:
@@ -626,6 +631,7 @@ def test_fuzzed_search_page_answers_200_or_400(catalogue: Flask, args) -> None:
     assert "Something went wrong" not in response.get_data(as_text=True)
 
 
+@pytest.mark.slow
 @FUZZ
 @given(args=query)
 def test_fuzzed_search_api_answers_200_or_400(catalogue: Flask, args) -> None:
@@ -636,6 +642,7 @@ def test_fuzzed_search_api_answers_200_or_400(catalogue: Flask, args) -> None:
     assert body is not None and ("results" in body or body["error"] == "bad_request")
 
 
+@pytest.mark.slow
 @settings(
     max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )

@@ -86,6 +86,7 @@ def test_each_catalogue_translates_every_message(language: str) -> None:
     assert problems == [], "\n".join(problems)
 
 
+@pytest.mark.slow
 def test_the_template_holds_every_marked_string() -> None:
     method_map = [
         ("knowledge_hub/**.py", "python"),
@@ -220,6 +221,7 @@ def _english_phrases(language: str) -> set[str]:
     return phrases
 
 
+@pytest.mark.slow
 def test_every_page_reads_in_each_language(app: Flask, make_user) -> None:
     with app.app_context():
         seed.criteria(db.session)

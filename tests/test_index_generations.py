@@ -120,6 +120,7 @@ def test_reindex_switches_to_a_new_folder_and_old_searchers_go_on(
     assert refs(client, "cooperatives") == ["REC-0"]
 
 
+@pytest.mark.slow
 def test_searching_goes_on_while_another_worker_reindexes(
     app: Flask, client: FlaskClient, second_worker: Flask, import_rows
 ) -> None:
@@ -162,6 +163,7 @@ def test_searching_goes_on_while_another_worker_reindexes(
     assert entries_per_version(app) == Counter({vid: 1 for vid in version_ids(app)})
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("processes", [1, 2])
 def test_changes_committed_during_a_reindex_are_neither_lost_nor_doubled(
     app: Flask, client: FlaskClient, second_worker: Flask, import_rows, monkeypatch, processes: int
@@ -344,6 +346,7 @@ def remove_generation(app: Flask) -> None:
     shutil.rmtree(_current_folder(app))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "damage", [truncate_segment, garble_segment, garble_toc, remove_generation]
 )
@@ -422,6 +425,7 @@ def test_an_index_made_before_generations_still_opens_and_is_moved_by_reindex(
     assert runner.invoke(args=["hub", "check"]).exit_code == 0
 
 
+@pytest.mark.slow
 def test_the_building_writer_writes_what_whoosh_writes(
     app: Flask, import_rows, tmp_path: Path
 ) -> None:
@@ -612,6 +616,7 @@ def scored(client: FlaskClient, q: str) -> list[tuple[str, float]]:
     return [(r["ref"], r["score"]) for r in response.get_json()["results"]]
 
 
+@pytest.mark.slow
 def test_a_rebuild_with_as_many_processes_gives_the_same_scores(
     app: Flask, client: FlaskClient, import_rows, monkeypatch
 ) -> None:

@@ -9,6 +9,7 @@ from collections import deque
 from urllib.parse import urljoin
 from urllib.parse import urlsplit
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
@@ -105,6 +106,7 @@ def crawl(
     return seen
 
 
+@pytest.mark.slow
 def test_hidden_words_never_reach_readers_who_may_not_see_them(
     app: Flask, import_rows, make_user
 ) -> None:
@@ -189,6 +191,7 @@ def scores(client: FlaskClient, q: str) -> dict[str, float]:
     return {r["ref"]: r["score"] for r in answer["results"]}
 
 
+@pytest.mark.slow
 def test_scores_do_not_move_when_hidden_records_use_the_same_words(
     app: Flask, import_rows, make_user
 ) -> None:

@@ -151,6 +151,7 @@ VALID_REQUESTS = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("args", VALID_REQUESTS, ids=lambda a: "-".join(a.values()))
 def test_every_verb_answers_valid_xml(client, schema, records, args) -> None:
     tree = oai(client, schema, **args)
@@ -222,6 +223,7 @@ ERRORS = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("args,code", ERRORS, ids=[f"{i}-{c}" for i, (__, c) in enumerate(ERRORS)])
 def test_every_protocol_error_is_reported_in_valid_xml(client, schema, records, args, code) -> None:
     tree = oai(client, schema, **args)
@@ -410,6 +412,7 @@ class FlaskSickle(Sickle):
         return response
 
 
+@pytest.mark.slow
 def test_a_standard_client_harvests_exactly_the_released_public_demo_records(
     app: Flask, client: FlaskClient, schema
 ) -> None:

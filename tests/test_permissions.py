@@ -182,6 +182,7 @@ def url_for_rule(rule, ids: tuple[int, int, str]) -> str:
     return re.sub(r"<(?:(\w+)(?:\([^)]*\))?:)?(\w+)>", fill, rule.rule)
 
 
+@pytest.mark.slow
 def test_every_route_for_every_role_and_state(app: Flask, clients, records) -> None:
     # Signing out would end the session the rest of the loop relies on; it has its own test.
     rules = [r for r in app.url_map.iter_rules() if r.endpoint != "auth.logout"]
@@ -229,6 +230,7 @@ def test_every_route_for_every_role_and_state(app: Flask, clients, records) -> N
     assert problems == [], "\n".join(problems)
 
 
+@pytest.mark.slow
 def test_nothing_changes_when_a_refused_role_posts(app: Flask, clients, records) -> None:
     document_id = records[("in_review", "public")][0]
     for role in ("anonymous", "member", "translator"):
@@ -241,6 +243,7 @@ def test_nothing_changes_when_a_refused_role_posts(app: Flask, clients, records)
         assert db.session.get(Document, document_id).status.value == "in_review"
 
 
+@pytest.mark.slow
 def test_members_only_records_are_for_members_and_their_organizations(
     app: Flask, import_rows, make_user
 ) -> None:
@@ -272,6 +275,7 @@ def test_members_only_records_are_for_members_and_their_organizations(
     assert problems == []
 
 
+@pytest.mark.slow
 def test_a_session_cookie_replayed_after_sign_out_is_anonymous(
     app: Flask, make_user, records
 ) -> None:
@@ -311,6 +315,7 @@ def test_a_session_cookie_replayed_after_sign_out_is_anonymous(
 NO_STORE_PREFIXES = ("staff.", "review.", "admin.", "translations.", "auth.", "tokens.", "fixity.")
 
 
+@pytest.mark.slow
 def test_no_cache_keeps_back_office_pages_or_files_that_are_not_public(
     app: Flask, clients, records
 ) -> None:

@@ -48,6 +48,7 @@ def blocks(matcher) -> Iterator[tuple[bytes, int]]:
         matcher._goto(matcher._nextoffset)
 
 
+@pytest.mark.slow
 def test_every_block_of_every_text_term_is_cut_and_read_as_whoosh_reads_it(
     index: SearchIndex,
 ) -> None:
@@ -91,6 +92,7 @@ postings = st.integers(1, 300).flatmap(
 )
 
 
+@pytest.mark.slow
 @given(postings)
 def test_any_block_with_positions_reads_as_its_whole_pickle(block: tuple) -> None:
     ids, weights, values = block

@@ -68,6 +68,7 @@ def flashes(html: str) -> list[str]:
     ]
 
 
+@pytest.mark.slow
 def test_the_whole_life_of_a_publication(app: Flask, criteria, make_user) -> None:
     staff, reviewer, admin, reader = (app.test_client() for __ in range(4))
     sign_in(staff, make_user("staff"))
@@ -210,6 +211,7 @@ def test_the_whole_life_of_a_publication(app: Flask, criteria, make_user) -> Non
     assert "Superseded by the 2025 edition." in history and "accessible_format" in history
 
 
+@pytest.mark.slow
 def test_send_back_needs_a_comment_and_returns_a_draft(app: Flask, draft, make_user) -> None:
     document_id, __ = draft
     staff, reviewer = app.test_client(), app.test_client()
@@ -264,6 +266,7 @@ def test_a_duplicate_file_is_refused_by_the_gate(app: Flask, criteria, import_ro
     assert "Not a duplicate of another record" in report.not_released["MIN-2"]
 
 
+@pytest.mark.slow
 def test_the_api_refuses_release_listing_what_is_missing(app: Flask, draft, make_user) -> None:
     document_id, __ = draft
     anonymous, reviewer = app.test_client(), app.test_client()
@@ -307,6 +310,7 @@ def _released_archive(app: Flask, import_rows, ref: str, access: str) -> int:
         return document.id
 
 
+@pytest.mark.slow
 def test_a_released_records_reviewed_fields_change_only_through_review(
     app: Flask, criteria, import_rows, make_user
 ) -> None:

@@ -73,6 +73,7 @@ def api_search(client: FlaskClient, **params) -> dict:
     return response.get_json()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("language", "query"),
     [
@@ -98,6 +99,7 @@ def test_a_query_in_each_language_finds_its_version_once(
     assert "<mark>" in result["snippet"]
 
 
+@pytest.mark.slow
 def test_results_come_in_the_readers_language(client: FlaskClient, udhr) -> None:
     french = api_search(client, q="dignity", lang="fr")["results"][0]
     assert french["language"] == "fr"
@@ -309,6 +311,7 @@ def test_bad_parameters_answer_400_with_a_reason(client: FlaskClient, params: di
     assert body["error"] == "bad_request" and body["message"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "q", ['"unclosed phrase', "AND OR NOT", "((", "title_en:x", "*", "a:b:c", "状态:草稿"]
 )

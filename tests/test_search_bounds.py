@@ -165,6 +165,7 @@ def hurried(tmp_path, import_rows) -> Flask:
         db.engine.dispose()
 
 
+@pytest.mark.slow
 def test_a_search_out_of_time_answers_400_at_every_entry_point(hurried: Flask) -> None:
     client = hurried.test_client()
     assert_refused(client, "", "cooperatives", "took too long")

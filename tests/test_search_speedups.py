@@ -171,6 +171,7 @@ QUERIES = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("q", QUERIES)
 def test_scores_are_whooshs_to_the_last_bit(index: SearchIndex, q: str) -> None:
     query = parse(index, q)
@@ -183,6 +184,7 @@ def test_scores_are_whooshs_to_the_last_bit(index: SearchIndex, q: str) -> None:
     assert dict(zip(docnums.tolist(), scores.tolist(), strict=True)) == expected
 
 
+@pytest.mark.slow
 def test_words_and_prefixes_are_scored_over_arrays(index: SearchIndex) -> None:
     # The test above skips a query the arrays leave to Whoosh's matchers; these must
     # never be left: each is scored over the arrays, with Whoosh's matches and scores.
@@ -222,6 +224,7 @@ def test_the_mask_lets_through_what_the_whoosh_filter_does(
     assert allowed == expected
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("viewer", VIEWERS)
 @pytest.mark.parametrize("q", ["", *QUERIES])
 def test_results_and_facets_are_as_before(index: SearchIndex, viewer: str, q: str) -> None:

@@ -68,6 +68,7 @@ def fragments_of(snippet_html: str) -> list[tuple[str, list[str]]]:
     ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("language", [lang for lang in LANGUAGES if analyzes_word_by_word(lang)])
 def test_snippets_mark_the_words_whooshs_highlighter_marks(
     index: SearchIndex, language: str

@@ -51,6 +51,7 @@ def udhr_record(import_rows) -> None:
     assert import_rows(rows).failed == 0
 
 
+@pytest.mark.slow
 def test_changing_the_english_file_flags_the_other_five(
     app: Flask, import_rows, udhr_record
 ) -> None:
@@ -90,6 +91,7 @@ def _user(app: Flask, email: str) -> User:
     return db.session.scalar(select(User).where(User.email == email))
 
 
+@pytest.mark.slow
 def test_request_claim_submit_send_back_resubmit_approve(
     app: Flask, criteria, import_rows, make_user
 ) -> None:
@@ -177,6 +179,7 @@ def test_request_claim_submit_send_back_resubmit_approve(
         assert not variant.is_out_of_date
 
 
+@pytest.mark.slow
 def test_the_coverage_csv_of_the_demo_matches_the_database(app: Flask, criteria, make_user) -> None:
     import csv
 

@@ -188,6 +188,7 @@ def test_the_records_list_filters_and_links_to_each_records_pages(
 # --- creating and editing a record --------------------------------------------------
 
 
+@pytest.mark.slow
 def test_creating_a_record_shows_each_problem_by_its_field_then_succeeds(
     staff_app: Flask, staff: FlaskClient
 ) -> None:
@@ -268,6 +269,7 @@ def test_another_original_language_is_any_bcp47_tag(staff_app: Flask, staff: Fla
         assert document.original.language == "pt-BR"
 
 
+@pytest.mark.slow
 def test_editing_a_record_records_before_and_after(staff_app: Flask, staff: FlaskClient) -> None:
     document_id = make_record(staff_app, "PB-2024-01")
     page = staff.get(f"/staff/{document_id}/edit").get_data(as_text=True)
@@ -578,6 +580,7 @@ def zip_bytes(members: dict[str, bytes]) -> bytes:
     return out.getvalue()
 
 
+@pytest.mark.slow
 def test_bulk_import_previews_then_imports_and_reports(
     staff_app: Flask, staff: FlaskClient, tmp_path: Path
 ) -> None:
@@ -693,6 +696,7 @@ def unsafe_zip(name: str, *, link: bool = False) -> bytes:
     return out.getvalue()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("member", "link", "reason"),
     [
@@ -779,6 +783,7 @@ def test_a_bad_manifest_is_reported_under_its_field(staff_app: Flask, staff: Fla
     assert "a ZIP of the folder, or the files themselves" in no_files.get_data(as_text=True)
 
 
+@pytest.mark.slow
 def test_a_batch_belongs_to_whoever_uploaded_it(
     staff_app: Flask, staff: FlaskClient, client: FlaskClient
 ) -> None:

@@ -160,6 +160,7 @@ def csv_cells(text: str) -> dict[str, dict[str, str]]:
     return {row["ref"]: {language: row[language] for language in LANGUAGES} for row in rows}
 
 
+@pytest.mark.slow
 def test_a_french_translation_from_request_to_release(app: Flask, catalogue, make_user) -> None:
     document_id = catalogue[PUBLICATION["ref"]]
     staff, french, spanish, reviewer, reader = (app.test_client() for __ in range(5))
@@ -399,6 +400,7 @@ def test_a_french_translation_from_request_to_release(app: Flask, catalogue, mak
     assert expected_cells(app)[PUBLICATION["ref"]]["fr"] == "released"
 
 
+@pytest.mark.slow
 def test_a_translator_gives_a_request_back(app: Flask, catalogue, make_user) -> None:
     document_id = catalogue[PUBLICATION["ref"]]
     staff, first, second = (app.test_client() for __ in range(3))
@@ -422,6 +424,7 @@ def test_a_translator_gives_a_request_back(app: Flask, catalogue, make_user) -> 
     assert expected_cells(app)[PUBLICATION["ref"]]["fr"] == "requested"
 
 
+@pytest.mark.slow
 def test_staff_request_form_refuses_an_empty_choice(app: Flask, catalogue, make_user) -> None:
     document_id = catalogue[PUBLICATION["ref"]]
     staff = app.test_client()

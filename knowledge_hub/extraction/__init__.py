@@ -23,7 +23,9 @@ Modules:
   detection, and a look inside OLE2 compound files (with ``formats.ole``) and
   ZIP containers.
 * ``safezip``: a bounded reader of ZIP central directories, and ``SafeZip``,
-  which reads the members of untrusted archives within the zip-bomb limits.
+  which reads the members of untrusted archives within a caller's
+  ``ZipLimits`` (``EXTRACTION_LIMITS`` here) and refuses with ``UnsafeZip``;
+  the bulk import unpacks uploaded folders with it too.
 * ``text``: the ``Sink`` that collects text up to its cap, text
   normalisation, and decoding (BOM, declared charset, UTF-8, Windows-1252).
 * ``core``: ``extract_in_process`` and the guarded dispatch that picks the

@@ -25,7 +25,8 @@ Modules:
 * ``safezip``: a bounded reader of ZIP central directories, and ``SafeZip``,
   which reads the members of untrusted archives within the zip-bomb limits.
 * ``text``: the ``Sink`` that collects text up to its cap, text
-  normalisation, and decoding (BOM, declared charset, UTF-8, Windows-1252).
+  normalisation, and decoding (BOM, declared charset, UTF-8, then the encoding
+  charset-normalizer finds, and Windows-1252).
 * ``core``: ``extract_in_process`` and the guarded dispatch that picks the
   reader and turns every failure into an ``Extraction`` with a message.
 * ``sandbox``: ``extract``: the fork server, the child process with its

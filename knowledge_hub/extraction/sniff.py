@@ -50,6 +50,7 @@ from knowledge_hub.extraction.sources import Source
 from knowledge_hub.extraction.text import TEXT_BOMS
 from knowledge_hub.extraction.text import decode_legacy
 from knowledge_hub.extraction.text import decode_prefix
+from knowledge_hub.extraction.text import detect_encodings
 
 _PDF_HEADER = re.compile(rb"%PDF-\d\.\d")
 
@@ -189,12 +190,31 @@ def _decode_text_prefix(head: bytes) -> str | None:
             text = decode_prefix(head, "utf-8")
         except UnicodeDecodeError:
             text = decode_legacy(head)
+            if _binary(text):
+                # The lead bytes of Shift_JIS, GBK and Big5 are control
+                # characters in Latin-1: read the text as what it is.
+                text = _decode_detected(head) or text
     if not text:
         return ""
-    controls = len(_BINARY_CONTROLS.findall(text))
-    if controls > _MAX_CONTROL_RATIO * len(text):
+    if _binary(text):
         return None
     return text
+
+
+def _binary(text: str) -> bool:
+    """Tell whether decoded text holds more control characters than real text does."""
+    return len(_BINARY_CONTROLS.findall(text)) > _MAX_CONTROL_RATIO * len(text)
+
+
+def _decode_detected(head: bytes) -> str | None:
+    """Decode a prefix in the encoding charset-normalizer finds likeliest, if any."""
+    encodings = detect_encodings(head, complete=False)
+    if not encodings:
+        return None
+    try:
+        return decode_prefix(head, encodings[0])
+    except UnicodeDecodeError:
+        return None
 
 
 _XML_PROLOGUE = re.compile(r"\s*(?:<\?.*?\?>|<!--.*?-->)", re.DOTALL)

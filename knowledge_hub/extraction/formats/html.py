@@ -139,6 +139,8 @@ def _extract_html(path: Path, sink: Sink) -> str | None:
         sink.clear()
         parsers[0] = _HTMLText(sink, keep_title=True)
 
-    decode_file(path, MAX_MARKUP_FILE_BYTES, lambda text: parsers[0].feed(text), restart, declared)
+    message = decode_file(
+        path, MAX_MARKUP_FILE_BYTES, lambda text: parsers[0].feed(text), restart, declared
+    )
     parsers[0].close()
-    return None
+    return message

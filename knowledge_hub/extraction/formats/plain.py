@@ -15,5 +15,4 @@ from knowledge_hub.extraction.text import decode_file
 @register(PLAIN, MARKDOWN)
 def _extract_text(path: Path, sink: Sink) -> str | None:
     """Extract a plain text or Markdown file."""
-    decode_file(path, MAX_TEXT_FILE_BYTES, sink.write, sink.clear)
-    return None
+    return decode_file(path, MAX_TEXT_FILE_BYTES, sink.write, sink.clear)

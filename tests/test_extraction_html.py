@@ -1,24 +1,30 @@
-"""Text decoded in the encoding that fits it, whatever its page declares.
+"""HTML known by its first element, and text decoded in the encoding that fits it.
 
-The real pages of shared/data/realfiles (Apache Tika's HTML test documents: a UTF-16
-page, Arabic under a false or a noisy charset) go through the sniffer and the reader;
-the rest is built here, byte by byte.
+The real pages of shared/data/realfiles (Apache Tika's HTML test documents: pages that
+open with a script or a div, a UTF-16 page, Arabic under a false or a noisy charset, a
+page with stray binary bytes in it) go through the sniffer and the real sandbox; the
+rest is built here, byte by byte.
 """
 
 from __future__ import annotations
 
+import random
 from pathlib import Path
 
 import pytest
 
 from knowledge_hub import extraction
+from knowledge_hub.extraction import UnsupportedType
+from knowledge_hub.extraction import extract
 from knowledge_hub.extraction import extract_in_process
+from knowledge_hub.extraction import sniff
 from knowledge_hub.extraction import sniff_file
 from knowledge_hub.extraction.text import DETECT_BYTES
 from tests.conftest import shared_data
 
 HTML = extraction.HTML
 PLAIN = extraction.PLAIN
+MARKDOWN = extraction.MARKDOWN
 
 UNDECODABLE = "Part of the text could not be decoded: it was read as"
 
@@ -37,6 +43,14 @@ def realfile(name: str) -> Path:
     return path
 
 
+def real_pages() -> list[Path]:
+    """Every real HTML page of the shared material."""
+    folder = shared_data("realfiles")
+    if not folder.is_dir():
+        pytest.skip(f"the real files are not at {folder}")
+    return sorted(folder.glob("*.html"))
+
+
 def written(tmp_path: Path, name: str, data: bytes) -> Path:
     """Write data to a file called name in tmp_path."""
     path = tmp_path / name
@@ -51,6 +65,142 @@ def cuts_a_character(prefix: bytes) -> bool:
     except UnicodeDecodeError:
         return True
     return False
+
+
+# --- HTML is known by the element it opens with ------------------------------------------
+
+
+@pytest.mark.slow
+def test_every_real_page_is_html_and_reads_without_script_or_style() -> None:
+    pages = real_pages()
+    assert len(pages) >= 8
+    for path in pages:
+        assert sniff_file(path) == HTML, path.name
+        result = extract(path, HTML)
+        assert result.text, path.name
+        assert "function" not in result.text and "{" not in result.text, path.name
+
+
+def test_pages_that_open_with_a_script_or_a_div_lose_their_code() -> None:
+    """Saved from old sites, these two were stored as plain text with their code."""
+    preamble = realfile("tika__big-preamble.html")
+    assert preamble.read_bytes().startswith(b"<script")
+    text = extract_in_process(preamble, sniff_file(preamble)).text
+    # Windows-1251, as its <meta> says, behind 20 KB of JavaScript.
+    assert "Аренда квартир, снять квартиру, аренда офисов в Москве." in text
+    assert "addToList" not in text
+
+    resume = realfile("tika__resume.html")
+    assert resume.read_bytes().startswith(b'<div class="js-helper">')
+    text = extract_in_process(resume, sniff_file(resume)).text
+    assert "Предлагаем Вам ознакомиться со списком зарегистрированных компаний" in text
+    assert "background-color" not in text
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"<script language='javascript'>var a = 1 < 2;</script>\n<html><body>Text</body></html>",
+        b"<DIV class=x><P>Text</P></DIV>",
+        b"<meta http-equiv=Content-Type content='text/html; charset=utf-8'>\n<p>Text",
+        b"<table border=1><tr><td>Text</td></tr></table>",
+        b"<!-- saved from url=(0022)http://example.org/ -->\r\n<title>Text</title>",
+        b"\xef\xbb\xbf \r\n\t<!--a--><!--b--><font face=Arial>Text</font>",
+        b"<?php include 'top.php'; ?>\n<center>Text</center>",
+        b"<p/>",
+        b"<!DOCTYPE html>\n<p>Text",
+        "<div>Текст</div>".encode("utf-16"),
+        b"<table xmlns='http://www.w3.org/1999/xhtml'><tr><td>Text</td></tr></table>",
+    ],
+)
+def test_a_page_that_opens_with_any_html_element_is_html(data: bytes) -> None:
+    assert sniff(data, "page.txt") == HTML
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        # XML: an HTML element name as its root after a declaration, or in another
+        # namespace, or a root that is not HTML.
+        (b"<?xml version='1.0'?>\n<table><row>1</row></table>", PLAIN),
+        (b"<table xmlns='urn:example:tables'><row>1</row></table>", PLAIN),
+        (b"<note><to>Alex</to><body>Text</body></note>", PLAIN),
+        (b"<feed xmlns='http://www.w3.org/2005/Atom'><title>News</title></feed>", PLAIN),
+        # Text with a "<" that does not open an HTML element.
+        (b"a < b, and <p>later</p> is not the start.", PLAIN),
+        (b"<3 to all of you\n", PLAIN),
+        (b"<Alex Sample> wrote:\n> <b>quoted</b>\n", PLAIN),
+        (b"<https://example.org/> is the address.\n", PLAIN),
+        (b"<p", PLAIN),
+        (b"<!-- a comment -->\nand then text <b>bold</b>\n", PLAIN),
+        # A start tag with no end within the prefix.
+        (b"<div " + b"x" * 100 + b"\n", PLAIN),
+    ],
+)
+def test_xml_and_text_with_angle_brackets_are_not_html(data: bytes, expected: str) -> None:
+    assert sniff(data, "notes.txt") == expected
+
+
+MARKDOWN_WITH_HTML_LATER = b"# Minutes\n\nThe *Task Force* met.\n\n<div>Signed</div>\n"
+# Markdown may open with HTML of its own; without the Markdown name it is a page.
+MARKDOWN_OPENING_WITH_HTML = b"<p align='center'><img src='logo.png' alt='Logo'></p>\n\n# Hub\n"
+
+
+@pytest.mark.parametrize(
+    ("data", "name", "expected"),
+    [
+        (MARKDOWN_WITH_HTML_LATER, "minutes.md", MARKDOWN),
+        (MARKDOWN_WITH_HTML_LATER, "minutes.txt", PLAIN),
+        (MARKDOWN_OPENING_WITH_HTML, "README.md", MARKDOWN),
+        (MARKDOWN_OPENING_WITH_HTML, "README.txt", HTML),
+        # A whole document is HTML whatever its name.
+        (b"<html><body>Text</body></html>", "page.md", HTML),
+    ],
+)
+def test_markdown_with_html_in_it_stays_markdown(data: bytes, name: str, expected: str) -> None:
+    assert sniff(data, name) == expected
+
+
+def test_svg_is_still_refused() -> None:
+    for data in (
+        b"<svg xmlns='http://www.w3.org/2000/svg'><script>alert(1)</script></svg>",
+        b"<?xml version='1.0'?>\n<!-- Generator: an editor -->\n<svg width='10'/>",
+        b"<!DOCTYPE svg PUBLIC '-//W3C//DTD SVG 1.1//EN' 'x'>\n<svg/>",
+    ):
+        with pytest.raises(UnsupportedType, match="SVG image"):
+            sniff(data, "chart.html")
+
+
+def test_sniffing_looks_only_at_a_prefix(tmp_path: Path) -> None:
+    """The first element must lie in the sniffed prefix, past a bounded number of
+    comments, so a sniff costs the same on any file."""
+    far = written(tmp_path, "far.txt", b" " * extraction.SNIFF_BYTES + b"<div>Text</div>")
+    assert sniff_file(far) == PLAIN
+    near = written(tmp_path, "near.txt", b" " * (extraction.SNIFF_BYTES - 100) + b"<div>x</div>")
+    assert sniff_file(near) == HTML
+    assert sniff(b"<!--c-->" * 99 + b"<div>Text</div>", "") == HTML
+    assert sniff(b"<!--c-->" * 1000 + b"<div>Text</div>", "") == PLAIN
+    # A comment that never ends is scanned once.
+    assert sniff(b"<!--" + b"-" * 10_000_000, "") == PLAIN
+
+
+def test_a_page_with_stray_binary_bytes_is_html_but_binary_data_is_not() -> None:
+    page = realfile("tika__test_ignore_IBM420.html")
+    assert b"\x00" in page.read_bytes()
+    assert sniff_file(page) == HTML
+    result = extract_in_process(page, HTML)
+    assert "Hi, Luis, good morning." in result.text
+    assert "Company: XXXXX Brazil" in result.text
+    # Neither its charset label (quoted-printable: "charset=3Dwindows-1252") nor any
+    # encoding reads the stray bytes: what was read, and how, is said.
+    assert result.error is not None and result.error.startswith(UNDECODABLE)
+
+    stray = b"Text with a stray \x00 byte in one of the longer sentences of the page. "
+    built = b"<html><body><p>" + stray * 20 + b"</p></body></html>"
+    assert sniff(built, "page.html") == HTML
+    noise = random.Random(7).randbytes(4096)
+    with pytest.raises(UnsupportedType, match="binary data"):
+        sniff(b"<html><body>" + noise, "page.html")
 
 
 # --- the encoding that fits ---------------------------------------------------------------

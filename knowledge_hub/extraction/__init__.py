@@ -8,7 +8,8 @@ Two halves:
 
 * ``sniff`` / ``sniff_file`` decide the media type from the bytes alone. The
   client's file name and declared type are never trusted; the name is consulted
-  only to tell Markdown from plain text once the bytes are known to be text.
+  only to tell Markdown from plain text once the bytes are known to be text
+  (and from HTML that only opens with an element, as Markdown may).
 * ``extract`` runs ``extract_in_process`` in a child process with a wall-clock,
   CPU and address-space limit, because document parsers fed hostile input can
   loop, balloon or crash, and none of that may reach the web server.

@@ -1,14 +1,20 @@
-"""HTML known by its first element, and text decoded in the encoding that fits it.
+"""HTML known by its first element, text decoded in the encoding that fits it, Markdown
+read for its text without the markup.
 
 The real pages of shared/data/realfiles (Apache Tika's HTML test documents: pages that
 open with a script or a div, a UTF-16 page, Arabic under a false or a noisy charset, a
 page with stray binary bytes in it) go through the sniffer and the real sandbox; the
-rest is built here, byte by byte.
+rest is built here, byte by byte. The demonstration catalogue's Markdown files are read
+as they are shipped.
 """
 
 from __future__ import annotations
 
 import random
+import re
+import time
+import unicodedata
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -19,6 +25,7 @@ from knowledge_hub.extraction import extract
 from knowledge_hub.extraction import extract_in_process
 from knowledge_hub.extraction import sniff
 from knowledge_hub.extraction import sniff_file
+from knowledge_hub.extraction.formats.markdown import block_boundary
 from knowledge_hub.extraction.text import DETECT_BYTES
 from tests.conftest import shared_data
 
@@ -26,6 +33,10 @@ HTML = extraction.HTML
 PLAIN = extraction.PLAIN
 MARKDOWN = extraction.MARKDOWN
 
+#: A bound that only a hang reaches: these tests check that the work ends, not how fast.
+HANG_GUARD_SECONDS = 60
+
+DEMO_FILES = Path(__file__).resolve().parents[1] / "knowledge_hub" / "demo" / "files"
 UNDECODABLE = "Part of the text could not be decoded: it was read as"
 
 RUSSIAN = "Все люди рождаются свободными и равными в своем достоинстве и правах."
@@ -65,6 +76,11 @@ def cuts_a_character(prefix: bytes) -> bool:
     except UnicodeDecodeError:
         return True
     return False
+
+
+def words(text: str) -> Counter[str]:
+    """The multiset of words: NFKC, casefolded, without punctuation."""
+    return Counter(re.findall(r"\w+", unicodedata.normalize("NFKC", text).casefold()))
 
 
 # --- HTML is known by the element it opens with ------------------------------------------
@@ -298,3 +314,177 @@ def test_detection_reads_the_start_of_a_large_file(tmp_path: Path) -> None:
     result = extract_in_process(path, PLAIN)
     assert result.error is None
     assert result.text.count(JAPANESE) == data.count(b"\n")
+
+
+# --- Markdown without its markup -----------------------------------------------------------
+
+MARKDOWN_SAMPLE = """\
+Notice of the meeting
+=====================
+
+# Minutes of the *41st* meeting
+
+The **Task Force** met in _Geneva_ on ~~2~~ 3 June: see [the agenda](https://example.org "Agenda")
+and ![the logo of the *Task Force*](logo.png),
+`code()` &amp; <span>inline HTML</span><br>after a break.\\
+A hard break.
+
+* Opening
++ Minutes
+  1. Adopted
+  2) Corrected
+
+> A **quoted** remark
+> - with a list
+
+| Item | Outcome |
+|------|--------:|
+| Budget \\| plan | `approved` |
+
+<div align="center">
+  <b>Signed</b> by the Chair <script>alert(1)</script>
+</div>
+
+```python
+# a comment in code
+print("kept")
+```
+
+    indented code
+
+<https://example.org/minutes>
+
+[a reference][ref] and text with <script>hidden()</script> parts.
+
+[ref]: https://example.org/ref
+
+---
+The end.
+"""
+
+MARKDOWN_TEXT = """\
+Notice of the meeting
+
+Minutes of the 41st meeting
+
+The Task Force met in Geneva on 2 3 June: see the agenda
+and the logo of the Task Force,
+code() & inline HTML
+after a break.
+A hard break.
+
+Opening
+
+Minutes
+Adopted
+Corrected
+
+A quoted remark
+
+with a list
+
+Item Outcome
+Budget | plan approved
+
+Signed by the Chair
+
+# a comment in code
+print("kept")
+
+indented code
+
+https://example.org/minutes
+
+a reference and text with parts.
+
+The end."""
+
+
+def test_markdown_is_read_without_its_markup(tmp_path: Path) -> None:
+    path = written(tmp_path, "minutes.md", MARKDOWN_SAMPLE.encode())
+    assert sniff_file(path) == MARKDOWN
+    assert extract_in_process(path, MARKDOWN) == extraction.Extraction(MARKDOWN_TEXT, None, None)
+    # Windows line ends and a legacy encoding change nothing.
+    legacy = MARKDOWN_SAMPLE.replace("\n", "\r\n").replace("&amp;", "&amp; «»").encode("cp1252")
+    path = written(tmp_path, "minutes-cp1252.md", legacy)
+    text = MARKDOWN_TEXT.replace(" & ", " & «» ")
+    assert extract_in_process(path, MARKDOWN).text == text
+
+
+def test_markdown_that_opens_with_html_reads_as_text(tmp_path: Path) -> None:
+    data = b"<p align='center'><img src='logo.png' alt='Logo'>Hub</p>\n\n## Setup\n\n- one\n"
+    path = written(tmp_path, "README.md", data)
+    assert sniff_file(path) == MARKDOWN
+    assert extract_in_process(path, MARKDOWN).text == "Hub\n\nSetup\n\none"
+
+
+def test_the_demo_markdown_files_read_as_plain_text() -> None:
+    files = sorted(DEMO_FILES.rglob("*.md"))
+    assert len(files) >= 10
+    for path in files:
+        source = path.read_text(encoding="utf-8")
+        assert sniff_file(path) == MARKDOWN
+        result = extract_in_process(path, MARKDOWN)
+        assert result.error is None
+        lines = result.text.splitlines()
+        assert not [line for line in lines if line.startswith(("#", "- ", "|"))], path.name
+        assert "**" not in result.text and "---" not in result.text, path.name
+        # Every word is there but the numbers of numbered lists.
+        assert words(result.text) == words(re.sub(r"(?m)^\d+\. ", "", source)), path.name
+
+
+def test_block_boundary_keeps_fenced_code_whole() -> None:
+    assert block_boundary("one\n\ntwo\n\nthree") == len("one\n\ntwo\n\n")
+    # Indented lines continue the block above (a list item, code): no cut before them.
+    assert block_boundary("- one\n\n  two") == 0
+    fenced = "one\n\n```\ncode\n\n# not a heading\n\nmore"
+    assert block_boundary(fenced) == len("one\n\n")
+    closed = "one\n\n~~~~\ncode\n\n~~~\n\nstill code\n~~~~\n\nafter"
+    assert block_boundary(closed) == len(closed) - len("after")
+    assert block_boundary("no blank line\nat all") == 0
+
+
+@pytest.mark.slow
+def test_large_markdown_is_read_a_stretch_at_a_time(tmp_path: Path) -> None:
+    section = (
+        "## Section {n}\n\nParagraph {n} of the *report*, with a [link](https://example.org).\n\n"
+        "```\n# comment {n} in code\n\n# more code\n```\n\n- item {n}\n- item {n}b\n\n"
+    )
+    source = "".join(section.format(n=n) for n in range(14_000))
+    # More than the MiB that is parsed at a time.
+    assert len(source) > 1.2 * 1024 * 1024
+    path = written(tmp_path, "large.md", source.encode())
+    result = extract(path, MARKDOWN)
+    assert result.error is None
+    lines = result.text.splitlines()
+    assert lines.count("Section 13999") == 1
+    assert sum(line.startswith("Section ") for line in lines) == 14_000
+    # Code keeps its "#", headings lose theirs, wherever the stretches were cut.
+    assert sum(line.startswith("# comment ") for line in lines) == 14_000
+    assert lines.count("# more code") == 14_000
+    assert sum(line.startswith(("## ", "- ")) for line in lines) == 0
+    assert "Paragraph 12345 of the report, with a link." in lines
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("source", "kept"),
+    [
+        (">" * 100_000 + " deep", ""),
+        ("".join("  " * depth + "- level\n" for depth in range(1000)), "level"),
+        ("- " * 100_000 + "list", ""),
+        ("[" * 100_000 + "brackets", "brackets"),
+        ("*a **b " * 50_000, "*a **b *a"),
+        ("<" * 100_000 + "angles", "angles"),
+        ("a " + "`" * 50_000 + " ticks", "ticks"),
+    ],
+    ids=["quotes", "nested-lists", "list-markers", "brackets", "emphasis", "angles", "ticks"],
+)
+def test_hostile_markdown_ends(tmp_path: Path, source: str, kept: str) -> None:
+    """Nesting past 20 levels is left out; nothing makes the parser hang or recurse."""
+    path = written(tmp_path, "hostile.md", source.encode())
+    started = time.perf_counter()
+    result = extract(path, MARKDOWN)
+    assert time.perf_counter() - started < HANG_GUARD_SECONDS
+    assert result.error is None
+    assert kept in result.text

@@ -32,10 +32,10 @@ Modules:
   reader and turns every failure into an ``Extraction`` with a message.
 * ``sandbox``: ``extract``: the fork server, the child process with its
   limits, and the messages for children that die without a result.
-* ``formats``: one reader per format (``plain``, ``html``, ``rtf``, ``pdf``,
-  ``docx``, ``doc``, ``odf``, ``pptx``, ``ppt``, ``sheets``, ``epub``),
-  registered by media type, with ``xmlparts`` for the ZIP-based ones and
-  ``ole`` for the compound files.
+* ``formats``: one reader per format (``plain``, ``markdown``, ``html``,
+  ``rtf``, ``pdf``, ``docx``, ``doc``, ``odf``, ``pptx``, ``ppt``, ``sheets``,
+  ``epub``), registered by media type, with ``xmlparts`` for the ZIP-based
+  ones and ``ole`` for the compound files.
 
 The fork server preloads this package by name; through ``core`` it imports
 ``formats``, which imports every reader, so each child starts with all

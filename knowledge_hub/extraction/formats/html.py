@@ -23,7 +23,7 @@ _BLOCK_TAGS = frozenset(
     legend option""".split()
 )
 _CELL_TAGS = frozenset({"td", "th"})
-_SKIPPED_TAGS = frozenset({"script", "style", "template", "noscript"})
+SKIPPED_TAGS = frozenset({"script", "style", "template", "noscript"})
 _HEAD_TAGS = frozenset(
     {"title", "meta", "link", "base", "script", "style", "noscript", "template", "head", "html"}
 )
@@ -45,7 +45,7 @@ class _HTMLText(HTMLParser):
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         """Track structure: skipped elements, head, title and block breaks."""
-        if tag in _SKIPPED_TAGS:
+        if tag in SKIPPED_TAGS:
             self.skip_depth += 1
             return
         if tag == "head":
@@ -66,7 +66,7 @@ class _HTMLText(HTMLParser):
 
     def handle_endtag(self, tag: str) -> None:
         """Close what handle_starttag opened."""
-        if tag in _SKIPPED_TAGS:
+        if tag in SKIPPED_TAGS:
             self.skip_depth = max(0, self.skip_depth - 1)
             return
         if tag == "head":

@@ -3,7 +3,9 @@ Task Force's holdings."""
 
 from __future__ import annotations
 
+import re
 from collections import Counter
+from pathlib import Path
 
 import pytest
 from flask import Flask
@@ -16,6 +18,8 @@ from knowledge_hub.models import AccessLevel
 from knowledge_hub.models import Document
 from knowledge_hub.models import DocumentStatus
 from knowledge_hub.models import StoredFile
+
+DEMO_FILES = Path(__file__).resolve().parents[1] / "knowledge_hub" / "demo" / "files"
 
 
 @pytest.mark.slow
@@ -49,6 +53,15 @@ def test_the_demo_loads_once_and_everything_in_it_is_searchable(
         assert all(
             f.text and not f.extraction_error for f in db.session.scalars(select(StoredFile))
         )
+        # Markdown is stored as its text, without the markup.
+        markdown = db.session.scalars(
+            select(StoredFile).where(StoredFile.media_type == "text/markdown")
+        ).all()
+        assert len(markdown) >= 10
+        for stored in markdown:
+            marked = [line for line in stored.text.splitlines() if line.startswith(("#", "- "))]
+            assert not marked, stored.original_name
+        markdown_versions = {(f.variant.document.ref, f.variant.language) for f in markdown}
         public = [d for d in documents if d.access == AccessLevel.PUBLIC]
         kinds = Counter(d.doc_type.code for d in public)
         assert {
@@ -78,3 +91,19 @@ def test_the_demo_loads_once_and_everything_in_it_is_searchable(
             ).get_json()["results"]
         ]
         assert six_ref in refs, query
+
+    # The search snippets cut from the Markdown files' text show no markup either.
+    snippets = []
+    for path in sorted(DEMO_FILES.rglob("*.md")):
+        heading = next(
+            line[3:] for line in path.read_text(encoding="utf-8").splitlines() if line[:3] == "## "
+        )
+        found = client.get("/api/search", query_string={"q": heading, "per_page": 100}).get_json()
+        snippets += [
+            r["snippet"]
+            for r in found["results"]
+            if r["snippet"] and (r["ref"], r["matched_language"]) in markdown_versions
+        ]
+    assert len(snippets) >= 10
+    assert any("<mark>" in s for s in snippets)
+    assert not [s for s in snippets if "##" in s or re.search(r"(?m)^\s*- ", s)]

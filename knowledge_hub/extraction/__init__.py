@@ -8,7 +8,8 @@ Two halves:
 
 * ``sniff`` / ``sniff_file`` decide the media type from the bytes alone. The
   client's file name and declared type are never trusted; the name is consulted
-  only to tell Markdown from plain text once the bytes are known to be text.
+  only to tell Markdown from plain text once the bytes are known to be text
+  (and from HTML that only opens with an element, as Markdown may).
 * ``extract`` runs ``extract_in_process`` in a child process with a wall-clock,
   CPU and address-space limit, because document parsers fed hostile input can
   loop, balloon or crash, and none of that may reach the web server.
@@ -27,7 +28,8 @@ Modules:
   ``ZipLimits`` (``EXTRACTION_LIMITS`` here) and refuses with ``UnsafeZip``;
   the bulk import unpacks uploaded folders with it too.
 * ``text``: the ``Sink`` that collects text up to its cap, text
-  normalisation, and decoding (BOM, declared charset, UTF-8, Windows-1252).
+  normalisation, and decoding (BOM, declared charset, UTF-8, then the encoding
+  charset-normalizer finds, and Windows-1252).
 * ``core``: ``extract_in_process`` and the guarded dispatch that picks the
   reader and turns every failure into an ``Extraction`` with a message.
 * ``sandbox``: ``extract``: the fork server, the child process with its
@@ -35,10 +37,10 @@ Modules:
 * ``outcome``: ``text_outcome``, which reads a stored text and message back
   into a state (complete, partial, needs OCR, password, failed) and, for a
   partial one, the pages missing and what stopped them.
-* ``formats``: one reader per format (``plain``, ``html``, ``rtf``, ``pdf``,
-  ``docx``, ``doc``, ``odf``, ``pptx``, ``ppt``, ``sheets``, ``epub``),
-  registered by media type, with ``xmlparts`` for the ZIP-based ones and
-  ``ole`` for the compound files.
+* ``formats``: one reader per format (``plain``, ``markdown``, ``html``,
+  ``rtf``, ``pdf``, ``docx``, ``doc``, ``odf``, ``pptx``, ``ppt``, ``sheets``,
+  ``epub``), registered by media type, with ``xmlparts`` for the ZIP-based
+  ones and ``ole`` for the compound files.
 
 The fork server preloads this package by name; through ``core`` it imports
 ``formats``, which imports every reader, so each child starts with all

@@ -2,13 +2,15 @@
 
 The client's file name and declared type are never trusted; the name is
 consulted only to tell Markdown from plain text once the bytes are known to
-be text. Signatures come first, then text detection, then RTF, HTML and SVG
-markup; OLE2 compound files and ZIP containers are looked into to tell the
+be text (and from HTML that only opens with an element, as Markdown may).
+Signatures come first, then text detection, then RTF, HTML and SVG markup;
+OLE2 compound files and ZIP containers are looked into to tell the
 document formats apart from other files of the same family.
 """
 
 from __future__ import annotations
 
+import codecs
 import os
 import re
 import struct
@@ -50,6 +52,7 @@ from knowledge_hub.extraction.sources import Source
 from knowledge_hub.extraction.text import TEXT_BOMS
 from knowledge_hub.extraction.text import decode_legacy
 from knowledge_hub.extraction.text import decode_prefix
+from knowledge_hub.extraction.text import detect_encodings
 
 _PDF_HEADER = re.compile(rb"%PDF-\d\.\d")
 
@@ -142,7 +145,10 @@ def _sniff(source: Source, head: bytes, filename: str) -> str:
     if head.startswith((b"II*\x00", b"MM\x00*")):
         return TIFF
 
+    markdown = filename.lower().endswith(MARKDOWN_SUFFIXES)
     decoded = _decode_text_prefix(head)
+    if decoded is None and _looks_like_damaged_html(head, markdown):
+        return HTML
     if decoded is None:
         for signature, offset, description in _REFUSED_SIGNATURES:
             if head[offset : offset + len(signature)] == signature:
@@ -155,15 +161,13 @@ def _sniff(source: Source, head: bytes, filename: str) -> str:
         return RTF
     if text.startswith("#!"):
         raise UnsupportedType("This file looks like a script (a program that starts with #!).")
-    if _looks_like_html(text):
+    if _looks_like_html(text, markdown):
         return HTML
     if _looks_like(text, _SVG_START):
         raise UnsupportedType(
             "This file looks like an SVG image; only PNG, JPEG and TIFF images are accepted."
         )
-    if filename.lower().endswith(MARKDOWN_SUFFIXES):
-        return MARKDOWN
-    return PLAIN
+    return MARKDOWN if markdown else PLAIN
 
 
 # Control characters that do not occur in real text. Tab, line feed, vertical
@@ -189,34 +193,113 @@ def _decode_text_prefix(head: bytes) -> str | None:
             text = decode_prefix(head, "utf-8")
         except UnicodeDecodeError:
             text = decode_legacy(head)
+            if _binary(text):
+                # The lead bytes of Shift_JIS, GBK and Big5 are control
+                # characters in Latin-1: read the text as what it is.
+                text = _decode_detected(head) or text
     if not text:
         return ""
-    controls = len(_BINARY_CONTROLS.findall(text))
-    if controls > _MAX_CONTROL_RATIO * len(text):
+    if _binary(text):
         return None
     return text
 
 
+def _binary(text: str) -> bool:
+    """Tell whether decoded text holds more control characters than real text does."""
+    return len(_BINARY_CONTROLS.findall(text)) > _MAX_CONTROL_RATIO * len(text)
+
+
+def _decode_detected(head: bytes) -> str | None:
+    """Decode a prefix in the encoding charset-normalizer finds likeliest, if any."""
+    encodings = detect_encodings(head, complete=False)
+    if not encodings:
+        return None
+    try:
+        return decode_prefix(head, encodings[0])
+    except UnicodeDecodeError:
+        return None
+
+
 _XML_PROLOGUE = re.compile(r"\s*(?:<\?.*?\?>|<!--.*?-->)", re.DOTALL)
-_HTML_START = re.compile(r"<(?:!doctype\s+html|html|head|body)[\s>/]", re.IGNORECASE)
+_HTML_DOCUMENT = re.compile(r"<(?:!doctype\s+html|html|head|body)[\s>/]", re.IGNORECASE)
 _SVG_START = re.compile(r"<(?:!doctype\s+svg|(?:[\w.-]+:)?svg)[\s>/]", re.IGNORECASE)
+# A whole start tag: its name, and its attributes up to the closing ">".
+_START_TAG = re.compile(r"<([a-z][a-z0-9]*)(?=[\s/>])([^<>]*)>", re.IGNORECASE)
+_DEFAULT_NAMESPACE = re.compile(r"""\sxmlns\s*=\s*["']?([^"'\s>]*)""", re.IGNORECASE)
+_XHTML_NAMESPACE = "http://www.w3.org/1999/xhtml"
+# The elements of HTML, including obsolete ones that old pages still use. SVG
+# and MathML (whose roots HTML also accepts) are left out: they are images and
+# formulas, not pages.
+HTML_ELEMENTS = frozenset(
+    """a abbr acronym address applet area article aside audio b base basefont bdi bdo
+    bgsound big blink blockquote body br button canvas caption center cite code col
+    colgroup data datalist dd del details dfn dialog dir div dl dt em embed fieldset
+    figcaption figure font footer form frame frameset h1 h2 h3 h4 h5 h6 head header
+    hgroup hr html i iframe image img input ins isindex kbd keygen label legend li link
+    listing main map mark marquee menu menuitem meta meter multicol nav nextid nobr
+    noembed noframes noscript object ol optgroup option output p param picture
+    plaintext pre progress q rb rp rt rtc ruby s samp script search section select slot
+    small source spacer span strike strong style sub summary sup table tbody td
+    template textarea tfoot th thead time title tr track tt u ul var video wbr
+    xmp""".split()
+)
+# A bounded prefix cannot hold more prologue items than this.
+_MAX_PROLOGUE_ITEMS = 100
+# Binary bytes tolerated in a page that starts like HTML (mail and old
+# editors left stray bytes in saved pages).
+_MAX_MARKUP_CONTROL_RATIO = 0.05
 
 
-def _looks_like_html(text: str) -> bool:
-    """Tell whether text starts like an HTML or XHTML document."""
-    return _looks_like(text, _HTML_START)
+def _looks_like_html(text: str, markdown: bool) -> bool:
+    """Tell whether text starts like an HTML or XHTML document.
+
+    Past any BOM, white space, comments and processing instructions, it must
+    open with a DOCTYPE for HTML or a whole start tag of an HTML element (so
+    that a page saved from a site that starts with <script>, <meta> or <div>
+    counts, and text that merely starts with "<" does not). After an XML
+    declaration, or for a file named as Markdown (which may start with HTML
+    of its own), only an HTML DOCTYPE or an <html>, <head> or <body> tag will
+    do; an element with an XML namespace other than XHTML's is XML.
+    """
+    rest, xml_declared = _past_prologue(text)
+    if _HTML_DOCUMENT.match(rest):
+        return True
+    if xml_declared or markdown:
+        return False
+    tag = _START_TAG.match(rest)
+    if tag is None or tag.group(1).lower() not in HTML_ELEMENTS:
+        return False
+    namespace = _DEFAULT_NAMESPACE.search(tag.group(2))
+    return namespace is None or namespace.group(1) == _XHTML_NAMESPACE
+
+
+def _looks_like_damaged_html(head: bytes, markdown: bool) -> bool:
+    """Tell a page with a few stray binary bytes from binary data that is not text."""
+    text = head.removeprefix(codecs.BOM_UTF8).decode("latin-1")
+    if not _looks_like_html(text, markdown):
+        return False
+    return len(_BINARY_CONTROLS.findall(text)) <= _MAX_MARKUP_CONTROL_RATIO * len(text)
+
+
+def _past_prologue(text: str) -> tuple[str, bool]:
+    """Return text past its BOM, XML declaration, processing instructions, comments and
+    white space, and tell whether an XML declaration was among them.
+    """
+    text = text.lstrip("\ufeff")
+    position = 0
+    xml_declared = False
+    for __ in range(_MAX_PROLOGUE_ITEMS):
+        match = _XML_PROLOGUE.match(text, position)
+        if not match:
+            break
+        xml_declared = xml_declared or match.group().lstrip().startswith("<?xml")
+        position = match.end()
+    return text[position:].lstrip(), xml_declared
 
 
 def _looks_like(text: str, start: re.Pattern[str]) -> bool:
     """Tell whether text, past any XML declaration and comments, begins with start."""
-    position = 0
-    for __ in range(100):  # bounded: a prefix cannot hold endless prologue items
-        match = _XML_PROLOGUE.match(text, position)
-        if not match:
-            break
-        position = match.end()
-    rest = text[position:].lstrip()
-    return bool(start.match(rest))
+    return bool(start.match(_past_prologue(text)[0]))
 
 
 # --- OLE2 (legacy Office) ----------------------------------------------------

@@ -2,8 +2,9 @@
 
 ``Sink`` collects what a reader finds up to the raw character cap and
 returns it normalised; ``SinkFull`` stops a reader once there is enough.
-The decoding helpers honour a BOM, then a declared charset, then try UTF-8
-and fall back to Windows-1252 (and Latin-1).
+The decoding helpers honour a BOM, then a declared charset, then try UTF-8;
+when that encoding does not fit the bytes, charset-normalizer finds the one
+that does, and Windows-1252 is the last resort.
 """
 
 from __future__ import annotations
@@ -13,7 +14,11 @@ import re
 import unicodedata
 from collections.abc import Callable
 from collections.abc import Iterable
+from collections.abc import Iterator
 from pathlib import Path
+from typing import BinaryIO
+
+import charset_normalizer
 
 from knowledge_hub.extraction.media import MAX_RAW_CHARS
 from knowledge_hub.extraction.media import MAX_TEXT_CHARS
@@ -241,6 +246,20 @@ TEXT_BOMS: tuple[tuple[bytes, str], ...] = (
     (codecs.BOM_UTF16_BE, "utf-16-be"),
 )
 
+# How much of a file charset-normalizer reads when its encoding has to be found.
+DETECT_BYTES = 512 * 1024
+# At most this many of the encodings it finds are tried on the whole file.
+_MAX_DETECTED = 3
+# The legacy encoding of most Western text (and what HTML reads Latin-1 as).
+_WESTERN = "cp1252"
+# Windows-1252 goes first when charset-normalizer finds its reading at most this
+# much messier than the best one, and its language coherence at most this much lower.
+_WESTERN_MESS_MARGIN = 0.1
+_WESTERN_COHERENCE_MARGIN = 0.01
+# Text counts as UTF-8 with a few bad bytes, not as another encoding, when its
+# valid multi-byte characters outnumber the bytes that cannot be decoded this many times.
+_DAMAGED_UTF8_RATIO = 8
+
 
 def decode_prefix(data: bytes, encoding: str) -> str:
     """Decode data that may end in the middle of a character."""
@@ -264,25 +283,121 @@ def read_capped(path: Path, limit: int) -> tuple[bytes, bool]:
     return data[:limit], len(data) > limit
 
 
-def decode_document(data: bytes, truncated: bool, declared: str | None = None) -> str:
-    """Decode text honouring a BOM, then a declared charset, then UTF-8, then Windows-1252."""
+def detect_encodings(sample: bytes, complete: bool) -> list[str]:
+    """Return the encodings that read sample as text, the likeliest first.
+
+    sample is the start of a file, the whole of it when complete is true.
+    charset-normalizer judges the readings; Windows-1252 goes first whenever
+    its reading is about as good as the best one, because on short Western
+    text, by far the most common in the archive, charset-normalizer ranks the
+    Central European and Baltic code pages as high or higher.
+    """
+    if not complete:
+        # Do not judge a character cut in two at the end: no multi-byte
+        # encoding but UTF-16 uses a line feed or a space inside a character.
+        cut = max(sample.rfind(b"\n"), sample.rfind(b" "))
+        if cut > 0:
+            sample = sample[: cut + 1]
+    matches = list(charset_normalizer.from_bytes(sample))
+    names = [_codec_name(match.encoding) for match in matches]
+    if matches:
+        best = matches[0]
+        if any(
+            _WESTERN in match.could_be_from_charset
+            and match.chaos <= best.chaos + _WESTERN_MESS_MARGIN
+            and match.coherence >= best.coherence - _WESTERN_COHERENCE_MARGIN
+            for match in matches
+        ):
+            names.insert(0, _WESTERN)
+    return list(dict.fromkeys(names))
+
+
+def _codec_name(encoding: str) -> str:
+    """Return Python's canonical name of an encoding."""
+    return codecs.lookup(encoding).name
+
+
+def _damaged_utf8(sample: bytes) -> bool:
+    """Tell UTF-8 text with a few bad bytes from text in another encoding."""
+    text = sample.decode("utf-8", "replace")
+    bad = text.count("\ufffd")
+    # Each valid multi-byte character makes the text shorter than its bytes.
+    multibyte = len(sample) - len(text)
+    return multibyte > 0 and multibyte >= _DAMAGED_UTF8_RATIO * bad
+
+
+def _attempts(
+    first: str, has_bom: bool, declared: bool, sample: Callable[[], tuple[bytes, bool]]
+) -> Iterator[tuple[str, str]]:
+    """Yield the encodings to read a file with, each with its error handling.
+
+    first (from a BOM, a declared charset or UTF-8 by default) comes first.
+    If it fails, text with a UTF-16 or UTF-32 BOM is read with replacement
+    characters. Otherwise sample() gives the start of the file and whether that
+    is the whole of it: UTF-8 with a few bad bytes is then read with
+    replacement characters; otherwise the encodings charset-normalizer finds,
+    then Windows-1252 (not after a UTF-8 BOM), are each tried strictly, and
+    the likeliest is finally read with replacement characters.
+    """
+    yield first, "strict"
+    first = _codec_name(first)
+    if has_bom and first != "utf-8":
+        # A UTF-16 or UTF-32 BOM leaves no doubt: the bytes are damaged.
+        yield first, "replace"
+        return
+    data, complete = sample()
+    if first == "utf-8" and _damaged_utf8(data):
+        yield first, "replace"
+        return
+    detected = [name for name in detect_encodings(data, complete) if name != first]
+    others = detected[:_MAX_DETECTED]
+    if not has_bom and _WESTERN not in others and first != _WESTERN:
+        others.append(_WESTERN)
+    for encoding in others:
+        yield encoding, "strict"
+    if detected:
+        yield detected[0], "replace"
+    elif has_bom or declared:
+        yield first, "replace"
+    else:
+        yield _WESTERN, "replace"
+
+
+def _first_choice(head: bytes, declared: str | None) -> tuple[str, int]:
+    """Return the encoding to try first and the length of the BOM it comes with."""
     for bom, encoding in TEXT_BOMS:
-        if data.startswith(bom):
-            return _decode_lenient(data[len(bom) :], encoding, truncated)
-    if declared:
-        return _decode_lenient(data, declared, truncated)
-    try:
-        if truncated:
-            return decode_prefix(data, "utf-8")
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        return decode_legacy(data)
+        if head.startswith(bom):
+            return encoding, len(bom)
+    return declared or "utf-8", 0
 
 
-def _decode_lenient(data: bytes, encoding: str, truncated: bool) -> str:
-    """Decode with replacement characters for bad bytes, ignoring a cut final character."""
-    decoder = codecs.getincrementaldecoder(encoding)("replace")
-    return decoder.decode(data, final=not truncated)
+def undecodable_message(encoding: str) -> str:
+    """Return the message for text that no encoding reads cleanly."""
+    name = _codec_name(encoding)
+    label = f"Windows-{name[2:]}" if re.fullmatch(r"cp125\d", name) else name.upper()
+    return (
+        f"Part of the text could not be decoded: it was read as {label}, the encoding "
+        "that fits it best, and the bytes that do not fit are shown as \ufffd."
+    )
+
+
+def decode_document(data: bytes, truncated: bool, declared: str | None = None) -> str:
+    """Decode text honouring a BOM, then a declared charset, then UTF-8, then what fits.
+
+    See ``decode_file`` for what is tried when that encoding fails; truncated
+    says that data is cut short, so that a character cut at its end is dropped.
+    """
+    first, skip = _first_choice(data, declared)
+    body = data[skip:]
+    for encoding, errors in _attempts(
+        first, skip > 0, bool(declared), lambda: (body[:DETECT_BYTES], not truncated)
+    ):
+        decoder = codecs.getincrementaldecoder(encoding)(errors)
+        try:
+            return decoder.decode(body, final=not truncated)
+        except UnicodeDecodeError:
+            continue
+    raise AssertionError("the last attempt replaces what it cannot decode")
 
 
 _READ_CHUNK = 1024 * 1024
@@ -294,43 +409,59 @@ def decode_file(
     consume: Callable[[str], None],
     restart: Callable[[], None],
     declared: str | None = None,
-) -> None:
+) -> str | None:
     """Decode at most limit bytes of a file into consume, a chunk at a time.
 
-    A BOM decides the encoding, then a declared charset; otherwise UTF-8 is
-    tried, and if the bytes turn out not to be UTF-8, Windows-1252 and then
-    Latin-1 from the start again (restart is called first). Decoding in
-    chunks keeps memory flat: consume stops the reading by raising once it
-    has enough text.
+    A BOM decides the encoding, then a declared charset, then UTF-8. If the
+    bytes turn out not to be in that encoding, the reading starts again from
+    the start (restart is called first): the first DETECT_BYTES tell whether
+    the file is UTF-8 with a few bad bytes, or else which encodings
+    charset-normalizer finds, and those and Windows-1252 are tried in turn.
+    Return None, or, when none of them reads the file cleanly, a message for
+    staff: the likeliest is then read with replacement characters. Decoding in
+    chunks keeps memory flat: consume stops the reading by raising once it has
+    enough text.
     """
     with path.open("rb") as handle:
-        head = handle.read(4)
-        skip = 0
-        candidates = ["utf-8", "cp1252", "latin-1"]
-        for bom, encoding in TEXT_BOMS:
-            if head.startswith(bom):
-                candidates, skip = [encoding], len(bom)
-                break
-        else:
-            if declared:
-                candidates = [declared]
-        for number, encoding in enumerate(candidates):
-            last = number == len(candidates) - 1
+        first, skip = _first_choice(handle.read(4), declared)
+
+        def sample() -> tuple[bytes, bool]:
+            handle.seek(skip)
+            data = handle.read(min(limit, DETECT_BYTES))
+            return data, not handle.read(1)
+
+        for number, (encoding, errors) in enumerate(
+            _attempts(first, skip > 0, bool(declared), sample)
+        ):
             if number:
                 restart()
-            handle.seek(skip)
-            decoder = codecs.getincrementaldecoder(encoding)("replace" if last else "strict")
-            remaining = limit
-            try:
-                while remaining > 0:
-                    chunk = handle.read(min(_READ_CHUNK, remaining))
-                    if not chunk:
-                        break
-                    remaining -= len(chunk)
-                    consume(decoder.decode(chunk))
-                # A character cut by the read limit is dropped, not replaced.
-                truncated = remaining <= 0 and bool(handle.read(1))
-                consume(decoder.decode(b"", final=not truncated))
-            except UnicodeDecodeError:
-                continue
-            return
+            if _decode_stream(handle, skip, limit, encoding, errors, consume):
+                return undecodable_message(encoding) if errors == "replace" else None
+    raise AssertionError("the last attempt replaces what it cannot decode")
+
+
+def _decode_stream(
+    handle: BinaryIO,
+    skip: int,
+    limit: int,
+    encoding: str,
+    errors: str,
+    consume: Callable[[str], None],
+) -> bool:
+    """Decode the file from skip into consume; return False if a byte does not fit."""
+    handle.seek(skip)
+    decoder = codecs.getincrementaldecoder(encoding)(errors)
+    remaining = limit
+    try:
+        while remaining > 0:
+            chunk = handle.read(min(_READ_CHUNK, remaining))
+            if not chunk:
+                break
+            remaining -= len(chunk)
+            consume(decoder.decode(chunk))
+        # A character cut by the read limit is dropped, not replaced.
+        truncated = remaining <= 0 and bool(handle.read(1))
+        consume(decoder.decode(b"", final=not truncated))
+    except UnicodeDecodeError:
+        return False
+    return True

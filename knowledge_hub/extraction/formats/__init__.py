@@ -6,7 +6,8 @@ complete once this package is loaded. A new format is a new module here,
 imported below, whose media type is also added to ``media`` (accepted,
 extractable) and to the hostile-file tests.
 
-* ``plain``: plain text and Markdown.
+* ``plain``: plain text.
+* ``markdown``: Markdown, rendered to its text with markdown-it-py.
 * ``html``: HTML (and the HTML-to-text conversion EPUB uses).
 * ``rtf``: RTF.
 * ``pdf``: PDF.
@@ -29,6 +30,7 @@ from knowledge_hub.extraction.formats import doc
 from knowledge_hub.extraction.formats import docx
 from knowledge_hub.extraction.formats import epub
 from knowledge_hub.extraction.formats import html
+from knowledge_hub.extraction.formats import markdown
 from knowledge_hub.extraction.formats import odf
 from knowledge_hub.extraction.formats import pdf
 from knowledge_hub.extraction.formats import plain
@@ -47,6 +49,7 @@ __all__ = [
     "docx",
     "epub",
     "html",
+    "markdown",
     "odf",
     "pdf",
     "plain",

@@ -23,7 +23,7 @@ _BLOCK_TAGS = frozenset(
     legend option""".split()
 )
 _CELL_TAGS = frozenset({"td", "th"})
-_SKIPPED_TAGS = frozenset({"script", "style", "template", "noscript"})
+SKIPPED_TAGS = frozenset({"script", "style", "template", "noscript"})
 _HEAD_TAGS = frozenset(
     {"title", "meta", "link", "base", "script", "style", "noscript", "template", "head", "html"}
 )
@@ -45,7 +45,7 @@ class _HTMLText(HTMLParser):
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         """Track structure: skipped elements, head, title and block breaks."""
-        if tag in _SKIPPED_TAGS:
+        if tag in SKIPPED_TAGS:
             self.skip_depth += 1
             return
         if tag == "head":
@@ -66,7 +66,7 @@ class _HTMLText(HTMLParser):
 
     def handle_endtag(self, tag: str) -> None:
         """Close what handle_starttag opened."""
-        if tag in _SKIPPED_TAGS:
+        if tag in SKIPPED_TAGS:
             self.skip_depth = max(0, self.skip_depth - 1)
             return
         if tag == "head":
@@ -139,6 +139,8 @@ def _extract_html(path: Path, sink: Sink) -> str | None:
         sink.clear()
         parsers[0] = _HTMLText(sink, keep_title=True)
 
-    decode_file(path, MAX_MARKUP_FILE_BYTES, lambda text: parsers[0].feed(text), restart, declared)
+    message = decode_file(
+        path, MAX_MARKUP_FILE_BYTES, lambda text: parsers[0].feed(text), restart, declared
+    )
     parsers[0].close()
-    return None
+    return message

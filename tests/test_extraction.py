@@ -24,11 +24,16 @@ import pytest
 from knowledge_hub.extraction import ACCEPTED_TYPES
 from knowledge_hub.extraction import EXTRACTABLE_TYPES
 from knowledge_hub.extraction import Extraction
+from knowledge_hub.extraction import Stop
+from knowledge_hub.extraction import TextState
 from knowledge_hub.extraction import UnsupportedType
 from knowledge_hub.extraction import extract
 from knowledge_hub.extraction import extract_in_process
 from knowledge_hub.extraction import sniff
 from knowledge_hub.extraction import sniff_file
+from knowledge_hub.extraction import text_outcome
+from tests.conftest import shared_data
+from tests.test_extraction_pdf import memory_bomb_pdf
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 FILES = SHARED_DATA / "files"
@@ -691,3 +696,62 @@ def test_extract_works_from_threads(tmp_path: Path, warm_worker: None) -> None:
     with ThreadPoolExecutor(max_workers=4) as pool:
         results = list(pool.map(lambda p: extract(p, PLAIN), paths))
     assert [r.text for r in results] == [f"Note number {n}" for n in range(8)]
+
+
+# ---------------------------------------------------------------------------
+# The stored outcome read back (outcome.py)
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_the_outcome_is_read_back_from_what_the_readers_store(
+    tmp_path: Path, warm_worker: None
+) -> None:
+    real = shared_data("realfiles")
+    long_pdf = memory_bomb_pdf(tmp_path / "long.pdf")
+    expected = {
+        FILES / "txt-raw_text.txt": TextState.COMPLETE,
+        real / "pypdf__libreoffice-writer-password.pdf": TextState.PASSWORD,
+        real / "tika__testODTEncrypted.odt": TextState.PASSWORD,
+        real / "tika__testWORD_protected_passtika.doc": TextState.PASSWORD,
+        FILES / "pdf-ocr_text.pdf": TextState.NEEDS_OCR,
+        FILES / "png-raw_text.png": TextState.NEEDS_OCR,
+        real / "ocrmypdf__invalid.pdf": TextState.FAILED,
+        long_pdf: TextState.PARTIAL,
+    }
+    for path, state in expected.items():
+        result = extract(path, sniff_file(path, path.name), memory_mb=48)
+        outcome = text_outcome(bool(result.text), result.error)
+        assert outcome.state == state, (path.name, result.error)
+    partial = extract(long_pdf, PDF, memory_mb=48)
+    outcome = text_outcome(bool(partial.text), partial.error)
+    assert (outcome.missing, outcome.stop, outcome.missing_pages()) == (
+        ((4, 4),),
+        Stop.MEMORY_LIMIT,
+        "4",
+    )
+
+    # The messages of the readers and the sandbox for what takes long or many pages,
+    # and those earlier versions stored.
+    read_back = {
+        "Read pages 1\u201340 of 352 before the time limit (60 s); "
+        "pages 41\u2013352 are missing.": (((41, 352),), None, Stop.TIME_LIMIT),
+        "Read page 1 before the time limit (60 s); the rest is missing.": (
+            (),
+            1,
+            Stop.TIME_LIMIT,
+        ),
+        "No text layer on pages 3\u20139, 12 of 12: they look like scanned images, and OCR "
+        "is not available.": (((3, 9), (12, 12)), None, Stop.SCANNED),
+        "The PDF is damaged or truncated: page 5: bad xref.": (((5, 5),), None, Stop.DAMAGED),
+        "Read all 352 pages, but the time limit (60 s) stopped extraction before it had "
+        "finished.": ((), None, Stop.TIME_LIMIT),
+    }
+    for message, (missing, after, stop) in read_back.items():
+        outcome = text_outcome(True, message)
+        assert outcome.state == TextState.PARTIAL
+        assert (outcome.missing, outcome.missing_after, outcome.stop) == (missing, after, stop)
+    assert outcome.missing_count == 0
+    legacy = "Legacy Word (.doc) files are not supported for text extraction: save as DOCX."
+    assert text_outcome(False, legacy).state == TextState.FAILED
+    assert text_outcome(False, None).state == TextState.FAILED

@@ -349,10 +349,15 @@ def test_timeout_keeps_the_pages_read(tmp_path: Path, warm_worker: None) -> None
     assert f"Page {read + 1} line" not in result.text
 
 
-def test_out_of_memory_keeps_the_pages_read(tmp_path: Path, warm_worker: None) -> None:
-    # The last page's content inflates to 128 MiB, far beyond a 48 MB limit.
+def memory_bomb_pdf(path: Path) -> Path:
+    """Write a PDF of three pages of text and a fourth whose content inflates to 128 MiB,
+    far beyond a 48 MB limit: read under that limit, it keeps pages 1–3 and misses 4."""
     bomb = [bytes(8 * 1024 * 1024)] * 16
-    path = write_pdf(tmp_path / "bomb.pdf", [*(report_page(n, 3) for n in (1, 2, 3)), bomb])
+    return write_pdf(path, [*(report_page(n, 3) for n in (1, 2, 3)), bomb])
+
+
+def test_out_of_memory_keeps_the_pages_read(tmp_path: Path, warm_worker: None) -> None:
+    path = memory_bomb_pdf(tmp_path / "bomb.pdf")
     result = extract(path, PDF, seconds=10, memory_mb=48)
     pages = ["\n".join(f"Page {n} line {m} of the report" for m in range(3)) for n in (1, 2, 3)]
     assert result == Extraction(

@@ -6,6 +6,7 @@ import io
 import os
 import time
 
+import pytest
 from flask import Flask
 from sqlalchemy import select
 
@@ -18,7 +19,9 @@ from knowledge_hub.models.fixity import FixityOutcome
 from knowledge_hub.services import fixity
 from knowledge_hub.services.documents import blob_store
 from knowledge_hub.storage import TEMP_PREFIX
+from tests.conftest import shared_data
 from tests.conftest import sign_in
+from tests.test_extraction_pdf import memory_bomb_pdf
 
 ROWS = [
     dict(
@@ -65,7 +68,60 @@ def test_a_healthy_hub_checks_clean(app: Flask, import_rows) -> None:
     result = app.test_cli_runner().invoke(args=["hub", "check"])
     assert result.exit_code == 0, result.output
     assert "Files: 3 checked, 3 match, 0 with problems, 0 not reached." in result.output
+    assert "Text: 0 files without text" in result.output
+    assert "not extracted in full" not in result.output
     assert "No problems found." in result.output
+
+
+@pytest.mark.slow
+def test_files_without_text_are_listed_by_reason_and_do_not_fail_the_check(
+    app: Flask, import_rows, tmp_path
+) -> None:
+    long_pdf = memory_bomb_pdf(tmp_path / "long.pdf")
+    app.config["EXTRACTION_MEMORY_MB"] = 48
+    real = shared_data("realfiles")
+    files = {
+        "LONG": ("long.pdf", long_pdf),
+        "LOCKED": ("locked.pdf", real / "pypdf__libreoffice-writer-password.pdf"),
+        "SEALED": ("sealed.odt", real / "tika__testODTEncrypted.odt"),
+        "SCAN": ("scan.pdf", shared_data("files", "pdf-ocr_text.pdf")),
+        "PHOTO": ("photo.png", shared_data("files", "png-raw_text.png")),
+        "BROKEN": ("broken.pdf", real / "ocrmypdf__invalid.pdf"),
+    }
+    import_rows(
+        [
+            dict(ref=ref, file=name, title=ref, kind="archive", content=path.read_bytes())
+            for ref, (name, path) in files.items()
+        ]
+        + ROWS[:1]
+    )
+    result = app.test_cli_runner().invoke(args=["hub", "check"])
+    assert result.exit_code == 0, result.output
+    listing = result.output.split("Files: ")[0].splitlines()
+    assert listing == [
+        "Files whose text was not extracted in full (not a fixity problem):",
+        "  extraction error (1):",
+        "    BROKEN [en] broken.pdf: "
+        "The PDF is damaged or truncated: its structure cannot be read.",
+        "  needs OCR (2):",
+        "    PHOTO [en] photo.png: An image has no text layer, and OCR is not available.",
+        "    SCAN [en] scan.pdf: "
+        "No text layer: the PDF looks like a scanned image, and OCR is not available.",
+        "  password-protected (2):",
+        "    LOCKED [en] locked.pdf: The PDF is protected by a password, so its text cannot "
+        "be read: upload a copy without the password.",
+        "    SEALED [en] sealed.odt: The OpenDocument text is protected by a password, so its "
+        "text cannot be read: upload an unprotected copy.",
+        "  extracted in part (1):",
+        "    LONG [en] long.pdf: Extraction ran out of memory (limit 48 MB). "
+        "Only pages 1\u20133 of 4 were read; page 4 is missing.",
+    ]
+    assert (
+        "Text: 5 files without text (extraction error: 1, needs OCR: 2, "
+        "password-protected: 2), 1 extracted in part." in result.output
+    )
+    assert "Files: 7 checked, 7 match, 0 with problems, 0 not reached." in result.output
+    assert result.output.rstrip().endswith("No problems found.")
 
 
 def test_a_corrupted_and_a_deleted_file_are_named_and_fail_the_check(

@@ -22,10 +22,12 @@ from knowledge_hub.models import DocumentStatus
 from knowledge_hub.models import StoredFile
 from knowledge_hub.models import Variant
 from knowledge_hub.services import documents
+from knowledge_hub.services import transaction
 from knowledge_hub.services import users
 from knowledge_hub.storage import BlobStore
 from tests.conftest import MANIFEST_COLUMNS
 from tests.conftest import shared_data
+from tests.test_extraction_pdf import memory_bomb_pdf
 
 PASSWORD = "a long enough password"
 STAFF = "staff.member@example.org"
@@ -444,6 +446,56 @@ def test_a_program_or_garbage_is_refused_with_the_reason(
         assert db.session.scalar(select(func.count(StoredFile.id))) == 0
     assert events(staff_app, "upload") == []
     assert not any(p.is_file() for p in Path(staff_app.config["UPLOAD_DIR"]).rglob("*"))
+
+
+def file_row(html: str, name: str) -> str:
+    """The row of the versions page's file table that shows a file."""
+    return html.split(f'<th scope="row">{name}</th>', 1)[1].split("</tr>", 1)[0]
+
+
+@pytest.mark.slow
+def test_a_file_read_in_part_says_which_pages_could_not_be_read(
+    staff_app: Flask, staff: FlaskClient, tmp_path: Path
+) -> None:
+    document_id = make_record(staff_app)
+    long_pdf = memory_bomb_pdf(tmp_path / "long.pdf")
+    staff_app.config["EXTRACTION_MEMORY_MB"] = 48
+    html = upload(
+        staff,
+        document_id,
+        "en",
+        (long_pdf.read_bytes(), "long.pdf"),
+        (shared_file("pdf-ocr_text.pdf"), "scan.pdf"),
+    ).get_data(as_text=True)
+    in_part = "Text extracted in part: page 4 could not be read (memory limit)."
+    assert f"characters of text extracted. {in_part}" in html
+    assert "long.pdf is stored (PDF, " in html and "4 pages)" in html
+    assert "scan.pdf is stored (PDF" in html
+    assert "but its text could not be extracted: No text layer" in html
+
+    page = staff.get(f"/staff/{document_id}/versions").get_data(as_text=True)
+    row = file_row(page, "long.pdf")
+    assert '<span class="badge partial">' in row and in_part in row
+    assert "failed" not in row and "Text not extracted" not in row
+    scan = file_row(page, "scan.pdf")
+    assert '<span class="badge not-ok">needs OCR</span>' in scan
+    assert "Text not extracted: No text layer: the PDF looks like a scanned image" in scan
+
+    # The extractor's message for a long PDF that the time limit stopped.
+    with staff_app.app_context(), transaction():
+        stored = db.session.scalar(select(StoredFile).where(StoredFile.original_name == "long.pdf"))
+        stored.page_count = 352
+        stored.extraction_error = (
+            "Read pages 1\u201340 of 352 before the time limit (60 s); "
+            "pages 41\u2013352 are missing."
+        )
+    timed_out = "Text extracted in part: pages 41\u2013352 could not be read (time limit)."
+    page = staff.get(f"/staff/{document_id}/versions").get_data(as_text=True)
+    assert timed_out in file_row(page, "long.pdf")
+    landing = staff.get(f"/documents/{document_id}").get_data(as_text=True)
+    assert f'<p class="note">{timed_out}</p>' in landing
+    french = staff.get(f"/staff/{document_id}/versions?lang=fr").get_data(as_text=True)
+    assert "Texte extrait en partie : les pages 41\u2013352 n&#39;ont pas pu être lues" in french
 
 
 def test_the_same_file_on_two_records_is_stored_once_and_noticed(

@@ -8,6 +8,7 @@ from knowledge_hub.cli.accounts import create_token_command
 from knowledge_hub.cli.accounts import create_user_command
 from knowledge_hub.cli.files import backup_command
 from knowledge_hub.cli.files import check_command
+from knowledge_hub.cli.files import reextract_command
 from knowledge_hub.cli.files import restore_command
 from knowledge_hub.cli.index import reindex_command
 from knowledge_hub.cli.records import import_command
@@ -25,7 +26,8 @@ for command in (
     import_command,  # records: bulk import and release
     release_command,
     reindex_command,  # index
-    check_command,  # files: fixity, backup and restore
+    check_command,  # files: fixity, their text, backup and restore
+    reextract_command,
     backup_command,
     restore_command,
 ):

@@ -1,17 +1,23 @@
-"""`hub check`, `hub backup` and `hub restore`: keeping what the hub holds safe."""
+"""`hub check`, `hub reextract`, `hub backup` and `hub restore`: keeping what the hub
+holds safe, and its files' text current."""
 
 from __future__ import annotations
 
 import sys
+from datetime import date
+from datetime import datetime
 from pathlib import Path
 
 import click
 from flask.cli import with_appcontext
 
 from knowledge_hub.cli.terminal import fail
+from knowledge_hub.cli.terminal import progress_on_terminal
 from knowledge_hub.services import ServiceError
 from knowledge_hub.services import backup as backups
 from knowledge_hub.services import fixity
+from knowledge_hub.services import texts
+from knowledge_hub.services import users
 
 
 @click.command("check")
@@ -27,6 +33,45 @@ def check_command(limit: int | None, max_seconds: float | None) -> None:
         click.echo(line)
     if not report.ok:
         sys.exit(1)
+
+
+class Day(click.ParamType):
+    """A day written YYYY-MM-DD."""
+
+    name = "YYYY-MM-DD"
+
+    def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None):
+        if isinstance(value, date):
+            return value
+        try:
+            return datetime.strptime(str(value), "%Y-%m-%d").date()
+        except ValueError:
+            self.fail(f"{value!r} is not a day written YYYY-MM-DD, such as 2024-03-31.", param, ctx)
+
+
+@click.command("reextract")
+@with_appcontext
+@click.option(
+    "--type",
+    "types",
+    multiple=True,
+    type=click.Choice(list(texts.TYPE_NAMES), case_sensitive=False),
+    help="Only files of this type (repeatable).",
+)
+@click.option("--since", type=Day(), help="Only files uploaded on or after this day (UTC).")
+def reextract_command(types: tuple[str, ...], since: date | None) -> None:
+    """Extract the text of stored files again with the current extractor; update the index."""
+    try:
+        report = texts.reextract(
+            users.system_user(),
+            [texts.TYPE_NAMES[name.lower()] for name in types],
+            since,
+            progress=progress_on_terminal("Re-extracting"),
+        )
+    except ServiceError as e:
+        fail(str(e))
+    for line in report.lines():
+        click.echo(line)
 
 
 @click.command("backup")

@@ -23,13 +23,18 @@ Modules:
   detection, and a look inside OLE2 compound files (with ``formats.ole``) and
   ZIP containers.
 * ``safezip``: a bounded reader of ZIP central directories, and ``SafeZip``,
-  which reads the members of untrusted archives within the zip-bomb limits.
+  which reads the members of untrusted archives within a caller's
+  ``ZipLimits`` (``EXTRACTION_LIMITS`` here) and refuses with ``UnsafeZip``;
+  the bulk import unpacks uploaded folders with it too.
 * ``text``: the ``Sink`` that collects text up to its cap, text
   normalisation, and decoding (BOM, declared charset, UTF-8, Windows-1252).
 * ``core``: ``extract_in_process`` and the guarded dispatch that picks the
   reader and turns every failure into an ``Extraction`` with a message.
 * ``sandbox``: ``extract``: the fork server, the child process with its
   limits, and the messages for children that die without a result.
+* ``outcome``: ``text_outcome``, which reads a stored text and message back
+  into a state (complete, partial, needs OCR, password, failed) and, for a
+  partial one, the pages missing and what stopped them.
 * ``formats``: one reader per format (``plain``, ``html``, ``rtf``, ``pdf``,
   ``docx``, ``doc``, ``odf``, ``pptx``, ``ppt``, ``sheets``, ``epub``),
   registered by media type, with ``xmlparts`` for the ZIP-based ones and
@@ -65,10 +70,15 @@ from knowledge_hub.extraction.media import PPTX as PPTX
 from knowledge_hub.extraction.media import RTF as RTF
 from knowledge_hub.extraction.media import SNIFF_BYTES as SNIFF_BYTES
 from knowledge_hub.extraction.media import TIFF as TIFF
+from knowledge_hub.extraction.media import TYPE_NAMES
 from knowledge_hub.extraction.media import XLS as XLS
 from knowledge_hub.extraction.media import XLSX as XLSX
 from knowledge_hub.extraction.media import Extraction
 from knowledge_hub.extraction.media import UnsupportedType
+from knowledge_hub.extraction.outcome import Stop
+from knowledge_hub.extraction.outcome import TextOutcome
+from knowledge_hub.extraction.outcome import TextState
+from knowledge_hub.extraction.outcome import text_outcome
 from knowledge_hub.extraction.safezip import MAX_ZIP_MEMBERS as MAX_ZIP_MEMBERS
 from knowledge_hub.extraction.safezip import MAX_ZIP_RATIO as MAX_ZIP_RATIO
 from knowledge_hub.extraction.safezip import MAX_ZIP_TOTAL_BYTES as MAX_ZIP_TOTAL_BYTES
@@ -80,9 +90,14 @@ __all__ = [
     "ACCEPTED_TYPES",
     "EXTRACTABLE_TYPES",
     "Extraction",
+    "Stop",
+    "TYPE_NAMES",
+    "TextOutcome",
+    "TextState",
     "UnsupportedType",
     "extract",
     "extract_in_process",
     "sniff",
     "sniff_file",
+    "text_outcome",
 ]

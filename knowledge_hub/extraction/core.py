@@ -20,7 +20,7 @@ from knowledge_hub.extraction.media import NOT_EXTRACTED_REASONS
 from knowledge_hub.extraction.media import Damaged
 from knowledge_hub.extraction.media import Extraction
 from knowledge_hub.extraction.media import reason
-from knowledge_hub.extraction.safezip import ZipBomb
+from knowledge_hub.extraction.safezip import UnsafeZip
 from knowledge_hub.extraction.text import Sink
 from knowledge_hub.extraction.text import SinkFull
 
@@ -67,7 +67,8 @@ def extract_guarded(
             error = extractor(path, sink)
         except SinkFull:
             error = None
-        except ZipBomb:
+        except UnsafeZip:
+            # The extractor's limits refuse only counts, sizes and ratios.
             return Extraction("", None, _ZIP_BOMB_ERROR)
         except Damaged as exc:
             return Extraction("", sink.page_count, str(exc))

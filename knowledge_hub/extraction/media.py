@@ -50,6 +50,25 @@ ACCEPTED_TYPES: dict[str, str] = {
     TIFF: "TIFF image",
 }
 
+#: The short names people know the extractable types by (mostly the usual suffix).
+TYPE_NAMES: dict[str, str] = {
+    "pdf": PDF,
+    "doc": DOC,
+    "docx": DOCX,
+    "xls": XLS,
+    "xlsx": XLSX,
+    "ods": ODS,
+    "ppt": PPT,
+    "pptx": PPTX,
+    "odp": ODP,
+    "odt": ODT,
+    "rtf": RTF,
+    "html": HTML,
+    "txt": PLAIN,
+    "md": MARKDOWN,
+    "epub": EPUB,
+}
+
 EXTRACTABLE_TYPES: frozenset[str] = frozenset(
     {PDF, DOCX, ODT, HTML, PLAIN, MARKDOWN, RTF, EPUB, PPTX, XLSX, ODS, ODP, DOC, XLS, PPT}
 )

@@ -22,6 +22,7 @@ from knowledge_hub.models.people import Organization
 from knowledge_hub.models.people import OrganizationKind
 from knowledge_hub.models.people import Role
 from knowledge_hub.models.people import User
+from knowledge_hub.models.reextraction import ReextractionRun
 from knowledge_hub.models.review import APPLIES_TO
 from knowledge_hub.models.review import AuditEvent
 from knowledge_hub.models.review import CheckOutcome
@@ -57,6 +58,7 @@ __all__ = [
     "OrganizationKind",
     "OrganizationRole",
     "PendingIndex",
+    "ReextractionRun",
     "Region",
     "RequestStatus",
     "Role",

@@ -13,6 +13,7 @@ from pathlib import Path
 from sqlalchemy import func
 from sqlalchemy import select
 
+from knowledge_hub import extraction
 from knowledge_hub import search
 from knowledge_hub.extensions import db
 from knowledge_hub.models import Document
@@ -22,6 +23,7 @@ from knowledge_hub.models import Variant
 from knowledge_hub.models.base import utcnow
 from knowledge_hub.models.fixity import FileCheck
 from knowledge_hub.models.fixity import FixityOutcome
+from knowledge_hub.services import texts
 from knowledge_hub.services import transaction
 from knowledge_hub.services.documents import blob_store
 
@@ -69,6 +71,9 @@ class FixityReport:
     temp_files: list[Path] = field(default_factory=list)
     #: Temporary files of processes that ended mid-write, removed by this run.
     removed_temp_files: list[Path] = field(default_factory=list)
+    #: Files whose text was not read in full: information for people, not a problem of
+    #: the store (the file is kept whole; the release gate asks for text where it must).
+    without_text: list[texts.FileText] = field(default_factory=list)
 
     @property
     def file_problems(self) -> list[FileOutcome]:
@@ -95,6 +100,7 @@ class FixityReport:
         out += [f"orphan blob: {sha256}" for sha256 in self.orphan_blobs]
         out += [f"leftover temporary file: {path}" for path in self.temp_files]
         out += [f"removed temporary file of an ended process: {p}" for p in self.removed_temp_files]
+        out += self._text_lines()
         matched = sum(1 for c in self.checked if not c.is_problem)
         out.append(
             f"Files: {len(self.checked)} checked, {matched} match, "
@@ -111,8 +117,33 @@ class FixityReport:
             f"Store: {len(self.orphan_blobs)} orphan blobs, "
             f"{len(self.temp_files)} leftover temporary files."
         )
+        out.append(self._text_summary())
         out.append("No problems found." if self.ok else "Problems found.")
         return out
+
+    def _by_reason(self) -> dict[extraction.TextState, list[texts.FileText]]:
+        groups: dict[extraction.TextState, list[texts.FileText]] = {s: [] for s in texts.REASONS}
+        for each in self.without_text:
+            groups[each.outcome.state].append(each)
+        return groups
+
+    def _text_lines(self) -> list[str]:
+        """The files whose text was not read in full, grouped by the reason."""
+        if not self.without_text:
+            return []
+        out = ["Files whose text was not extracted in full (not a fixity problem):"]
+        for state, files in self._by_reason().items():
+            if files:
+                out.append(f"  {texts.REASONS[state]} ({len(files)}):")
+                out += [f"    {each}" for each in files]
+        return out
+
+    def _text_summary(self) -> str:
+        groups = self._by_reason()
+        partial = len(groups.pop(extraction.TextState.PARTIAL))
+        without = sum(len(files) for files in groups.values())
+        reasons = ", ".join(f"{texts.REASONS[s]}: {len(files)}" for s, files in groups.items())
+        return f"Text: {without} files without text ({reasons}), {partial} extracted in part."
 
 
 def _names_by_sha256(sha256s: list[str]) -> dict[str, list[str]]:
@@ -258,6 +289,7 @@ def run_check(
     report.orphan_blobs = orphan_blobs(grace_seconds)
     report.removed_temp_files = blob_store().remove_abandoned_temp_files()
     report.temp_files = leftover_temp_files(grace_seconds)
+    report.without_text = texts.files_without_full_text()
     return report
 
 

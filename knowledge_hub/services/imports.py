@@ -14,7 +14,6 @@ import os
 import re
 import secrets
 import shutil
-import stat
 import time
 import zipfile
 from collections.abc import Callable
@@ -35,6 +34,11 @@ from knowledge_hub import access
 from knowledge_hub import extraction
 from knowledge_hub.csv_export import csv_text
 from knowledge_hub.extensions import db
+from knowledge_hub.extraction.safezip import Refusal
+from knowledge_hub.extraction.safezip import SafeZip
+from knowledge_hub.extraction.safezip import UnsafeZip
+from knowledge_hub.extraction.safezip import ZipLimits
+from knowledge_hub.extraction.safezip import member_path
 from knowledge_hub.field_values import normalize_language
 from knowledge_hub.field_values import split_list
 from knowledge_hub.i18n.messages import translate
@@ -361,7 +365,6 @@ MAX_BATCH_BYTES = 2 * 1024 * 1024 * 1024
 _BATCH_ID = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
 # What operating systems add to a folder they zip, and nobody means to import.
 _CLUTTER = re.compile(r"(^|/)(__MACOSX/|\.DS_Store$|Thumbs\.db$|desktop\.ini$)", re.IGNORECASE)
-_DRIVE = re.compile(r"^[A-Za-z]:")
 
 Upload = tuple[str, BinaryIO]
 
@@ -639,65 +642,22 @@ def _unpack_zip(archive: Upload, zip_path: Path, dest: Path) -> None:
     """Unpack a ZIP of the import folder into dest, refusing it whole if any member is unsafe."""
     max_files, max_bytes = _batch_limits()
     _copy(archive[1], zip_path, max_bytes, "ZIP")
+    limits = ZipLimits(
+        max_members=max_files,
+        # A folder zipped on a Mac holds up to about four records per file and
+        # folder counted (its __MACOSX copies and .DS_Store files are not).
+        max_records=4 * max_files,
+        max_total_bytes=max_bytes,
+        folder=True,
+        ignore=_CLUTTER,
+    )
     try:
-        with zipfile.ZipFile(zip_path) as zf:
-            members = [info for info in zf.infolist() if not _CLUTTER.search(info.filename)]
-            if len(members) > max_files:
-                raise _refuse_zip(
-                    _(
-                        "it holds %(count)s members; the limit is %(limit)s.",
-                        count=len(members),
-                        limit=max_files,
-                    )
-                )
-            names: set[str] = set()
-            total = 0
-            for info in members:
-                name = info.filename
-                if name.startswith(("/", "\\")) or _DRIVE.match(name):
-                    raise _refuse_zip(
-                        _("the member %(name)s has an absolute path.", name=repr(name))
-                    )
-                parts = name.replace("\\", "/").split("/")
-                if ".." in parts:
-                    raise _refuse_zip(
-                        _("the member %(name)s points outside the folder.", name=repr(name))
-                    )
-                if any(ord(c) < 32 for c in name):
-                    raise _refuse_zip(
-                        _(
-                            "the member %(name)s has control characters in its name.",
-                            name=repr(name),
-                        )
-                    )
-                mode = info.external_attr >> 16
-                if stat.S_ISLNK(mode):
-                    raise _refuse_zip(_("the member %(name)s is a symbolic link.", name=repr(name)))
-                if info.flag_bits & 0x1:
-                    raise _refuse_zip(_("the member %(name)s is encrypted.", name=repr(name)))
-                if info.is_dir():
-                    continue
-                key = "/".join(p for p in parts if p not in ("", ".")).lower()
-                if key in names:
-                    raise _refuse_zip(_("the member %(name)s appears twice.", name=repr(name)))
-                names.add(key)
-                total += info.file_size
-                if total > max_bytes:
-                    raise _refuse_zip(
-                        _(
-                            "it unpacks to more than the limit of %(size)s MB.",
-                            size=max_bytes // (1024 * 1024),
-                        )
-                    )
+        with SafeZip(zip_path, limits) as zf:
             root = dest.resolve()
-            written = 0
-            for info in members:
+            for info in zf.members:
                 if info.is_dir():
                     continue
-                relative = "/".join(
-                    p for p in info.filename.replace("\\", "/").split("/") if p not in ("", ".")
-                )
-                target = (root / relative).resolve()
+                target = (root / member_path(info.filename)).resolve()
                 if not target.is_relative_to(root) or target == root:
                     raise _refuse_zip(
                         _(
@@ -706,18 +666,11 @@ def _unpack_zip(archive: Upload, zip_path: Path, dest: Path) -> None:
                         )
                     )
                 target.parent.mkdir(parents=True, exist_ok=True)
-                with zf.open(info) as source, open(target, "xb") as out:
-                    # The sizes a ZIP declares can lie: count what really comes out.
-                    while chunk := source.read(CHUNK):
-                        written += len(chunk)
-                        if written > max_bytes:
-                            raise _refuse_zip(
-                                _(
-                                    "it unpacks to more than the limit of %(size)s MB.",
-                                    size=max_bytes // (1024 * 1024),
-                                )
-                            )
+                with open(target, "xb") as out:
+                    for chunk in zf.chunks(info):
                         out.write(chunk)
+    except UnsafeZip as e:
+        raise _refuse_zip(_unsafe_zip_reason(e, max_bytes)) from e
     except zipfile.BadZipFile as e:
         raise _refuse_zip(_("it is not a readable ZIP file (%(reason)s).", reason=e)) from e
     except (NotImplementedError, RuntimeError, EOFError) as e:
@@ -727,6 +680,31 @@ def _unpack_zip(archive: Upload, zip_path: Path, dest: Path) -> None:
         raise _refuse_zip(_("two members would be written to the same file.")) from e
     finally:
         zip_path.unlink(missing_ok=True)
+
+
+#: The import's sentence for a member the shared ZIP reader refuses, by its reason.
+_MEMBER_REFUSALS = {
+    Refusal.ABSOLUTE_PATH: _l("the member %(name)s has an absolute path."),
+    Refusal.OUTSIDE: _l("the member %(name)s points outside the folder."),
+    Refusal.CONTROL_CHARACTERS: _l("the member %(name)s has control characters in its name."),
+    Refusal.SYMBOLIC_LINK: _l("the member %(name)s is a symbolic link."),
+    Refusal.ENCRYPTED: _l("the member %(name)s is encrypted."),
+    Refusal.DUPLICATE: _l("the member %(name)s appears twice."),
+}
+
+
+def _unsafe_zip_reason(refusal: UnsafeZip, max_bytes: int) -> str:
+    """Say why the shared ZIP reader refused an uploaded folder."""
+    if refusal.reason in _MEMBER_REFUSALS:
+        return str(_MEMBER_REFUSALS[refusal.reason] % {"name": repr(refusal.params["name"])})
+    if refusal.reason == Refusal.TOO_MANY_MEMBERS:
+        return _(
+            "it holds %(count)s members; the limit is %(limit)s.",
+            count=refusal.params["count"],
+            limit=refusal.params["limit"],
+        )
+    # Too large (the import sets no cap per member and no ratio).
+    return _("it unpacks to more than the limit of %(size)s MB.", size=max_bytes // (1024 * 1024))
 
 
 def _save_files(files: list[Upload], dest: Path) -> None:

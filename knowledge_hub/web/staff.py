@@ -36,6 +36,7 @@ from knowledge_hub.web.forms.staff import VersionTextForm
 from knowledge_hub.web.forms.staff import show_problems
 from knowledge_hub.web.permissions import requires
 from knowledge_hub.web.permissions import viewer
+from knowledge_hub.web.templating import text_note
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 
@@ -253,12 +254,13 @@ def _say(outcome: documents.UploadOutcome) -> tuple[str, str]:
     parts = [outcome.type_label, _size(outcome.size)]
     if outcome.page_count:
         parts.append(_("%(count)s pages", count=format_decimal(outcome.page_count)))
-    if outcome.extraction_error:
+    note = text_note(outcome.text_length, outcome.page_count, outcome.extraction_error)
+    if note.tone == "not-ok":
         message = _(
             "%(name)s is stored (%(details)s), but its text could not be extracted: %(error)s",
             name=outcome.name,
             details=", ".join(parts),
-            error=outcome.extraction_error,
+            error=outcome.extraction_error or note.sentence,
         )
         category = "warning"
     else:
@@ -269,6 +271,9 @@ def _say(outcome: documents.UploadOutcome) -> tuple[str, str]:
             count=format_decimal(outcome.text_length),
         )
         category = "success"
+        if note.tone == "partial":
+            message += " " + note.sentence
+            category = "warning"
     if outcome.same_as:
         message += " " + _(
             "Same file as %(ref)s: it is linked to this version too, not stored twice.",

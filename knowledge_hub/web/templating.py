@@ -1,16 +1,19 @@
 """What every template can call: links that keep the search, the reader's language's
-words for codes, and the signed-in user's permissions."""
+words for codes, how a file's text was extracted, and the signed-in user's permissions."""
 
 from __future__ import annotations
 
 import heapq
+from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from flask import Flask
 from flask import g
 from flask import request
+from flask_babel import gettext as _
 
 from knowledge_hub import access
+from knowledge_hub import extraction
 from knowledge_hub import i18n
 from knowledge_hub.i18n import vocabularies
 from knowledge_hub.i18n.messages import translate
@@ -89,6 +92,79 @@ def sort_facet(
     return sorted(values, key=order)[:limit]
 
 
+@dataclass(frozen=True)
+class TextNote:
+    """How a stored file's text is shown to staff: a badge, its tone (the badge's class:
+    "ok", "partial" or "not-ok") and a sentence that says it plainly."""
+
+    tone: str
+    badge: str
+    sentence: str
+
+
+def text_note(characters: int, page_count: int | None, message: str | None) -> TextNote:
+    """Word the outcome of a file's extraction from its text's length, its page count and
+    the extractor's message: the one place that decides it, for every page and message.
+
+    Text with a message was read in part: a PDF stopped by the time limit keeps the pages
+    read before it, and says "Text extracted in part: pages 41–352 could not be read
+    (time limit)." rather than passing for a failure or for a whole text.
+    """
+    outcome = extraction.text_outcome(characters > 0, message)
+    state = outcome.state
+    if state in (extraction.TextState.COMPLETE, extraction.TextState.PARTIAL):
+        badge = _("%(count)s characters", count=i18n.format_number(characters))
+        if state == extraction.TextState.PARTIAL:
+            return TextNote("partial", badge, _partial_sentence(outcome, message or ""))
+        pages = _("%(count)s pages", count=i18n.format_number(page_count)) if page_count else ""
+        return TextNote("ok", badge, pages)
+    if state == extraction.TextState.NEEDS_OCR:
+        badge = _("needs OCR")
+    elif state == extraction.TextState.PASSWORD:
+        badge = _("password-protected")
+    else:
+        badge = _("failed") if message else _("no text")
+    if not message:
+        return TextNote("not-ok", badge, _("No text was found in the file."))
+    return TextNote("not-ok", badge, _("Text not extracted:") + " " + message)
+
+
+def _partial_sentence(outcome: extraction.TextOutcome, message: str) -> str:
+    causes = {
+        extraction.Stop.TIME_LIMIT: _("time limit"),
+        extraction.Stop.MEMORY_LIMIT: _("memory limit"),
+        extraction.Stop.SCANNED: _("scanned pages, no OCR"),
+        extraction.Stop.DAMAGED: _("damaged"),
+    }
+    cause = causes.get(outcome.stop) if outcome.stop else None
+    if outcome.missing:
+        pages = outcome.missing_pages()
+        # One page or several, not a plural by number: "pages 21–41" are several pages in
+        # every language, whatever the count's grammatical number.
+        if outcome.missing_count == 1 and cause:
+            return _(
+                "Text extracted in part: page %(pages)s could not be read (%(cause)s).",
+                pages=pages,
+                cause=cause,
+            )
+        if outcome.missing_count == 1:
+            return _("Text extracted in part: page %(pages)s could not be read.", pages=pages)
+        if cause:
+            return _(
+                "Text extracted in part: pages %(pages)s could not be read (%(cause)s).",
+                pages=pages,
+                cause=cause,
+            )
+        return _("Text extracted in part: pages %(pages)s could not be read.", pages=pages)
+    if outcome.missing_after is not None and cause:
+        return _(
+            "Text extracted in part: the pages after page %(page)s could not be read (%(cause)s).",
+            page=outcome.missing_after,
+            cause=cause,
+        )
+    return _("Text extracted in part: %(reason)s", reason=message)
+
+
 def _template_globals() -> dict:
     return {
         "url_with": url_with,
@@ -109,6 +185,7 @@ def _template_globals() -> dict:
         "criterion_label": vocabularies.criterion_label,
         "criterion_help": vocabularies.criterion_help,
         "translate": translate,
+        "text_note": lambda f: text_note(len(f.text or ""), f.page_count, f.extraction_error),
         "format_partial_date": i18n.format_partial_date,
         "sort_facet": sort_facet,
         "facet_value_label": facet_value_label,

@@ -40,16 +40,13 @@ from knowledge_hub.extraction.media import XLSX
 from knowledge_hub.extraction.media import Damaged
 from knowledge_hub.extraction.media import password_message
 from knowledge_hub.extraction.media import reason
-from knowledge_hub.extraction.safezip import MAX_ZIP_RATIO
 from knowledge_hub.extraction.safezip import SafeZip
-from knowledge_hub.extraction.safezip import ZipBomb
 from knowledge_hub.extraction.text import Sink
 
 # About 150 MB in calamine for numbers, 500 MB for distinct strings.
 MAX_SHEET_SPAN = 4_000_000
 # Cells visited (empty ones included) in a whole workbook.
 MAX_WORKBOOK_CELLS = 10_000_000
-_RATIO_FLOOR = 1024 * 1024
 # Chart sheets hold no cells; macro sheets hold Excel 4 programs.
 _READ_SHEETS = (python_calamine.SheetTypeEnum.WorkSheet, python_calamine.SheetTypeEnum.DialogSheet)
 
@@ -200,10 +197,9 @@ def _check_zip(path: Path, media_type: str) -> dict[str, int]:
     Refuse ZIP bombs and encrypted OpenDocument spreadsheets.
     """
     with SafeZip(path) as zip_file:
+        # calamine reads the members itself: check what they declare first.
         for info in zip_file.names.values():
-            declared = info.file_size
-            if declared > _RATIO_FLOOR and declared > MAX_ZIP_RATIO * max(info.compress_size, 1):
-                raise ZipBomb
+            zip_file.check_ratio(info)
         if media_type == ODS:
             check_not_encrypted(zip_file, "spreadsheet")
             if not zip_file.has("content.xml"):

@@ -4,9 +4,14 @@
 #   Chinese, for the browser tests;
 # - PostgreSQL's server programs, for the run against PostgreSQL
 #   (HUB_TEST_DATABASE=postgresql); the tests start and stop a throw-away cluster
-#   themselves, so the package's own service is left alone.
+#   themselves, so the package's own service is left alone;
+# - poppler-utils (pdftotext) and antiword, the independent readers that the
+#   extraction of real files is compared with (tests/references.py). The hub itself
+#   needs neither.
 set -euo pipefail
 packages=()
+if ! command -v pdftotext >/dev/null; then packages+=(poppler-utils); fi
+if ! command -v antiword >/dev/null; then packages+=(antiword); fi
 if ! command -v chromium >/dev/null; then packages+=(chromium); fi
 if ! fc-list :lang=zh 2>/dev/null | grep -q .; then packages+=(fonts-noto-cjk); fi
 if ! fc-list :lang=ar 2>/dev/null | grep -q .; then packages+=(fonts-noto-core); fi

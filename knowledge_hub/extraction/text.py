@@ -123,8 +123,10 @@ _SOFT_HYPHEN_BREAK = re.compile(f"(?<={_LETTER})\u00ad[^\\S\n]*\n[^\\S\n]*(?={_L
 _DROPPED_CHARS = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x84\x86-\x9f\u00ad\u200b\ufeff\ufffe\uffff]")
 # Full-width punctuation and symbols (the letters and digits are left out).
 _FULL_WIDTH_PUNCTUATION = re.compile("([\uff01-\uff0f\uff1a-\uff20\uff3b-\uff40\uff5b-\uff64])")
-_HORIZONTAL_SPACE = re.compile(r"[^\S\n]+")
-_SPACE_AROUND_NEWLINE = re.compile(r" ?\n ?")
+# Runs of horizontal space that are not already one plain space: a page holds
+# thousands of single spaces, and rewriting each would cost more than the rest.
+_HORIZONTAL_SPACE = re.compile(r" [^\S\n]+|[^\S\n ][^\S\n]*")
+_SPACE_AROUND_NEWLINE = re.compile(r" \n ?|\n ")
 _MANY_NEWLINES = re.compile(r"\n{3,}")
 # A word broken by a hyphen at the end of a line (one line break, not a paragraph).
 # Each pattern that starts with a run of letters starts only where a run does,
@@ -157,14 +159,20 @@ def normalise_text(text: str) -> str:
         text = text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
     if "\x02" in text or "\ufffe" in text:
         text = _PDFIUM_HYPHEN.sub(_pdfium_hyphen, text)
-    text = _LINE_BREAKS.sub("\n", text)
-    text = _SOFT_HYPHEN_BREAK.sub("", text)
+    # Each pass runs only when its characters are there: "in" is a fast scan, and
+    # a page of text rarely needs more than two of them.
+    text = text.replace("\r\n", "\n")
+    if _LINE_BREAKS.search(text):
+        text = _LINE_BREAKS.sub("\n", text)
+    if "\u00ad" in text:
+        text = _SOFT_HYPHEN_BREAK.sub("", text)
     text = _DROPPED_CHARS.sub("", text)
     text = _compatibility_forms(text)
     text = _HORIZONTAL_SPACE.sub(" ", text)
     text = _SPACE_AROUND_NEWLINE.sub("\n", text)
     text = rejoin_hyphens(text)
-    text = _MANY_NEWLINES.sub("\n\n", text)
+    if "\n\n\n" in text:
+        text = _MANY_NEWLINES.sub("\n\n", text)
     text = text.strip()
     if len(text) > MAX_TEXT_CHARS:
         text = text[:MAX_TEXT_CHARS].rstrip()

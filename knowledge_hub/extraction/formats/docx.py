@@ -1,4 +1,4 @@
-"""Word (DOCX): the body, then footnotes and endnotes."""
+"""Word (DOCX): the body, then footnotes and endnotes, then headers and footers."""
 
 from __future__ import annotations
 
@@ -55,7 +55,7 @@ def _docx_text(root: Element, sink: Sink) -> None:
 
 @register(DOCX)
 def _extract_docx(path: Path, sink: Sink) -> str | None:
-    """Extract a Word (DOCX) document: body, then footnotes and endnotes."""
+    """Extract a Word (DOCX) document: body, notes, headers and footers."""
     with SafeZip(path) as zip_file:
         main = "word/document.xml"
         for __, rel_type, name in relationships(zip_file, "_rels/.rels", ""):
@@ -67,8 +67,15 @@ def _extract_docx(path: Path, sink: Sink) -> str | None:
         _docx_text(zip_file.xml(main), sink)
         main_dir, main_file = posixpath.split(main)
         rels_name = posixpath.join(main_dir, "_rels", main_file + ".rels")
-        for __, rel_type, name in relationships(zip_file, rels_name, main_dir):
-            if rel_type.endswith(("/footnotes", "/endnotes")) and zip_file.has(name):
-                sink.write("\n\n")
-                _docx_text(zip_file.xml(name), sink)
+        parts = relationships(zip_file, rels_name, main_dir)
+        # Notes first, then headers and footers: a page header repeats on every page
+        # and would otherwise stand before the body in snippets. Sections often share
+        # one header part; each part is read once.
+        read: set[str] = set()
+        for kinds in (("/footnotes", "/endnotes"), ("/header", "/footer")):
+            for __, rel_type, name in parts:
+                if rel_type.endswith(kinds) and name not in read and zip_file.has(name):
+                    read.add(name)
+                    sink.write("\n\n")
+                    _docx_text(zip_file.xml(name), sink)
     return None

@@ -143,7 +143,8 @@ class FixityReport:
         partial = len(groups.pop(extraction.TextState.PARTIAL))
         without = sum(len(files) for files in groups.values())
         reasons = ", ".join(f"{texts.REASONS[s]}: {len(files)}" for s, files in groups.items())
-        return f"Text: {without} files without text ({reasons}), {partial} extracted in part."
+        files = "file" if without == 1 else "files"
+        return f"Text: {without} {files} without text ({reasons}), {partial} extracted in part."
 
 
 def _names_by_sha256(sha256s: list[str]) -> dict[str, list[str]]:

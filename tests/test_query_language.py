@@ -181,6 +181,7 @@ class Oracle:
         return {record for record in self.records if self.matches(record, node)}
 
 
+@pytest.mark.slow  # the demo catalogue is imported once per process
 def test_exclusion_removes_records(client: FlaskClient, demo) -> None:
     social = found(client, "social")
     cooperatives = found(client, "cooperatives")
@@ -192,6 +193,7 @@ def test_exclusion_removes_records(client: FlaskClient, demo) -> None:
     assert page.status_code == 200
 
 
+@pytest.mark.slow  # the demo catalogue is imported once per process
 def test_exclusion_counts_every_visible_version(app: Flask, client: FlaskClient, demo) -> None:
     oracle = Oracle(app)
     excluded = Word("cooperatives")
@@ -206,6 +208,7 @@ def test_exclusion_counts_every_visible_version(app: Flask, client: FlaskClient,
     )
 
 
+@pytest.mark.slow  # the demo catalogue is imported once per process
 def test_and_or_and_words_side_by_side(client: FlaskClient, demo) -> None:
     ilo, undp = found(client, "ILO"), found(client, "UNDP")
     both = found(client, "ILO AND UNDP")
@@ -216,12 +219,14 @@ def test_and_or_and_words_side_by_side(client: FlaskClient, demo) -> None:
     assert both < ilo | undp
 
 
+@pytest.mark.slow  # the demo catalogue is imported once per process
 def test_a_query_of_exclusions_only_finds_nothing(client: FlaskClient, demo) -> None:
     assert found(client, "")  # browsing lists every record …
     for q in ("-cooperatives", "NOT cooperatives", "-social -economy", "NOT (social OR economy)"):
         assert found(client, q) == set(), q  # … an exclusion alone lists none
 
 
+@pytest.mark.slow  # the demo catalogue is imported once per process
 def test_a_hyphen_inside_a_word_is_not_an_exclusion(app: Flask, client: FlaskClient, demo) -> None:
     assert read("high-speed -rail") == AnyOf((Word("high-speed"), Not(Word("rail"))))
     assert read("A/RES/77/281") == Word("A/RES/77/281")
@@ -257,6 +262,7 @@ def test_precedence_and_grouping() -> None:
     assert read("NOT") is None
 
 
+@pytest.mark.slow  # the demo catalogue is imported once per process
 def test_a_hidden_translation_never_hides_a_public_record(
     app: Flask, client: FlaskClient, demo
 ) -> None:
@@ -303,7 +309,7 @@ def oracle(app: Flask, demo) -> Iterator[Oracle]:
 
 @pytest.mark.slow
 @settings(
-    max_examples=60,
+    max_examples=40,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture],
 )

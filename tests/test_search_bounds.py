@@ -141,13 +141,22 @@ def test_nesting_within_the_bound_still_works(client: FlaskClient, catalogue) ->
     assert client.get("/api/search", query_string={"q": q}).get_json()["total"] == 3
 
 
-@pytest.mark.parametrize("q", ["NOT NOT finance", "finance NOT NOT solidarity", "NOT " * 240 + "a"])
-def test_operator_sequences_whooshs_parser_cannot_read_answer_400(
-    client: FlaskClient, catalogue, q: str
+@pytest.mark.parametrize(
+    ("q", "total"),
+    [
+        ("NOT NOT finance", 3),
+        ("finance NOT NOT solidarity", 3),
+        ("NOT " * 240 + "finance", 3),
+        ("NOT " * 241 + "finance", 0),
+    ],
+)
+def test_operator_sequences_whooshs_parser_cannot_read_are_read(
+    client: FlaskClient, catalogue, q: str, total: int
 ) -> None:
+    # Whoosh's parser failed on these; each NOT takes back the one before it.
     response = client.get("/api/search", query_string={"q": q})
-    assert response.status_code == 400
-    assert "AND, OR and NOT" in response.get_json()["message"]
+    assert response.status_code == 200
+    assert response.get_json()["total"] == total
 
 
 @pytest.fixture

@@ -33,11 +33,17 @@ from knowledge_hub.search.columns import Unsupported
 from knowledge_hub.search.columns import score_every_match
 from knowledge_hub.search.query import _allowed_entries
 from knowledge_hub.search.query import parse
+from knowledge_hub.search.query import read_query
 from knowledge_hub.search.query import restriction
 from knowledge_hub.search.schema import FACET_FIELDS
 from knowledge_hub.search.schema import text_field
 from knowledge_hub.search.schema import title_field
 from knowledge_hub.search.statistics import VisibleBM25F
+from knowledge_hub.search.syntax import AllOf
+from knowledge_hub.search.syntax import Not
+from knowledge_hub.search.syntax import Phrase
+from knowledge_hub.search.syntax import Word
+from knowledge_hub.search.syntax import joined
 
 LANGUAGES = ("ar", "zh", "en", "fr", "ru", "es")
 
@@ -166,6 +172,7 @@ QUERIES = [
     "wing NOT shock",
     '"boundary layer"',
     "heat AND flow",
+    "economy -合作社 (flow OR sol*)",
     "nothingmatchesthis",
     "layer?",
 ]
@@ -321,7 +328,7 @@ def reference_matches(
     found = _reference_matches.get(key)
     if found is not None and found[0] is searcher:
         return found[1]
-    query = parse(index, request.q) if request.q.strip() else None
+    query, tree = read_query(index, request.q) if request.q.strip() else (None, None)
     allowed = restriction(seen, request.filters)
     document_id, sort_date, facet_values = reference_columns(searcher)
     if query is not None:
@@ -339,6 +346,9 @@ def reference_matches(
     by_record: dict[int, list[tuple[int, float]]] = {}
     for docnum, score in scored:
         by_record.setdefault(document_id[docnum], []).append((docnum, score))
+    if tree is not None:
+        matching = reference_records(index, searcher, seen, tree)
+        by_record = {d: entries for d, entries in by_record.items() if d in matching}
     for entries in by_record.values():
         entries.sort(key=lambda e: -e[1])
     counts: dict[str, Counter[str]] = {facet: Counter() for facet in FACET_FIELDS}
@@ -351,6 +361,36 @@ def reference_matches(
     found = (searcher, (query is not None, by_record, counts))
     _reference_matches[key] = found
     return found[1]
+
+
+def reference_records(index: SearchIndex, searcher: Searcher, seen: Visibility, tree) -> set:
+    """The document ids of the records the tree matches, leaf by leaf with Whoosh over
+    the entries the viewer may see (the queries here have no joined words)."""
+    document_id = reference_columns(searcher)[0]
+    visible = set(searcher.docs_for_query(restriction(seen, {}) or Every()))
+    records = {document_id[n] for n in visible}
+
+    def holding(node) -> set:
+        if isinstance(node, Word | Phrase):
+            assert not (isinstance(node, Word) and joined(node.text))
+            text = node.text if isinstance(node, Word) else f'"{node.text}"'
+            reader = searcher.reader()
+            query = expand_patterns(parse(index, text), reader, visible_mask, Deadline(None))
+            return {document_id[n] for n in searcher.docs_for_query(query) if n in visible}
+        if isinstance(node, Not):
+            return set()
+        sought = [holding(p) for p in node.parts if not isinstance(p, Not)]
+        if not sought:
+            return set()
+        found = set.intersection(*sought) if isinstance(node, AllOf) else set.union(*sought)
+        for part in node.parts:
+            if isinstance(part, Not):
+                found -= holding(part.part)
+        return found & records
+
+    visible_mask = np.zeros(searcher.doc_count_all(), dtype=bool)
+    visible_mask[list(visible)] = True
+    return holding(tree)
 
 
 def _as_hit(row: tuple) -> Hit:

@@ -23,6 +23,7 @@ from whoosh.qparser import QueryParser
 from whoosh.qparser import RangePlugin
 from whoosh.qparser import WildcardPlugin
 from whoosh.query import And
+from whoosh.query import NullQuery
 from whoosh.query import Or
 from whoosh.query import Query
 from whoosh.query import Term
@@ -49,10 +50,20 @@ from knowledge_hub.search.coordination import WordsGroup
 from knowledge_hub.search.index import SearchIndex
 from knowledge_hub.search.indexer import OTHER_LANGUAGE
 from knowledge_hub.search.indexer import index_language
+from knowledge_hub.search.matching import RecordMatcher
 from knowledge_hub.search.schema import FACET_FIELDS
 from knowledge_hub.search.schema import text_field
 from knowledge_hub.search.schema import title_field
 from knowledge_hub.search.statistics import VisibleBM25F
+from knowledge_hub.search.syntax import AllOf
+from knowledge_hub.search.syntax import Node
+from knowledge_hub.search.syntax import Not
+from knowledge_hub.search.syntax import Word
+from knowledge_hub.search.syntax import as_words
+from knowledge_hub.search.syntax import has_operators
+from knowledge_hub.search.syntax import joined
+from knowledge_hub.search.syntax import read
+from knowledge_hub.search.syntax import sought
 
 SORTS = ("relevance", "newest", "oldest")
 MAX_QUERY_LENGTH = 1000
@@ -189,8 +200,9 @@ def parse(index: SearchIndex, q: str) -> Query:
     analyzer, so that words are matched in whichever language they are.
 
     Natural-language questions work as typed (punctuation, "?", lowercase and/or/not
-    are words), while the explicit syntax stays: "quoted phrases", AND, OR, NOT,
-    (groups) and * for any letters (`econ*`).
+    are words), while the explicit syntax stays: "quoted phrases", OR, (groups) and *
+    for any letters (`econ*`). AND, NOT and -word are read by read_query(), record by
+    record, before the words get here.
 
     Term ranges (`[a TO z]`) and `*:*` are not query syntax here: their brackets and
     colons are read as punctuation. Raises BadQuery for parentheses nested too deep."""
@@ -203,6 +215,36 @@ def parse(index: SearchIndex, q: str) -> Query:
         raise BadQuery(
             _("The query could not be read: check its parentheses and its AND, OR and NOT.")
         ) from None
+
+
+def _decides_by_record(node: Node) -> bool:
+    """Whether the tree joins (AND, or words joined by a hyphen or a slash) or excludes
+    (NOT, -word) anywhere; otherwise a record matches when it holds one of its words."""
+    if isinstance(node, AllOf | Not):
+        return True
+    if isinstance(node, Word):
+        return joined(node.text)
+    return any(_decides_by_record(part) for part in getattr(node, "parts", ()))
+
+
+def read_query(index: SearchIndex, q: str) -> tuple[Query, Node | None]:
+    """The query that finds and ranks the language versions, and the tree that decides
+    which records match (syntax.py, matching.py), or None when every record holding
+    one of the query's words or phrases matches.
+
+    A query of words, phrases, OR and groups only is read by parse() as it is. One with
+    AND, NOT, -word or joined words is ranked by the words and phrases it looks for
+    (not those it excludes), side by side, and its tree keeps the records it matches;
+    with nothing to look for it matches nothing. Raises BadQuery as parse() does."""
+    refuse_deep_nesting(q)
+    tree = read(q)
+    if tree is None:
+        return NullQuery, None
+    decides = _decides_by_record(tree)
+    if not decides and not has_operators(q):
+        return parse(index, q), None
+    words = as_words(sought(tree))
+    return (parse(index, words) if words else NullQuery), (tree if decides else None)
 
 
 def search(
@@ -229,24 +271,25 @@ def search(
     _refuse_unknown_facets(request.filters)
 
     # A bare * means every record: browsing, not a pattern over every word.
-    query = parse(index, q) if q and not means_everything(q) else None
+    query, tree = read_query(index, q) if q and not means_everything(q) else (None, None)
     with index.searching() as (searcher, columns):
         # The budget starts once the searcher is ready: opening it after an index change
         # (its columns) is the process's work, not this query's.
         deadline = Deadline(index.search_seconds if seconds is None else seconds)
         allowed = _allowed_entries(columns, seen, request.filters)
         if query is not None:
-            query = expand_patterns(
-                query, searcher.reader(), _allowed_entries(columns, seen, {}), deadline
-            )
+            visible = _allowed_entries(columns, seen, {})
+            query = expand_patterns(query, searcher.reader(), visible, deadline)
             deadline.check()
             # Scores from the statistics of what the reader may see (statistics.py).
-            weighting = VisibleBM25F(
-                searcher.reader(), columns, _allowed_entries(columns, seen, {}), seen
-            )
+            weighting = VisibleBM25F(searcher.reader(), columns, visible, seen)
             docnums, scores = _scored_matches(
                 searcher, columns, query, allowed, deadline, weighting
             )
+            if tree is not None:
+                docnums, scores = _of_matching_records(
+                    searcher, columns, index, tree, visible, deadline, docnums, scores
+                )
         else:
             docnums = np.flatnonzero(allowed)
             scores = np.zeros(len(docnums))
@@ -260,6 +303,25 @@ def search(
         if query is not None and found.records < FEW_RESULTS and not deadline.passed():
             suggestion = _suggest(searcher, q, _allowed_entries(columns, seen, {}), deadline)
     return SearchResult(found.records, hits, facets, suggestion, query, deadline)
+
+
+def _of_matching_records(
+    searcher: Searcher,
+    columns: Columns,
+    index: SearchIndex,
+    tree: Node,
+    visible: np.ndarray,
+    deadline: Deadline,
+    docnums: np.ndarray,
+    scores: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The matched entries of the records the tree matches, decided over the versions
+    the reader may see, whatever the facet filters keep."""
+    matcher = RecordMatcher(
+        searcher, columns, index.languages, visible, lambda text: parse(index, text), deadline
+    )
+    keep = matcher.records_of(tree)[columns.record[docnums]]
+    return docnums[keep], scores[keep]
 
 
 def _allowed_entries(

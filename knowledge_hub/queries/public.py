@@ -26,7 +26,7 @@ from knowledge_hub.models import Topic
 from knowledge_hub.models import User
 from knowledge_hub.models import Variant
 from knowledge_hub.search import SearchRequest
-from knowledge_hub.search.query import SNIPPET_SCAN_CHARS
+from knowledge_hub.search.snippets import SNIPPET_SCAN_CHARS
 
 
 @dataclass

@@ -21,7 +21,7 @@ from knowledge_hub.search.query import Hit
 from knowledge_hub.search.query import SearchRequest
 from knowledge_hub.search.query import SearchResult
 from knowledge_hub.search.query import search
-from knowledge_hub.search.query import snippet
+from knowledge_hub.search.snippets import snippet
 
 __all__ = [
     "BadQuery",

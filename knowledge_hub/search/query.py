@@ -71,6 +71,8 @@ class Hit:
     score: float
     #: Language versions of the record that matched, best first.
     matched_variant_ids: tuple[int, ...] = ()
+    #: Their scores, in the same order.
+    matched_scores: tuple[float, ...] = ()
 
 
 @dataclass
@@ -423,6 +425,7 @@ def _hit(searcher: Searcher, found: _Found, columns: Columns, g: int) -> Hit:
         language=best["language"],
         score=round(entries[0][1], 4),
         matched_variant_ids=tuple(int(s["variant_id"]) for s in stored),
+        matched_scores=tuple(round(score, 4) for __, score in entries),
     )
 
 

@@ -112,10 +112,29 @@ def snippet(
         matches = _matched_words(text, word_term(lang), terms)
     else:
         matches = _matched_tokens(text, lang, terms)
-    by_characters = language.split("-")[0].lower() in CHARACTER_LANGUAGES
-    units = _CHARACTERS if by_characters else _WORDS
-    length = SNIPPET_CHARACTERS if by_characters else SNIPPET_WORDS
+    units, length = _measure(language)
     return _MarkFormatter()(text, _passages(text, matches, units, length, top))
+
+
+#: An opening is cut from this many first characters of a text, ample for its words.
+OPENING_SCAN_CHARS = 3_000
+
+
+def opening(language: str, text: str) -> str:
+    """The beginning of text, as long as a snippet and as clean, as safe HTML: what a
+    result shows of a version that did not match the query's words."""
+    text = clean_snippet_text(text[:OPENING_SCAN_CHARS])
+    units, length = _measure(language)
+    end = units.forward(text, 0, length)
+    more = " …" if end < len(text) else ""
+    return highlight.htmlescape(text[:end], quote=False) + more
+
+
+def _measure(language: str) -> tuple[_Units, int]:
+    """How snippets in a language are measured, and their longest length."""
+    if language.split("-")[0].lower() in CHARACTER_LANGUAGES:
+        return _CHARACTERS, SNIPPET_CHARACTERS
+    return _WORDS, SNIPPET_WORDS
 
 
 def within_snippet_window(text: str) -> str:

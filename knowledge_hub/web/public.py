@@ -20,14 +20,21 @@ bp = Blueprint("public", __name__)
 
 @bp.get("/")
 def home():
-    return render_template("public/home.html", page=public_queries.home_page(viewer()))
+    return render_template(
+        "public/home.html", page=public_queries.home_page(viewer(), i18n.reader_languages())
+    )
 
 
 @bp.get("/search")
 def search():
     try:
         search_request = params.search_request(request.args)
-        results = public_queries.search_records(viewer(), search_request, i18n.current_language())
+        results = public_queries.search_records(
+            viewer(),
+            search_request,
+            i18n.current_language(),
+            reader_languages=i18n.reader_languages(),
+        )
     except BadQuery as e:
         return render_template(
             "public/search.html", results=None, error=str(e), request_=SearchRequest(), labels={}

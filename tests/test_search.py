@@ -90,11 +90,12 @@ def api_search(client: FlaskClient, **params) -> dict:
 def test_a_query_in_each_language_finds_its_version_once(
     client: FlaskClient, udhr, language: str, query: str
 ) -> None:
-    answer = api_search(client, q=query)
+    # Read in the query's language, the record shows the version that matched.
+    answer = api_search(client, q=query, lang=language)
     assert answer["total"] == 1
     [result] = answer["results"]
     assert result["ref"] == "A/RES/217(III)"
-    assert result["matched_language"] == language
+    assert result["matched_language"] == result["language"] == language
     assert sorted(result["languages"]) == ["ar", "en", "es", "fr", "ru", "zh"]
     assert "<mark>" in result["snippet"]
 
@@ -237,6 +238,30 @@ def test_sorting_and_paging(client: FlaskClient, mixed_catalogue) -> None:
     assert oldest == ["PUB-1", "PUB-3", "PUB-2"]
     page2 = api_search(client, q="", per_page=2, page=2)
     assert page2["total"] == 3 and [r["ref"] for r in page2["results"]] == ["PUB-1"]
+
+
+def test_a_page_past_the_last_one_says_so(client: FlaskClient, mixed_catalogue) -> None:
+    """Three records at two a page make two pages: page 99 is not "Page 99 of 2"."""
+    page = client.get("/search", query_string={"q": "finance", "per_page": 2, "page": 99})
+    assert page.status_code == 404
+    html = page.get_data(as_text=True)
+    assert "Page 99 is past the end of this search, whose last page is 2." in html
+    assert "Page 99 of 2" not in html
+    assert 'href="/search?q=finance&amp;per_page=2&amp;page=2">Go to the last page</a>' in html
+    last = client.get("/search", query_string={"q": "finance", "per_page": 2, "page": 2})
+    assert last.status_code == 200 and "Page 2 of 2" in last.get_data(as_text=True)
+    # A search that finds nothing has one, empty, page; its page 2 leads back to it.
+    nothing = client.get("/search", query_string={"q": "zzzyzx", "page": 2})
+    assert nothing.status_code == 404
+    assert 'href="/search?q=zzzyzx">Go to the last page</a>' in nothing.get_data(as_text=True)
+    # The API keeps its contract: past the last page, no results but the search's total,
+    # with the Link header naming the last page.
+    response = client.get("/api/search", query_string={"q": "finance", "per_page": 2, "page": 99})
+    assert response.status_code == 200
+    answer = response.get_json()
+    assert answer["total"] == 3 and answer["results"] == [] and answer["page"] == 99
+    assert 'page=2>; rel="last"' in response.headers["Link"]
+    assert 'page=2>; rel="prev"' in response.headers["Link"]
 
 
 def test_anonymous_readers_never_see_hidden_records(client: FlaskClient, mixed_catalogue) -> None:

@@ -304,6 +304,7 @@ def reference_search(index: SearchIndex, seen: Visibility, request: SearchReques
                     stored[0]["language"],
                     round(by_record[d][0][1], 4),
                     tuple(int(s["variant_id"]) for s in stored),
+                    tuple(round(score, 4) for __, score in by_record[d]),
                 )
             )
     facets = {
@@ -394,8 +395,8 @@ def reference_records(index: SearchIndex, searcher: Searcher, seen: Visibility, 
 
 
 def _as_hit(row: tuple) -> Hit:
-    d, variant_id, language, score, matched = row
-    return Hit(d, variant_id, language, score, matched)
+    d, variant_id, language, score, matched, scores = row
+    return Hit(d, variant_id, language, score, matched, scores)
 
 
 def test_posting_lists_read_before_an_update_serve_after_it(tmp_path: Path) -> None:

@@ -19,14 +19,15 @@ from knowledge_hub.search import snippet
 from knowledge_hub.search.analyzers import WORD
 from knowledge_hub.search.analyzers import analyzer_for
 from knowledge_hub.search.analyzers import analyzes_word_by_word
-from knowledge_hub.search.query import RULE_LINE
-from knowledge_hub.search.query import SNIPPET_CHARS
-from knowledge_hub.search.query import SNIPPET_SCAN_CHARS
-from knowledge_hub.search.query import WORD_CHAR
-from knowledge_hub.search.query import _MarkFormatter
 from knowledge_hub.search.query import parse
 from knowledge_hub.search.schema import text_field
 from knowledge_hub.search.schema import title_field
+from knowledge_hub.search.snippets import SNIPPET_CHARACTERS
+from knowledge_hub.search.snippets import SNIPPET_SCAN_CHARS
+from knowledge_hub.search.snippets import SNIPPET_WORDS
+from knowledge_hub.search.snippets import WORD_CHAR
+from knowledge_hub.search.snippets import _MarkFormatter
+from knowledge_hub.search.snippets import clean_snippet_text
 from tests.conftest import shared_data
 from tests.test_search import UDHR_FILES
 
@@ -44,7 +45,7 @@ def whooshs_snippet(query: object, language: str, text: str) -> str:
     if not terms:
         return ""
     return highlight.highlight(
-        RULE_LINE.sub(" ", text),
+        clean_snippet_text(text),
         terms,
         analyzer_for(language),
         highlight.ContextFragmenter(maxchars=300, surround=60),
@@ -79,7 +80,7 @@ def test_snippets_mark_the_words_whooshs_highlighter_marks(
     queries = [" ".join(rng.sample(words, rng.choice([1, 2, 3]))) for __ in range(40)]
     queries += [w.upper() for w in rng.sample(words, 10)] + ["économie", "dignite"]
     analyzer = analyzer_for(language)
-    shown = RULE_LINE.sub(" ", text)  # what snippets are cut from
+    shown = clean_snippet_text(text)  # what snippets are cut from
     marked = 0
     for q in queries:
         query = parse(index, q)
@@ -92,7 +93,7 @@ def test_snippets_mark_the_words_whooshs_highlighter_marks(
         for plain, marks in fragments_of(ours) if ours else []:
             # A fragment is a stretch of the text that starts and ends on whole words...
             at = shown.find(plain.strip())
-            assert at >= 0 and len(plain.strip()) <= SNIPPET_CHARS, (q, plain)
+            assert at >= 0, (q, plain)
             assert not (at and WORD_CHAR.match(shown, at - 1)), (q, plain)
             assert not WORD_CHAR.match(shown, at + len(plain.strip())), (q, plain)
             # ...whose matching words are marked, and only those.
@@ -102,6 +103,8 @@ def test_snippets_mark_the_words_whooshs_highlighter_marks(
                 if t.text in terms
             ]
             assert marks == matching and marks, (q, plain)
+        # ...and the passages hold SNIPPET_WORDS words at most in all.
+        assert len(WORD.findall(" ".join(p for p, __ in fragments_of(ours)))) <= SNIPPET_WORDS
         marked += "<mark>" in ours
     assert marked >= len(queries) * 3 // 4
 
@@ -143,3 +146,73 @@ def test_the_window_does_not_end_in_a_cut_word(index: SearchIndex) -> None:
     text = "x " * 100 + " " * (SNIPPET_SCAN_CHARS - 200 - len("cooperative")) + "cooperatives"
     assert text[:SNIPPET_SCAN_CHARS].endswith("cooperative")
     assert snippet(parse(index, "cooperative"), index, "en", text) == ""
+
+
+#: Two words of a query in each language, both in its declaration.
+TWO_WORDS = {
+    "en": "dignity rights",
+    "fr": "dignité droits",
+    "es": "dignidad derechos",
+    "ru": "достоинство права",
+    "ar": "كرامة حقوق",
+    "zh": "尊严 权利",
+}
+
+
+def as_markdown(text: str) -> str:
+    """The declaration laid out in Markdown: headings, bullets, emphasis, links."""
+    paragraphs = text.split("\n\n")
+    laid_out = []
+    for i, paragraph in enumerate(paragraphs):
+        if i % 3 == 0:
+            laid_out.append(f"## {paragraph}\n\n---")
+        elif i % 3 == 1:
+            laid_out.append(f"- **{paragraph}**\n- [{paragraph[:10]}](https://example.org/{i})")
+        else:
+            laid_out.append(f"> {paragraph}")
+    return "\n\n".join(laid_out)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_a_snippet_is_short_clean_text_with_what_matched_marked(
+    index: SearchIndex, language: str
+) -> None:
+    query = parse(index, TWO_WORDS[language])
+    cut = snippet(query, index, language, as_markdown(udhr_text(language)))
+    fragments = fragments_of(cut)
+    assert 1 <= len(fragments) <= 2
+    plain = " ".join(p for p, __ in fragments)
+    assert "\n" not in plain
+    for mark in ("##", "**", "](", "https://", "---", "> "):
+        assert mark not in plain, (mark, plain)
+    assert not re.search(r"(^| )- ", plain), plain
+    # Both words are shown when two passages can show them, and marked.
+    marked = {
+        analyzer_for(language)(m, mode="query").__next__().text for __, ms in fragments for m in ms
+    }
+    assert len(marked) == 2, cut
+    if language == "zh":
+        # Chinese is cut by characters: about two lines, never a page.
+        assert 100 <= len(plain) <= SNIPPET_CHARACTERS, plain
+    else:
+        assert 20 <= len(WORD.findall(plain)) <= SNIPPET_WORDS, plain
+
+
+def test_one_passage_when_it_holds_every_word(index: SearchIndex) -> None:
+    filler = " ".join(["ordinary words fill the text here"] * 20)
+    text = f"{filler} Cooperatives and finance together. {filler} finance."
+    [(passage, marks)] = fragments_of(
+        snippet(parse(index, "cooperatives finance"), index, "en", text)
+    )
+    assert marks == ["Cooperatives", "finance"]
+    assert len(WORD.findall(passage)) == SNIPPET_WORDS
+
+
+def test_a_chinese_heading_loses_its_marks(index: SearchIndex) -> None:
+    text = (
+        "## 决议确认了什么\n\n"
+        "- 大会确认社会和团结经济可以促进可持续发展。\n"
+        "- 决议鼓励各国制定相关政策。"
+    )
+    cut = snippet(parse(index, "社会"), index, "zh", text)
+    assert cut.startswith("决议确认了什么 大会确认<mark>社会</mark>") and "#" not in cut

@@ -75,6 +75,18 @@ def current_language() -> str:
     return current_locale().split("_")[0]
 
 
+def reader_languages(first: str | None = None) -> list[str]:
+    """The languages the reader reads, best first: `first` (by default the interface's),
+    then those the browser accepts, by preference, as base languages ("fr-CA" is "fr")."""
+    languages = [first or current_language()]
+    if has_request_context():
+        for value, quality in request.accept_languages:
+            base = value.split("-")[0].split("_")[0].lower()
+            if quality > 0 and base != "*" and base not in languages:
+                languages.append(base)
+    return languages
+
+
 def text_direction(language: str | None = None) -> str:
     code = (language or current_language()).split("-")[0]
     return "rtl" if code in RTL_LANGUAGES else "ltr"

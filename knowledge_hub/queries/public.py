@@ -5,6 +5,7 @@ Read-only; every query starts from what the viewer may see (`access.visible_to`)
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import func
@@ -26,7 +27,7 @@ from knowledge_hub.models import Topic
 from knowledge_hub.models import User
 from knowledge_hub.models import Variant
 from knowledge_hub.search import SearchRequest
-from knowledge_hub.search.query import SNIPPET_SCAN_CHARS
+from knowledge_hub.search.snippets import SNIPPET_SCAN_CHARS
 
 
 @dataclass
@@ -87,13 +88,40 @@ def visible_variants(viewer: User | None, document: Document) -> list[Variant]:
     ]
 
 
-def pick_variant(variants: list[Variant], preferred: list[str]) -> Variant | None:
+def pick_variant(variants: list[Variant], preferred: Sequence[str]) -> Variant | None:
     """The version in the first preferred language that has one, else the original."""
+    return display_variant(variants, preferred)
+
+
+def display_variant(
+    variants: list[Variant], preferred: Sequence[str], matched: Sequence[Variant] = ()
+) -> Variant | None:
+    """The version a reader is shown: the one in the first preferred language that has
+    one, else the best of those that matched a search, else the original."""
     for language in preferred:
         for variant in variants:
             if variant.language == language or variant.language.split("-")[0] == language:
                 return variant
+    if matched:
+        return matched[0]
     return next((v for v in variants if v.is_original), variants[0] if variants else None)
+
+
+def matched_variants(
+    variants: list[Variant], hit: search.Hit, languages: Sequence[str]
+) -> list[Variant]:
+    """The versions of a record that matched, best first; among those that score the
+    same, the one in the reader's first language comes first."""
+    by_id = {v.id: v for v in variants}
+    scores = dict(zip(hit.matched_variant_ids, hit.matched_scores, strict=False))
+    ranked = [by_id[i] for i in hit.matched_variant_ids if i in by_id]
+
+    def rank(variant: Variant) -> tuple[float, int]:
+        base = variant.language.split("-")[0]
+        place = languages.index(base) if base in languages else len(languages)
+        return -scores.get(variant.id, 0.0), place
+
+    return sorted(ranked, key=rank)  # stable: the search's order otherwise
 
 
 def search_records(
@@ -101,9 +129,13 @@ def search_records(
     request: SearchRequest,
     reader_language: str,
     with_snippets: bool = True,
+    reader_languages: Sequence[str] = (),
 ) -> RecordResults:
-    """Search as viewer; results come back one per record, in the reader's language,
-    with snippets of the matching text unless they are not shown (with_snippets)."""
+    """Search as viewer; results come back one per record, each shown in the version
+    display_variant picks (in a language filtered on, else the reader_language, else the
+    version that matched), with a snippet of that version's text unless they are not
+    shown (with_snippets). reader_languages (after reader_language) choose between
+    versions that match equally well."""
     index = search.get_index()
     result = search.search(index, access.visible_levels(viewer), request)
     ids = [hit.document_id for hit in result.hits]
@@ -115,30 +147,39 @@ def search_records(
             .options(*_result_loader())
         )
     }
-    # Snippets are cut from the matched versions' text, when there are words to match.
-    wanted = with_snippets and result.query is not None
-    texts = _texts_of([hit.variant_id for hit in result.hits]) if wanted else {}
     preferred = list(request.filters.get("language", ()))[:1] + [reader_language]
-    hits = []
+    languages = [reader_language, *(lang for lang in reader_languages if lang != reader_language)]
+    chosen = []
     for hit in result.hits:
         document = documents.get(hit.document_id)
         if document is None:  # changed since the index saw it; the outbox will catch up
             continue
         variants = visible_variants(viewer, document)
-        matched = next((v for v in variants if v.id == hit.variant_id), None)
-        if matched is None:
+        matched = matched_variants(variants, hit, languages)
+        if not matched:
             continue
-        shown = pick_variant(variants, preferred) or matched
+        # Browsing (no words) matches no version in particular.
+        shown = display_variant(variants, preferred, matched if result.query else ())
+        chosen.append((hit, document, variants, matched, shown))
+    # Snippets are cut from the shown versions' text, when there are words to match.
+    wanted = with_snippets and result.query is not None
+    texts = _texts_of([shown.id for *__, shown in chosen]) if wanted else {}
+    hits = []
+    for hit, document, variants, matched, shown in chosen:
         # Past the search's deadline the rest of the page goes without snippets.
         cut = ""
-        if with_snippets and not result.deadline.passed():
-            text = "\n\n".join(p for p in (matched.summary, texts.get(matched.id)) if p)
-            cut = search.snippet(result.query, index, matched.language, text)
+        if wanted and not result.deadline.passed():
+            text = "\n\n".join(p for p in (shown.summary, texts.get(shown.id)) if p)
+            if shown in matched:
+                cut = search.snippet(result.query, index, shown.language, text)
+            else:
+                # Shown in the reader's language, which did not match: its opening lines.
+                cut = search.opening(shown.language, text)
         hits.append(
             RecordHit(
                 document=document,
                 variant=shown,
-                matched=matched,
+                matched=matched[0],
                 languages=[v.language for v in variants],
                 snippet=cut,
                 score=hit.score,
@@ -203,15 +244,21 @@ def downloadable_file(viewer: User | None, document_id: int, file_id: int) -> St
 @dataclass
 class HomePage:
     latest: list[Document]
+    #: The version each of the latest is shown in, by record id.
+    shown: dict[int, Variant]
     by_type: list[tuple[DocType, int]]
     by_language: list[tuple[str, int]]
     total: int
 
 
-def home_page(viewer: User | None) -> HomePage:
-    """What the home page shows: the latest releases and what the catalogue holds."""
+def home_page(viewer: User | None, languages: Sequence[str] = ()) -> HomePage:
+    """What the home page shows: the latest releases, each in the first of the reader's
+    languages it has (else its original), and what the catalogue holds."""
+    latest = latest_releases(viewer)
+    shown = {d.id: display_variant(visible_variants(viewer, d), languages) for d in latest}
     return HomePage(
-        latest=latest_releases(viewer),
+        latest=latest,
+        shown={document_id: v for document_id, v in shown.items() if v is not None},
         by_type=counts_by_type(viewer),
         by_language=counts_by_language(viewer),
         total=count_records(viewer),

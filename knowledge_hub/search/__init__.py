@@ -21,7 +21,8 @@ from knowledge_hub.search.query import Hit
 from knowledge_hub.search.query import SearchRequest
 from knowledge_hub.search.query import SearchResult
 from knowledge_hub.search.query import search
-from knowledge_hub.search.query import snippet
+from knowledge_hub.search.snippets import opening
+from knowledge_hub.search.snippets import snippet
 
 __all__ = [
     "BadQuery",
@@ -36,6 +37,7 @@ __all__ = [
     "default_processes",
     "get_index",
     "init_app",
+    "opening",
     "reindex",
     "search",
     "snippet",

@@ -1,11 +1,11 @@
 """Searching: parse across every language's fields, filter by what the viewer may see
-inside the search, collapse to one result per record, count facets, highlight."""
+inside the search, collapse to one result per record, count facets (the snippets of
+the results are cut in snippets.py)."""
 
 from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Callable
 from collections.abc import Mapping
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -14,8 +14,6 @@ from typing import Any
 
 import numpy as np
 from flask_babel import gettext as _
-from whoosh import highlight
-from whoosh.analysis import Token
 from whoosh.qparser import EveryPlugin
 from whoosh.qparser import FieldsPlugin
 from whoosh.qparser import MultifieldPlugin
@@ -30,12 +28,7 @@ from whoosh.query import Term
 from whoosh.searching import Searcher
 
 from knowledge_hub.access import Visibility
-from knowledge_hub.search.analyzers import WORD
-from knowledge_hub.search.analyzers import WORD_MARKS
-from knowledge_hub.search.analyzers import analyzer_for
-from knowledge_hub.search.analyzers import analyzes_word_by_word
 from knowledge_hub.search.analyzers import spelling_analyzer
-from knowledge_hub.search.analyzers import word_term
 from knowledge_hub.search.bounds import BadQuery
 from knowledge_hub.search.bounds import Deadline
 from knowledge_hub.search.bounds import expand_patterns
@@ -49,7 +42,6 @@ from knowledge_hub.search.coordination import FieldsGroup
 from knowledge_hub.search.coordination import WordsGroup
 from knowledge_hub.search.index import SearchIndex
 from knowledge_hub.search.indexer import OTHER_LANGUAGE
-from knowledge_hub.search.indexer import index_language
 from knowledge_hub.search.matching import RecordMatcher
 from knowledge_hub.search.schema import FACET_FIELDS
 from knowledge_hub.search.schema import text_field
@@ -90,6 +82,8 @@ class Hit:
     score: float
     #: Language versions of the record that matched, best first.
     matched_variant_ids: tuple[int, ...] = ()
+    #: Their scores, in the same order.
+    matched_scores: tuple[float, ...] = ()
 
 
 @dataclass
@@ -101,18 +95,6 @@ class SearchResult:
     query: Query | None = None
     #: When the search must be done by; what follows it (snippets) stops there too.
     deadline: Deadline = field(default_factory=lambda: Deadline(None))
-
-
-class _MarkFormatter(highlight.Formatter):
-    """Wrap matched words in a bare <mark>, escaping everything else."""
-
-    between = " … "
-
-    def format_token(self, text: str, token: object, replace: bool = False) -> str:
-        return f"<mark>{highlight.htmlescape(highlight.get_text(text, token, replace))}</mark>"
-
-    def _text(self, text: str) -> str:
-        return highlight.htmlescape(text, quote=False)
 
 
 def _visibility_filter(seen: Visibility) -> Query | None:
@@ -505,6 +487,7 @@ def _hit(searcher: Searcher, found: _Found, columns: Columns, g: int) -> Hit:
         language=best["language"],
         score=round(entries[0][1], 4),
         matched_variant_ids=tuple(int(s["variant_id"]) for s in stored),
+        matched_scores=tuple(round(score, 4) for __, score in entries),
     )
 
 
@@ -530,20 +513,6 @@ def _count_facets(found: _Found, columns: Columns) -> dict[str, list[tuple[str, 
             counter.update(values)
         facets[facet] = sorted(counter.items(), key=lambda item: (-item[1], item[0]))
     return facets
-
-
-RULE_LINE = re.compile(r"[-=_*#~]{3,}")
-WORD_CHAR = re.compile(rf"[\w{WORD_MARKS}]")
-#: Where a word starts and where one ends (a fragment neither starts nor ends inside one).
-WORD_START = re.compile(rf"(?<![\w{WORD_MARKS}])[\w{WORD_MARKS}]")
-WORD_END = re.compile(rf"[\w{WORD_MARKS}](?![\w{WORD_MARKS}])")
-#: A snippet fragment's longest length, and the context kept around its matches.
-SNIPPET_CHARS = 300
-SNIPPET_CONTEXT = 60
-#: Snippets are cut from this many first characters of a text (about twelve pages):
-#: the work grows with the text, and a 10-million-character text took 10-25 s a search.
-#: A record whose words match only further on shows its summary without a snippet.
-SNIPPET_SCAN_CHARS = 30_000
 
 
 #: Respellings of a word Whoosh proposes, best first, of which the first the reader
@@ -578,100 +547,3 @@ def _suggest(searcher: Searcher, q: str, visible: np.ndarray, deadline: Deadline
             corrected = re.sub(rf"(?i)\b{re.escape(word)}\b", option, corrected)
             changed = True
     return corrected if changed else None
-
-
-def snippet(query: Query | None, index: SearchIndex, language: str, text: str, top: int = 3) -> str:
-    """Return up to `top` fragments of text around the query's words, marked, as safe HTML."""
-    if query is None or not text:
-        return ""
-    lang = index_language(language, index.languages)
-    fields = {title_field(lang), text_field(lang)}
-    terms = {
-        word.decode("utf-8") if isinstance(word, bytes) else word
-        for fieldname, word in query.iter_all_terms()
-        if fieldname in fields
-    }
-    if not terms:
-        return ""
-    text = within_snippet_window(text)
-    # Rules and underlines of plain-text layouts ("=====", "-----") say nothing in a snippet.
-    text = RULE_LINE.sub(" ", text)
-    if not analyzes_word_by_word(lang):
-        fragmenter = highlight.ContextFragmenter(maxchars=SNIPPET_CHARS, surround=SNIPPET_CONTEXT)
-        return highlight.highlight(
-            text, frozenset(terms), analyzer_for(lang), fragmenter, _MarkFormatter(), top=top
-        )
-    # Only the words that match are looked at one by one: each distinct word of the text
-    # is analysed once, then the matching ones are found with one regular expression.
-    # Running every word through the analyzer and Whoosh's fragmenter took a fifth of
-    # a search page's time.
-    matches = _matched_words(text, word_term(lang), frozenset(terms))
-    fragments = _fragments(text, matches, maxchars=SNIPPET_CHARS, surround=SNIPPET_CONTEXT)
-    best = highlight.top_fragments(
-        fragments, top, highlight.BasicFragmentScorer(), highlight.FIRST, minscore=1
-    )
-    return _MarkFormatter()(text, best)
-
-
-def within_snippet_window(text: str) -> str:
-    """The first SNIPPET_SCAN_CHARS characters of text, without a word cut at its end
-    (it would be another word), unless the word is longer than a fragment."""
-    end = min(len(text), SNIPPET_SCAN_CHARS)
-    if end == len(text):
-        return text
-    shortest = end - SNIPPET_CHARS
-    while end > shortest and WORD_CHAR.match(text, end - 1) and WORD_CHAR.match(text, end):
-        end -= 1
-    return text[: end if end > shortest else SNIPPET_SCAN_CHARS]
-
-
-def _matched_words(
-    text: str, term_of: Callable[[str], str | None], terms: frozenset[str]
-) -> list[Token]:
-    """The words of text whose term is one of terms, in order, with their offsets."""
-    surfaces = [w for w in set(WORD.findall(text)) if term_of(w) in terms]
-    matches = []
-    for surface in surfaces:  # str.find: compiling a pattern of them costs far more
-        end = 0
-        while (start := text.find(surface, end)) >= 0:
-            end = start + len(surface)
-            if (start and WORD_CHAR.match(text, start - 1)) or WORD_CHAR.match(text, end):
-                continue  # inside a longer word
-            token = Token(chars=True, mode="query")
-            token.text, token.startchar, token.endchar = term_of(surface), start, end
-            token.matched = True
-            matches.append(token)
-    matches.sort(key=lambda token: token.startchar)
-    return matches
-
-
-def _fragments(
-    text: str, matches: list[Token], maxchars: int, surround: int
-) -> list[highlight.Fragment]:
-    """Cut text around the matches: a fragment starts up to `surround` characters before
-    its first match and ends up to `surround` after its last, never in a word, and takes
-    in each next match while it stays within `maxchars`."""
-    fragments = []
-    i = 0
-    while i < len(matches):
-        first = matches[i]
-        before = WORD_START.search(text, max(0, first.startchar - surround), first.startchar)
-        start = before.start() if before else first.startchar
-        taken = [first]
-        i += 1
-        while (
-            i < len(matches)
-            and matches[i].startchar - taken[-1].endchar <= surround
-            and matches[i].endchar - start <= maxchars
-        ):
-            taken.append(matches[i])
-            i += 1
-        last = taken[-1].endchar
-        end = last
-        limit = min(last + surround, start + maxchars)
-        for word_end in WORD_END.finditer(text, last):  # not endpos: it would end words there
-            if word_end.end() > limit:
-                break
-            end = word_end.end()
-        fragments.append(highlight.Fragment(text, taken, start, end))
-    return fragments

@@ -75,7 +75,9 @@ def search():
     try:
         search_request = params.search_request(request.args)
         language = request.args.get("lang") or i18n.current_language()
-        results = public_queries.search_records(viewer(), search_request, language)
+        results = public_queries.search_records(
+            viewer(), search_request, language, reader_languages=i18n.reader_languages(language)
+        )
     except BadQuery as e:
         return error(400, "bad_request", str(e))
     response = jsonify(

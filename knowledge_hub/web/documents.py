@@ -11,6 +11,7 @@ from flask import abort
 from flask import current_app
 from flask import make_response
 from flask import render_template
+from flask import request
 from flask import send_file
 from flask import url_for
 from markupsafe import Markup
@@ -31,6 +32,13 @@ from knowledge_hub.web.permissions import viewer
 bp = Blueprint("documents", __name__, url_prefix="/documents")
 
 
+def shown_languages() -> list[str]:
+    """The languages a record page shows a version in, best first: the one asked for
+    with ?version=xx (a search result's language links), then the interface's."""
+    asked = request.args.get("version", "").strip()
+    return [asked, i18n.current_language()] if asked else [i18n.current_language()]
+
+
 @bp.get("/<int:document_id>")
 def landing(document_id: int):
     reader = viewer()
@@ -38,7 +46,7 @@ def landing(document_id: int):
     if document is None:
         abort(404, description="There is no such record, or it is not public.")
     variants = public_queries.visible_variants(reader, document)
-    shown = public_queries.pick_variant(variants, [i18n.current_language()])
+    shown = public_queries.pick_variant(variants, shown_languages())
     others = [v for v in variants if v is not shown]
     cited = citable(document, shown)
     return render_template(
@@ -96,7 +104,7 @@ def cite(document_id: int, fmt: str):
     if document is None:
         abort(404, description="There is no such record, or it is not public.")
     shown = public_queries.pick_variant(
-        public_queries.visible_variants(reader, document), [i18n.current_language()]
+        public_queries.visible_variants(reader, document), shown_languages()
     )
     return citation_response([citable(document, shown)], fmt, document.ref)
 

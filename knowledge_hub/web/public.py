@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint
 from flask import render_template
 from flask import request
+from flask_babel import gettext as _
 
 from knowledge_hub import i18n
 from knowledge_hub.queries import public as public_queries
@@ -12,24 +13,48 @@ from knowledge_hub.search import BadQuery
 from knowledge_hub.search import SearchRequest
 from knowledge_hub.web import params
 from knowledge_hub.web.permissions import viewer
+from knowledge_hub.web.templating import url_with
 
 bp = Blueprint("public", __name__)
 
 
 @bp.get("/")
 def home():
-    return render_template("public/home.html", page=public_queries.home_page(viewer()))
+    return render_template(
+        "public/home.html", page=public_queries.home_page(viewer(), i18n.reader_languages())
+    )
 
 
 @bp.get("/search")
 def search():
     try:
         search_request = params.search_request(request.args)
-        results = public_queries.search_records(viewer(), search_request, i18n.current_language())
+        results = public_queries.search_records(
+            viewer(),
+            search_request,
+            i18n.current_language(),
+            reader_languages=i18n.reader_languages(),
+        )
     except BadQuery as e:
         return render_template(
             "public/search.html", results=None, error=str(e), request_=SearchRequest(), labels={}
         ), 400
+    if search_request.page > results.pages:
+        # "Page 99 of 2" over an empty list would read as a broken search: the page does
+        # not exist, and the reader is sent on to the last one that does.
+        error = _(
+            "Page %(page)s is past the end of this search, whose last page is %(last)s.",
+            page=i18n.format_number(search_request.page),
+            last=i18n.format_number(results.pages),
+        )
+        return render_template(
+            "public/search.html",
+            results=None,
+            error=error,
+            last_page_url=url_with(page=results.pages if results.pages > 1 else None),
+            request_=search_request,
+            labels={},
+        ), 404
     return render_template(
         "public/search.html",
         results=results,

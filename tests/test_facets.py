@@ -7,6 +7,7 @@ record the reader may not see."""
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import parse_qsl
 from urllib.parse import urlsplit
@@ -18,32 +19,17 @@ from flask.testing import FlaskClient
 from playwright.sync_api import Browser
 from playwright.sync_api import Page
 
-from knowledge_hub import seed
-from knowledge_hub.extensions import db
-from knowledge_hub.services import setup
 from knowledge_hub.web.templating import FACET_VALUES_SHOWN
 from tests.conftest import sign_in
 from tests.test_browser import CHROMIUM
 from tests.test_browser import browser  # noqa: F401  (a fixture)
 from tests.test_browser import live_hub  # noqa: F401  (a fixture)
+from tests.test_browser import load_demo_catalogue
 
 
 @pytest.fixture
 def demo(app: Flask, kept_states) -> None:
-    """The demonstration catalogue, loaded as tests/test_browser.py loads it (the same
-    kept steps)."""
-
-    def seed_criteria() -> None:
-        with app.app_context():
-            seed.criteria(db.session)
-            db.session.commit()
-
-    def load_demo() -> None:
-        with app.app_context():
-            setup.load_demo()
-
-    kept_states.run(("criteria",), seed_criteria)
-    kept_states.run(("load_demo",), load_demo)
+    load_demo_catalogue(app, kept_states)
 
 
 def api(client: FlaskClient, **params) -> dict:
@@ -233,6 +219,18 @@ def tab_to(page: Page, selector: str, presses: int = 200) -> None:
     raise AssertionError(f"{selector} is not reached with the keyboard")
 
 
+MORE = "#facet-organization .facet-more a"
+
+
+def show_all_organizations(page: Page, live_hub: str, follow: Callable[[], object]) -> None:
+    """Open the search page, check that the organizations are cut to their first values,
+    and follow (by `follow`) the link to all of them."""
+    page.goto(f"{live_hub}/search?q=")
+    assert page.locator("#facet-organization-values li").count() == FACET_VALUES_SHOWN
+    follow()
+    page.wait_for_url("**facet_all=organization**")
+
+
 @pytest.mark.slow
 @needs_chromium
 def test_show_all_and_the_filter_box_by_keyboard(
@@ -240,12 +238,13 @@ def test_show_all_and_the_filter_box_by_keyboard(
     browser: Browser,  # noqa: F811
 ) -> None:
     page = browser.new_page(viewport={"width": 1280, "height": 900})
-    page.goto(f"{live_hub}/search?q=")
     values = page.locator("#facet-organization-values li")
-    assert values.count() == FACET_VALUES_SHOWN
-    tab_to(page, "#facet-organization .facet-more a")
-    page.keyboard.press("Enter")
-    page.wait_for_url("**facet_all=organization**")
+
+    def by_keyboard() -> None:
+        tab_to(page, MORE)
+        page.keyboard.press("Enter")
+
+    show_all_organizations(page, live_hub, by_keyboard)
     total = values.count()
     assert total > FACET_VALUES_SHOWN
     box = page.locator("#facet-organization-filter")
@@ -277,9 +276,7 @@ def test_without_javascript_the_whole_list_is_there(
 ) -> None:
     context = browser.new_context(java_script_enabled=False)
     page = context.new_page()
-    page.goto(f"{live_hub}/search?q=")
-    page.locator("#facet-organization .facet-more a").click()
-    page.wait_for_url("**facet_all=organization**")
+    show_all_organizations(page, live_hub, lambda: page.locator(MORE).click())
     assert not page.locator("#facet-organization-filter").is_visible()
     names = page.locator("#facet-organization-values li a").all_inner_texts()
     assert {"UNHCR", "WHO"} <= set(names) and len(names) > FACET_VALUES_SHOWN

@@ -36,10 +36,8 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-@pytest.fixture
-def live_hub(app: Flask, kept_states) -> Iterator[str]:
-    """The hub with its demo catalogue, served on a loopback port (the two steps are kept:
-    tests/snapshots.py)."""
+def load_demo_catalogue(app: Flask, kept_states) -> None:
+    """The release criteria and the demo catalogue, as two kept steps (tests/snapshots.py)."""
 
     def seed_criteria() -> None:
         with app.app_context():
@@ -52,6 +50,12 @@ def live_hub(app: Flask, kept_states) -> Iterator[str]:
 
     kept_states.run(("criteria",), seed_criteria)
     kept_states.run(("load_demo",), load_demo)
+
+
+@pytest.fixture
+def live_hub(app: Flask, kept_states) -> Iterator[str]:
+    """The hub with its demo catalogue, served on a loopback port."""
+    load_demo_catalogue(app, kept_states)
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

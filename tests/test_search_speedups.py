@@ -5,13 +5,16 @@ The catalogue is written straight into an index (no database): several segments,
 entries replaced or deleted, records in up to six languages, hidden records, and two
 records whose entries disagree, as they do while an update is part way through. The
 oracle is the search as it was before the arrays: `searcher.search(query, filter=...,
-limit=None)`, then collapsing and counting in Python over every matched entry.
+limit=None)`, then collapsing and counting in Python over every matched entry. A facet
+with a choice is counted by the oracle over the search without that choice (the rule
+of search/facets.py), so the oracle runs one search more per facet chosen.
 """
 
 from __future__ import annotations
 
 import random
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -281,6 +284,15 @@ def reference_columns(searcher: Searcher) -> tuple:
 def reference_search(index: SearchIndex, seen: Visibility, request: SearchRequest) -> tuple:
     with index.searching() as (searcher, columns):
         has_query, by_record, counts = reference_matches(index, searcher, columns, seen, request)
+        # A facet with a choice counts the records found without that choice, with
+        # every other facet's (facets.py): the reader sees what else they could add to
+        # it, not only what they chose. The search without it is another search.
+        counts = dict(counts)
+        for facet, values in request.filters.items():
+            if any(values):
+                others = {f: v for f, v in request.filters.items() if f != facet}
+                without = replace(request, filters=others)
+                counts[facet] = reference_matches(index, searcher, columns, seen, without)[2][facet]
         document_id, sort_date, facet_values = reference_columns(searcher)
 
         def date_of(d: int) -> int:

@@ -5,7 +5,6 @@ the results are cut in snippets.py)."""
 from __future__ import annotations
 
 import re
-from collections import Counter
 from collections.abc import Mapping
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -40,6 +39,8 @@ from knowledge_hub.search.columns import held_by_any
 from knowledge_hub.search.columns import score_every_match
 from knowledge_hub.search.coordination import FieldsGroup
 from knowledge_hub.search.coordination import WordsGroup
+from knowledge_hub.search.facets import Groups
+from knowledge_hub.search.facets import count_facets
 from knowledge_hub.search.index import SearchIndex
 from knowledge_hub.search.indexer import OTHER_LANGUAGE
 from knowledge_hub.search.matching import RecordMatcher
@@ -259,28 +260,33 @@ def search(
         # (its columns) is the process's work, not this query's.
         deadline = Deadline(index.search_seconds if seconds is None else seconds)
         allowed = _allowed_entries(columns, seen, request.filters)
+        # Matches are found among the entries the reader may see, and the facet choices
+        # applied after: facets are counted without their own choice (facets.py).
+        visible = _allowed_entries(columns, seen, {})
         if query is not None:
-            visible = _allowed_entries(columns, seen, {})
             query = expand_patterns(query, searcher.reader(), visible, deadline)
             deadline.check()
             # Scores from the statistics of what the reader may see (statistics.py).
             weighting = VisibleBM25F(searcher.reader(), columns, visible, seen)
             docnums, scores = _scored_matches(
-                searcher, columns, query, allowed, deadline, weighting
+                searcher, columns, query, visible, deadline, weighting
             )
             if tree is not None:
                 docnums, scores = _of_matching_records(
                     searcher, columns, index, tree, visible, deadline, docnums, scores
                 )
         else:
-            docnums = np.flatnonzero(allowed)
+            docnums = np.flatnonzero(visible)
             scores = np.zeros(len(docnums))
-        found = _collapse(docnums, scores, columns)
+        matched = docnums
+        chosen = allowed[docnums]
+        found = _collapse(docnums[chosen], scores[chosen], columns)
         sort = request.sort if query is not None else "newest"
         start = (request.page - 1) * request.per_page
         page = _page(found, columns, sort, start, request.per_page)
         hits = [_hit(searcher, found, columns, g) for g in page.tolist()]
-        facets = _count_facets(found, columns)
+        results = Groups(found.entries, found.starts)
+        facets = count_facets(columns, results, matched, request.filters)
         suggestion = None
         if query is not None and found.records < FEW_RESULTS and not deadline.passed():
             suggestion = _suggest(searcher, q, _allowed_entries(columns, seen, {}), deadline)
@@ -489,30 +495,6 @@ def _hit(searcher: Searcher, found: _Found, columns: Columns, g: int) -> Hit:
         matched_variant_ids=tuple(int(s["variant_id"]) for s in stored),
         matched_scores=tuple(round(score, 4) for __, score in entries),
     )
-
-
-def _count_facets(found: _Found, columns: Columns) -> dict[str, list[tuple[str, int]]]:
-    """Count records (not versions) per facet value over the matched set.
-
-    A value shared by the versions of a record (its metadata) is counted on the record's
-    best entry; one that differs between them (the language) on every entry. Records
-    whose entries break that rule (an index part way through an update) are counted
-    one by one."""
-    facets = {}
-    best = found.best_entries
-    for facet, fieldname in FACET_FIELDS.items():
-        column = columns.values[fieldname]
-        entries = best if columns.shared_by_record[fieldname] else found.entries
-        irregular = columns.irregular[fieldname]
-        counts = column.count(entries[~irregular[entries]])
-        counter = Counter({column.names[i]: n for i, n in enumerate(counts.tolist()) if n})
-        for g in np.flatnonzero(irregular[best]).tolist():
-            values: set[str] = set()
-            for docnum, __ in found.group(g):
-                values.update(column.values_of(docnum))
-            counter.update(values)
-        facets[facet] = sorted(counter.items(), key=lambda item: (-item[1], item[0]))
-    return facets
 
 
 #: Respellings of a word Whoosh proposes, best first, of which the first the reader

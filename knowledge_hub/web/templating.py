@@ -92,6 +92,47 @@ def sort_facet(
     return sorted(values, key=order)[:limit]
 
 
+#: Values a facet shows before its "Show all" link.
+FACET_VALUES_SHOWN = 12
+
+
+@dataclass(frozen=True)
+class FacetListing:
+    """What a facet shows: (value, count, chosen) in order, how many values it has, and
+    whether some of them are left out (behind "Show all")."""
+
+    values: list[tuple[str, int, bool]]
+    total: int
+    cut: bool
+
+
+def facet_listing(
+    facet: str,
+    values: list[tuple[str, int]],
+    chosen: list[str],
+    labels: dict[str, dict[str, str]],
+    show_all: bool = False,
+) -> FacetListing:
+    """A facet's values as the sidebar lists them: the first FACET_VALUES_SHOWN in
+    sort_facet's order, or all of them; a chosen value always, in its place, even when
+    it is further down or no record found holds it (count 0), so that it can be removed."""
+    counts = dict(values)
+    missing = [(v, 0) for v in dict.fromkeys(chosen) if v and v not in counts]
+    everything = [*values, *missing]
+    limit = None if show_all else FACET_VALUES_SHOWN
+    shown = sort_facet(facet, everything, labels, limit)
+    listed = {value for value, __ in shown}
+    further = [item for item in everything if item[0] in chosen and item[0] not in listed]
+    if further:
+        shown = sort_facet(facet, [*shown, *further], labels)
+    on = set(chosen)
+    return FacetListing(
+        [(value, count, value in on) for value, count in shown],
+        len(everything),
+        len(shown) < len(everything),
+    )
+
+
 @dataclass(frozen=True)
 class TextNote:
     """How a stored file's text is shown to staff: a badge, its tone (the badge's class:
@@ -188,6 +229,8 @@ def _template_globals() -> dict:
         "text_note": lambda f: text_note(len(f.text or ""), f.page_count, f.extraction_error),
         "format_partial_date": i18n.format_partial_date,
         "sort_facet": sort_facet,
+        "facet_listing": facet_listing,
+        "facet_values_shown": FACET_VALUES_SHOWN,
         "facet_value_label": facet_value_label,
         # Never bound to the request: an error page (413 included) must not read the body.
         "logout_form": lambda: EmptyForm(formdata=None),

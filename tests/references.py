@@ -50,11 +50,8 @@ def words(text: str) -> list[str]:
 
 
 def _is_ideographic(c: str) -> bool:
-    return (
-        "HIRAGANA" in unicodedata.name(c, "")
-        or "KATAKANA" in unicodedata.name(c, "")
-        or "CJK" in unicodedata.name(c, "")
-    )
+    name = unicodedata.name(c, "")
+    return any(script in name for script in ("CJK", "HIRAGANA", "KATAKANA"))
 
 
 def _all_ideographic(word: str) -> bool:

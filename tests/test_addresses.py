@@ -127,6 +127,7 @@ def test_a_forged_host_names_nothing_when_the_public_url_is_set(public: Flask, i
     assert api["results"][0]["url"].startswith(f"{PUBLIC}/documents/")
 
 
+@pytest.mark.slow
 def test_invitation_links_name_the_public_url(public: Flask, make_user) -> None:
     client = public.test_client()
     email = make_user("admin")

@@ -148,6 +148,7 @@ def test_invitation_sets_the_password_once(app: Flask, client: FlaskClient, admi
     assert sign_in(again, "new@hub.test", NEW_PASSWORD) == 302
 
 
+@pytest.mark.slow
 def test_a_forged_or_expired_link_is_refused(
     app: Flask, client: FlaskClient, admin_id: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -188,6 +189,7 @@ def test_reset_voids_the_password_and_earlier_links(
         ]
 
 
+@pytest.mark.slow
 def test_a_reset_needs_its_confirmation(app: Flask, client: FlaskClient, admin_id: int) -> None:
     user_id = make_user(app, "staff@hub.test", "staff")
     response = client.post(f"/admin/users/{user_id}/reset", follow_redirects=True)
@@ -197,6 +199,7 @@ def test_a_reset_needs_its_confirmation(app: Flask, client: FlaskClient, admin_i
         assert events("reset_user") == []
 
 
+@pytest.mark.slow
 def test_invitation_problems_are_shown_beside_the_fields(
     app: Flask, client: FlaskClient, admin_id: int
 ) -> None:
@@ -762,6 +765,7 @@ def test_the_audit_log_filters_pages_and_downloads(
     ).get_data(as_text=True)
 
 
+@pytest.mark.slow
 def test_every_admin_page_renders(app: Flask, client: FlaskClient, admin_id: int) -> None:
     with app.app_context():
         criterion_id = _criterion("un_disclaimer").id

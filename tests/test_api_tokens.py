@@ -106,6 +106,7 @@ def test_hub_create_token_prints_a_working_token(app: Flask, make_user) -> None:
     assert unknown.exit_code == 1 and "no user" in unknown.output
 
 
+@pytest.mark.slow
 def test_token_requests_skip_csrf_and_session_requests_do_not(tmp_path: Path, make_user) -> None:
     config = make_config(tmp_path)
     config["WTF_CSRF_ENABLED"] = True

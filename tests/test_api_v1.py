@@ -45,6 +45,7 @@ def user_id(app: Flask, email: str) -> int:
 # --- versions -----------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_every_operation_answers_under_v1_too_and_says_its_version(app: Flask, records) -> None:  # noqa: F811
     api = app.test_client()
     document_id, __, ref = records[("released", "public")]
@@ -93,6 +94,7 @@ def test_the_description_lists_every_api_route_in_both_versions(app: Flask) -> N
 # --- writes -------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_a_staff_token_creates_a_record_and_the_web_rules_apply(app: Flask, make_user) -> None:
     api = app.test_client()
     staff = bearer(token_for(app, make_user("staff")))
@@ -312,6 +314,7 @@ def test_search_pages_are_linked(app: Flask, import_rows) -> None:
     assert set(one) == {"first", "last"}
 
 
+@pytest.mark.slow
 def test_record_reads_carry_an_etag_and_answer_304(app: Flask, make_user, records) -> None:  # noqa: F811
     api = app.test_client()
     document_id, __, ref = records[("released", "public")]
@@ -338,6 +341,7 @@ def test_record_reads_carry_an_etag_and_answer_304(app: Flask, make_user, record
     assert after.status_code == 200 and after.headers["ETag"] != before
 
 
+@pytest.mark.slow
 def test_cors_on_reads_and_never_on_writes(app: Flask, make_user, records) -> None:  # noqa: F811
     api = app.test_client()
     document_id, __, ref = records[("released", "public")]

@@ -40,6 +40,7 @@ def test_sign_in_lands_on_the_users_queue_and_is_audited(
         assert db.session.scalar(select(AuditEvent.action).where(AuditEvent.action == "login"))
 
 
+@pytest.mark.slow
 def test_a_wrong_password_does_not_say_which_part_was_wrong(client: FlaskClient, make_user) -> None:
     staff = make_user("staff")
     wrong_password = client.post("/auth/login", data={"email": staff, "password": "nope nope nope"})
@@ -79,6 +80,7 @@ def test_too_many_failures_from_one_address_pause_it(
     assert refused.status_code == 401
 
 
+@pytest.mark.slow
 def test_an_idle_session_expires(app: Flask, client: FlaskClient, make_user) -> None:
     sign_in(client, make_user("staff"))
     assert client.get("/staff/").status_code == 200

@@ -124,6 +124,7 @@ def test_the_formatted_reference_escapes_what_it_is_given() -> None:
     assert reference.startswith("Doe, J. (2021).")
 
 
+@pytest.mark.slow
 def test_references_formatted_one_after_another_are_as_if_each_were_alone() -> None:
     # The parsed style is kept and reused; nothing of one reference may carry over.
     items = [

@@ -111,6 +111,7 @@ def test_every_version_matching_some_words_scores_above_zero(
         assert min(scores_by_version(index, q).values()) > 0
 
 
+@pytest.mark.slow
 def test_the_words_scores_are_added_and_coordinated_by_how_many_matched(
     two_layouts: tuple[SearchIndex, SearchIndex],
 ) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 
+import pytest
 from flask import Flask
 from hypothesis import given
 from hypothesis import strategies as st
@@ -45,6 +46,7 @@ def test_no_cell_of_an_export_starts_like_a_formula(rows: list[list[object]]) ->
     assert not any(cell.startswith(FORMULA_STARTS) for row in cells for cell in row)
 
 
+@pytest.mark.slow
 def test_every_export_guards_a_formula_title(app: Flask, import_rows, make_user) -> None:
     """The import report, the audit log and the translation coverage: the three exports."""
     report = import_rows([dict(ref=REF, title=TITLE, content="Cooperatives and mutuals.")])

@@ -302,6 +302,7 @@ CHINESE = "人人生而自由，在尊严和权利上一律平等。"
 RUSSIAN = "Все люди рождаются свободными и равными в своем достоинстве и правах."
 
 
+@pytest.mark.slow
 def test_markdown_plain_text_and_html_keep_their_scripts(tmp_path: Path) -> None:
     markdown = tmp_path / "upload-1"
     markdown.write_text(f"# Статья 1\n\n{RUSSIAN}\n\n{ARABIC}\n\n{CHINESE}\n", encoding="utf-8")
@@ -605,6 +606,7 @@ def test_flate_bomb_pdf_is_stopped(tmp_path: Path, warm_worker: None) -> None:
     )
 
 
+@pytest.mark.slow
 def test_pdf_that_balloons_runs_out_of_memory(tmp_path: Path, warm_worker: None) -> None:
     small = tmp_path / "small.pdf"
     small.write_bytes(build_pdf(content=SHOW_TEXT))

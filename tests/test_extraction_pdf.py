@@ -215,6 +215,7 @@ PHRASES = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(PHRASES))
 def test_real_pdf_words_and_phrases(name: str) -> None:
     pages, reference_words, share, phrases = PHRASES[name]
@@ -356,6 +357,7 @@ def memory_bomb_pdf(path: Path) -> Path:
     return write_pdf(path, [*(report_page(n, 3) for n in (1, 2, 3)), bomb])
 
 
+@pytest.mark.slow
 def test_out_of_memory_keeps_the_pages_read(tmp_path: Path, warm_worker: None) -> None:
     path = memory_bomb_pdf(tmp_path / "bomb.pdf")
     result = extract(path, PDF, seconds=10, memory_mb=48)

@@ -98,6 +98,7 @@ def titles(feed: etree._Element) -> set[str]:
     return {t.text for t in feed.iterfind("a:entry/a:title", NS)}
 
 
+@pytest.mark.slow
 def test_the_release_feed_lists_released_records_the_reader_may_see(client, records) -> None:
     feed = atom(client, "/feed.atom")
     assert titles(feed) == {
@@ -117,6 +118,7 @@ def test_the_release_feed_lists_released_records_the_reader_may_see(client, reco
     assert "Coopératives et travail décent" in titles(french)
 
 
+@pytest.mark.slow
 def test_a_member_sees_members_records_in_the_feed(client, records, make_user) -> None:
     sign_in(client, make_user("member"))
     assert "Members cooperatives" in titles(atom(client, "/feed.atom"))

@@ -249,6 +249,7 @@ def test_an_unreadable_index_fails_the_check_and_the_files_are_still_checked(
     assert "Traceback" not in result.output
 
 
+@pytest.mark.slow
 def test_staff_see_the_report_with_the_problems_first(app: Flask, import_rows, make_user) -> None:
     import_rows(ROWS)
     sha = stored(app)

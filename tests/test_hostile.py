@@ -90,6 +90,7 @@ def a_text(words: str = "Social and solidarity economy.") -> bytes:
 # --- request size and form parts ----------------------------------------------------
 
 
+@pytest.mark.slow
 def test_an_oversized_body_is_413_on_every_kind_of_route(
     staff_app: Flask,
     staff: FlaskClient,  # noqa: F811
@@ -333,6 +334,7 @@ def test_hostile_names_are_stored_under_the_hash_and_recorded_clean(
         assert_safe_disposition(download(staff, document_id, f.id).headers["Content-Disposition"])
 
 
+@pytest.mark.slow
 def test_hostile_names_through_the_upload_form(
     staff_app: Flask,
     staff: FlaskClient,  # noqa: F811
@@ -425,6 +427,7 @@ def test_zip_and_xml_bombs_are_stored_with_the_extraction_error(
     assert not list(Path(staff_app.config["UPLOAD_DIR"]).glob(".upload-*"))
 
 
+@pytest.mark.slow
 def test_hostile_office_files_are_stored_with_their_text_or_a_reason(
     staff_app: Flask,
     staff: FlaskClient,  # noqa: F811
@@ -676,6 +679,7 @@ def assert_security_headers(response) -> None:
         assert "unsafe-inline" not in policy and "script-src 'self'" in policy
 
 
+@pytest.mark.slow
 def test_security_headers_on_a_page_an_api_answer_an_error_and_a_download(
     staff_app: Flask,
     staff: FlaskClient,  # noqa: F811

@@ -270,6 +270,7 @@ def test_a_drain_that_meets_a_reindex_returns_at_once(
         assert db.session.scalar(select(func.count(PendingIndex.id))) == 0
 
 
+@pytest.mark.slow
 def test_the_outbox_clears_only_the_rows_it_read(app: Flask, import_rows) -> None:
     """PostgreSQL hands out ids before commit, so a row with a smaller id than the ones
     read can become visible afterwards; it must stay for the next drain."""

@@ -43,6 +43,7 @@ def pending_count() -> int:
     return db.session.scalar(select(func.count(PendingIndex.id))) or 0
 
 
+@pytest.mark.slow
 def test_a_change_queues_its_versions_in_the_same_transaction(app: Flask, import_rows) -> None:
     with app.app_context():
         with deferred_indexing():

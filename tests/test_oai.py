@@ -254,6 +254,7 @@ def test_protocol_errors_are_explained_in_the_readers_language(client, schema, l
     )
 
 
+@pytest.mark.slow
 def test_identify_describes_the_repository(client, schema, records) -> None:
     tree = oai(client, schema, verb="Identify")
     identify = tree.find("oai:Identify", NS)

@@ -243,6 +243,7 @@ def test_a_file_missing_from_the_upload_folder_is_reported_not_fatal(
         assert stored_file("minutes-43.txt").text == MINUTES[2]["content"]
 
 
+@pytest.mark.slow
 def test_an_interrupted_run_is_continued_by_the_next(app: Flask, import_rows) -> None:
     import_rows(MINUTES)
     for row in MINUTES:

@@ -370,6 +370,7 @@ def test_a_released_records_reviewed_fields_change_only_through_review(
         assert [e.details["fields"] for e in reviewed] == [["access"]]
 
 
+@pytest.mark.slow
 def test_staff_cannot_retitle_a_released_version_on_its_page(
     app: Flask, client: FlaskClient, criteria, import_rows, make_user
 ) -> None:

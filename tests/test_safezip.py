@@ -294,6 +294,7 @@ def boasting() -> tuple[bytes, Refusal, str]:
     )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("hostile", [crowded, boasting])
 def test_the_import_and_the_extractor_refuse_the_same_archive(
     app: Flask, tmp_path: Path, hostile

@@ -112,6 +112,7 @@ def test_results_come_in_the_readers_language(client: FlaskClient, udhr) -> None
     assert {f["value"]: f["count"] for f in facets["language"]} == {lang: 1 for lang in UDHR_FILES}
 
 
+@pytest.mark.slow
 def test_arabic_matches_with_or_without_diacritics(client: FlaskClient, udhr) -> None:
     assert api_search(client, q="الكَرامة")["total"] == 1
     assert api_search(client, q="الكرامة")["total"] == 1
@@ -207,6 +208,7 @@ def mixed_catalogue(import_rows) -> None:
     assert import_rows(restricted).failed == 0
 
 
+@pytest.mark.slow
 def test_one_result_per_record_with_facet_counts(client: FlaskClient, mixed_catalogue) -> None:
     answer = api_search(client, q="solidarity finance")
     assert answer["total"] == 3
@@ -352,6 +354,7 @@ def test_snippets_escape_the_documents_html(client: FlaskClient, import_rows) ->
     assert re.search(r"<mark>[Ff]inance</mark>", snippet)
 
 
+@pytest.mark.slow
 def test_the_search_page_works_without_javascript(client: FlaskClient, mixed_catalogue) -> None:
     html = client.get(
         "/search", query_string={"q": "solidarity finance", "organization": "ILO"}
@@ -362,6 +365,7 @@ def test_the_search_page_works_without_javascript(client: FlaskClient, mixed_cat
     assert "<script" not in html
 
 
+@pytest.mark.slow
 def test_suggestions_come_only_from_words_the_reader_may_see_now(
     client: FlaskClient, app: Flask, import_rows
 ) -> None:

@@ -62,6 +62,7 @@ def assert_refused(client: FlaskClient, url: str, q: str, words: str) -> None:
             assert words in body.replace("&#34;", '"').replace("&#39;", "'"), endpoint
 
 
+@pytest.mark.slow
 def test_a_bare_star_browses_every_record_without_expanding(
     client: FlaskClient, catalogue, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -86,6 +87,7 @@ def test_a_pattern_standing_for_too_many_words_is_refused_everywhere(
     assert answer["total"] == 1
 
 
+@pytest.mark.slow
 def test_patterns_expand_over_the_words_the_reader_may_see(
     app: Flask, import_rows, make_user
 ) -> None:
@@ -129,6 +131,7 @@ def test_ranges_are_words_not_syntax(client: FlaskClient, catalogue) -> None:
     assert answer["total"] == 3
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "q", ["(" * 490 + "finance" + ")" * 490, "(" * (bounds.MAX_NESTING + 1) + "finance"]
 )

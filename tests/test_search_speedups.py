@@ -222,6 +222,7 @@ FILTERS = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("viewer", VIEWERS)
 @pytest.mark.parametrize("filters", FILTERS)
 def test_the_mask_lets_through_what_the_whoosh_filter_does(

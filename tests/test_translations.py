@@ -79,6 +79,7 @@ def test_changing_the_english_file_flags_the_other_five(
         assert stale == ["ar", "es", "fr", "ru", "zh"]
 
 
+@pytest.mark.slow
 def test_the_arabic_version_renders_right_to_left(app: Flask, client, udhr_record) -> None:
     with app.app_context():
         document_id = db.session.scalar(select(Document.id))

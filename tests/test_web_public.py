@@ -94,6 +94,7 @@ def test_the_readers_language_picks_the_version_shown_first(
     assert '<html lang="ar" dir="rtl">' in arabic
 
 
+@pytest.mark.slow
 def test_downloads_have_the_sniffed_type_and_the_original_name(
     app: Flask, client: FlaskClient, record: int
 ) -> None:

@@ -139,6 +139,7 @@ def test_anonymous_readers_are_sent_to_sign_in(staff_app: Flask, client: FlaskCl
     assert response.status_code == 302 and "/auth/login" in response.headers["Location"]
 
 
+@pytest.mark.slow
 def test_a_member_cannot_reach_any_staff_page(staff_app: Flask, client: FlaskClient) -> None:
     document_id = make_record(staff_app)
     with staff_app.app_context():
@@ -378,6 +379,7 @@ def test_a_released_record_can_be_corrected_but_keeps_its_reference(
 # --- language versions and files --------------------------------------------------
 
 
+@pytest.mark.slow
 def test_uploading_a_pdf_and_a_docx_records_their_text(
     staff_app: Flask, staff: FlaskClient
 ) -> None:
@@ -498,6 +500,7 @@ def test_a_file_read_in_part_says_which_pages_could_not_be_read(
     assert "Texte extrait en partie : les pages 41\u2013352 n&#39;ont pas pu être lues" in french
 
 
+@pytest.mark.slow
 def test_the_same_file_on_two_records_is_stored_once_and_noticed(
     staff_app: Flask, staff: FlaskClient
 ) -> None:
@@ -536,6 +539,7 @@ def test_an_upload_over_the_limit_gets_a_friendly_page(
         assert db.session.scalar(select(func.count(StoredFile.id))) == 0
 
 
+@pytest.mark.slow
 def test_a_language_version_is_added_then_given_files(staff_app: Flask, staff: FlaskClient) -> None:
     document_id = make_record(staff_app)
     missing_title = staff.post(

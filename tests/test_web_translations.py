@@ -438,6 +438,7 @@ def test_staff_request_form_refuses_an_empty_choice(app: Flask, catalogue, make_
     assert translator.get(f"/translations/request/{document_id}").status_code == 403
 
 
+@pytest.mark.slow
 def test_the_coverage_csv_keeps_a_title_that_looks_like_a_formula_as_text(
     app: Flask, import_rows, make_user
 ) -> None:

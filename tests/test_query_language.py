@@ -25,6 +25,8 @@ from knowledge_hub.models import VariantStatus
 from knowledge_hub.search.analyzers import WORD
 from knowledge_hub.search.analyzers import analyzer_for
 from knowledge_hub.search.indexer import index_language
+from knowledge_hub.search.indexer import metadata_text
+from knowledge_hub.search.schema import metadata_analyzer
 from knowledge_hub.search.syntax import AllOf
 from knowledge_hub.search.syntax import AnyOf
 from knowledge_hub.search.syntax import Node
@@ -71,6 +73,11 @@ WORDS = (
     "经济",
     "A/RES/77/281",
     "secretary-general",
+    # Found in the records' metadata: organizations in other languages, authors.
+    "OIT",
+    "PNUD",
+    "国际劳工组织",
+    "Secretariat",
 )
 
 #: Phrases, within one field of one version.
@@ -81,6 +88,7 @@ PHRASES = (
     "public procurement",
     "économie sociale",
     "economía social",
+    "International Labour Organization",
 )
 
 
@@ -115,11 +123,17 @@ def found(client: FlaskClient, q: str) -> set[int]:
 class Version:
     language: str
     fields: tuple[tuple[str, ...], ...]  # the terms of its title and of its text
+    meta: tuple[str, ...] = ()  # the terms of its record's metadata
 
 
 def _terms(language: str, text: str, mode: str = "index") -> tuple[str, ...]:
     # The analyzer yields one token object, changed from word to word.
     tokens = [(t.pos, t.text) for t in analyzer_for(language)(text, positions=True, mode=mode)]
+    return tuple(text for __, text in sorted(tokens))
+
+
+def _meta_terms(text: str, mode: str = "index") -> tuple[str, ...]:
+    tokens = [(t.pos, t.text) for t in metadata_analyzer()(text, positions=True, mode=mode)]
     return tuple(text for __, text in sorted(tokens))
 
 
@@ -137,29 +151,37 @@ class Oracle:
                 if document.access not in seen.access_levels:
                     continue
                 versions = []
+                meta = _meta_terms(metadata_text(document))
                 for variant in document.variants:
                     if variant.status not in seen.variant_statuses:
                         continue
                     language = index_language(variant.language, languages)
                     text = "\n\n".join(p for p in (variant.summary, variant.text) if p)
                     fields = (_terms(language, variant.title), _terms(language, text))
-                    versions.append(Version(language, fields))
+                    versions.append(Version(language, fields, meta))
                 self.records[document.id] = versions
 
     def holds(self, version: Version, leaf: Word | Phrase) -> bool:
-        wanted = _terms(version.language, leaf.text, mode="query")
+        """In the version's language, in its title or text; or in its record's metadata
+        (every language at once)."""
+        in_text = (_terms(version.language, leaf.text, mode="query"), version.fields)
+        in_meta = (_meta_terms(leaf.text, mode="query"), (version.meta,))
+        return any(self._held(leaf, wanted, fields) for wanted, fields in (in_text, in_meta))
+
+    @staticmethod
+    def _held(
+        leaf: Word | Phrase, wanted: tuple[str, ...], fields: tuple[tuple[str, ...], ...]
+    ) -> bool:
         if not wanted:
             return False
         if isinstance(leaf, Word):
-            present = set(version.fields[0]) | set(version.fields[1])
+            present = set().union(*fields)
             if len(WORD.findall(leaf.text)) > 1:  # joined by a hyphen or a slash
                 return set(wanted) <= present
             return bool(set(wanted) & present)
         size = len(wanted)
         return any(
-            field[i : i + size] == wanted
-            for field in version.fields
-            for i in range(len(field) - size + 1)
+            field[i : i + size] == wanted for field in fields for i in range(len(field) - size + 1)
         )
 
     def matches(self, record: int, node: Node) -> bool:

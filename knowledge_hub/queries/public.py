@@ -49,6 +49,8 @@ class RecordResults:
     hits: list[RecordHit]
     facets: dict[str, list[tuple[str, int]]]
     suggestion: str | None
+    #: The record whose ref or document symbol was typed alone (search.SearchResult).
+    go_to: int | None = None
 
     @property
     def pages(self) -> int:
@@ -185,7 +187,9 @@ def search_records(
                 score=hit.score,
             )
         )
-    return RecordResults(request, result.total, hits, result.facets, result.suggestion)
+    return RecordResults(
+        request, result.total, hits, result.facets, result.suggestion, result.go_to
+    )
 
 
 def _texts_of(variant_ids: list[int]) -> dict[int, str]:

@@ -226,3 +226,18 @@ def test_the_demo_s_ilo_records_are_found_in_every_language(client: FlaskClient,
     undp = found(client, "org:UNDP")
     assert len(undp) == tagged["UNDP"]
     assert found(client, "ILO AND UNDP") >= ilo & undp
+
+
+def test_hub_check_names_an_index_of_an_older_schema(app: Flask, import_rows) -> None:
+    assert import_rows(RECORDS[:1]).failed == 0
+    runner = app.test_cli_runner()
+    assert "No problems found." in runner.invoke(args=["hub", "check"]).output
+    with app.app_context():
+        folder = search.get_index().current_generation()
+    (folder / SCHEMA_FILE).write_text(f"{SCHEMA_VERSION - 1}\n")
+    result = runner.invoke(args=["hub", "check"])
+    assert "index written with an older schema" in result.output
+    assert "Problems found." in result.output
+    with app.app_context():
+        search.reindex(processes=1)
+    assert "No problems found." in runner.invoke(args=["hub", "check"]).output

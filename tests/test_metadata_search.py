@@ -134,7 +134,8 @@ def test_fielded_org_type_year_and_ref(client, catalogue) -> None:
         assert refs(client, q) == {"META-1"}, q
     assert refs(client, 'org:"United Nations"') == {"META-2", "META-3"}  # words of names
     assert refs(client, "type:policy-brief") == {"META-3"}
-    assert refs(client, 'type:"Policy brief"') == {"META-3"}
+    for label in ("Policy brief", "Note d’orientation", "政策简报", "Аналитическая записка"):
+        assert refs(client, f'type:"{label}"') == {"META-3"}, label
     assert refs(client, "year:2023") == {"META-3"}
     assert refs(client, "year:2019..2021") == {"META-1", "META-2"}
     assert refs(client, "year:2020..2023 AND cooperatives") == {"META-2", "META-3"}
@@ -170,12 +171,14 @@ def test_a_ref_or_symbol_typed_alone_goes_to_its_record(client, catalogue) -> No
     page = client.get("/search", query_string={"q": "meta-2"})
     assert page.status_code == 302
     assert page.headers["Location"].endswith(f"/documents/{catalogue['META-2']}")
-
-
-def test_a_hidden_record_s_ref_never_jumps(client, catalogue, make_user) -> None:
+    # A draft's ref neither jumps nor tells that the draft exists.
     answer = client.get("/api/search", query_string={"q": "META-DRAFT"}).get_json()
     assert answer["go_to"] is None and answer["total"] == 0
     assert client.get("/search", query_string={"q": "META-DRAFT"}).status_code == 200
+
+
+@pytest.mark.slow  # making an account hashes its password
+def test_staff_go_to_a_draft_by_its_ref(client, catalogue, make_user) -> None:
     sign_in(client, make_user("staff"))
     page = client.get("/search", query_string={"q": "META-DRAFT"})
     assert page.status_code == 302
@@ -193,6 +196,7 @@ def test_every_organization_of_the_hub_has_its_names() -> None:
     assert terms == ["国际劳工组织", "organizacion"]
 
 
+@pytest.mark.slow  # hub init runs the migrations, twice
 def test_an_index_of_an_older_schema_is_rebuilt_by_hub_init(tmp_path: Path) -> None:
     app = create_app(make_config(tmp_path))
     runner = app.test_cli_runner()
@@ -228,6 +232,7 @@ def test_the_demo_s_ilo_records_are_found_in_every_language(client: FlaskClient,
     assert found(client, "ILO AND UNDP") >= ilo & undp
 
 
+@pytest.mark.slow  # hub check reads the whole index three times
 def test_hub_check_names_an_index_of_an_older_schema(app: Flask, import_rows) -> None:
     assert import_rows(RECORDS[:1]).failed == 0
     runner = app.test_cli_runner()

@@ -146,6 +146,15 @@ def test_fielded_org_type_year_and_ref(client, catalogue) -> None:
     assert refs(client, "org:ILO OR ref:META-DRAFT") == {"META-1"}
 
 
+def test_fielded_patterns_groups_and_values_that_name_nothing(client, catalogue) -> None:
+    assert refs(client, "title:coop*") == {"META-1", "META-2"}
+    assert refs(client, "type:(policy-brief OR case-study)") == {"META-1", "META-3"}
+    assert refs(client, 'year:"2021"') == {"META-2"}
+    assert refs(client, "author:(yi OR doe) -org:UNDP") == {"META-1", "META-2"}
+    for q in ("year:abc", "year:2030..2040", "type:nothing", "ref:NO-SUCH-REF", "org:NOBODY"):
+        assert refs(client, q) == set(), q
+
+
 def test_an_unknown_field_stays_words() -> None:
     assert read("foo:bar") == Word("foo:bar")
     assert read("http://x status:draft") == AnyOf((Word("http://x"), Word("status:draft")))

@@ -181,8 +181,9 @@ class _StarWildcardPlugin(WildcardPlugin):
 
 
 def query_parser(index: SearchIndex, *, bounded: bool = True) -> QueryParser:
-    """The parser of readers' queries: every language's title and text fields.
-    `bounded=False` keeps Whoosh's ranges and `*:*` (the benchmarks' "before")."""
+    """The parser of readers' queries: every language's title and text fields, and the
+    record's metadata. `bounded=False` keeps Whoosh's ranges and `*:*` (the benchmarks'
+    "before")."""
     languages = (*index.languages, OTHER_LANGUAGE)
     fields = [f for lang in languages for f in (title_field(lang), text_field(lang))]
     boosts = {title_field(lang): TITLE_MATCH_WEIGHT for lang in languages}
@@ -219,7 +220,8 @@ def _words_parser(
 
 def parse(index: SearchIndex, q: str, field: str | None = None) -> Query:
     """Parse q against the title and text fields of every language, each with its own
-    analyzer, so that words are matched in whichever language they are.
+    analyzer, so that words are matched in whichever language they are, and against the
+    record's metadata (names in every language, refs, symbols).
 
     Natural-language questions work as typed (punctuation, "?", lowercase and/or/not
     are words), while the explicit syntax stays: "quoted phrases", OR, (groups) and *

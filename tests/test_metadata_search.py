@@ -103,6 +103,9 @@ def test_organizations_are_found_by_their_names_in_every_language(client, catalo
         assert refs(client, q) == {"META-1"}, q
     assert refs(client, "PNUD") == {"META-3"}
     assert refs(client, "ПРООН") == {"META-3"}
+    # Found by its metadata, not its text, a record shows the opening of its text.
+    (result,) = client.get("/api/search", query_string={"q": "OIT"}).get_json()["results"]
+    assert result["snippet"].startswith("Cooperatives in Senegal build decent work")
 
 
 def test_authors_regions_refs_and_symbols_are_searched(client, catalogue) -> None:

@@ -174,8 +174,9 @@ def search_records(
             text = "\n\n".join(p for p in (shown.summary, texts.get(shown.id)) if p)
             if shown in matched:
                 cut = search.snippet(result.query, index, shown.language, text)
-            else:
-                # Shown in the reader's language, which did not match: its opening lines.
+            # Shown in the reader's language, which did not match, or found by its
+            # metadata (`ILO`, `org:ILO`) and not its text: its opening lines.
+            if not cut:
                 cut = search.opening(shown.language, text)
         hits.append(
             RecordHit(

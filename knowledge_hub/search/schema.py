@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterator
 from collections.abc import Sequence
 from functools import cache
 
-import rjieba
 from whoosh.analysis import Analyzer
 from whoosh.analysis import CharsetFilter
 from whoosh.analysis import LowercaseFilter
+from whoosh.analysis import RegexTokenizer
 from whoosh.analysis import StopFilter
-from whoosh.analysis import Token
-from whoosh.analysis import Tokenizer
 from whoosh.fields import ID
 from whoosh.fields import KEYWORD
 from whoosh.fields import NUMERIC
@@ -63,7 +59,6 @@ SYMBOL_FIELD = "symbol"
 #: Agriculture Organization of the United Nations"), in the languages with a list,
 #: less those that are also acronyms of organizations ("UN", "WHO").
 _ACRONYM_WORDS = frozenset({"un", "who"})
-_HAN = re.compile("[\u3400-\u9fff\uf900-\ufaff]")
 
 
 @cache
@@ -74,56 +69,16 @@ def _metadata_stopwords() -> frozenset[str]:
     return frozenset(words - _ACRONYM_WORDS)
 
 
-class MetadataTokenizer(Tokenizer):
-    """Words as written, in any language: a run of Chinese characters is one word (a
-    name typed whole, "国际劳工组织", matches it), and in the index the words a
-    segmenter finds in it as well ("劳工")."""
-
-    def __call__(
-        self,
-        value: str,
-        positions: bool = False,
-        chars: bool = False,
-        keeporiginal: bool = False,
-        removestops: bool = True,
-        start_pos: int = 0,
-        start_char: int = 0,
-        tokenize: bool = True,
-        mode: str = "",
-        **kwargs: object,
-    ) -> Iterator[Token]:
-        t = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
-        pos = start_pos
-        for match in WORD.finditer(value) if tokenize else ():
-            for word, start, end in self._words_of(match.group(), mode):
-                t.text = word
-                t.boost = 1.0
-                t.stopped = False
-                if keeporiginal:
-                    t.original = word
-                if positions:
-                    t.pos = pos
-                    pos += 1
-                if chars:
-                    t.startchar = start_char + match.start() + start
-                    t.endchar = start_char + match.start() + end
-                yield t
-
-    @staticmethod
-    def _words_of(word: str, mode: str) -> list[tuple[str, int, int]]:
-        if mode == "query" or not _HAN.search(word):
-            return [(word, 0, len(word))]
-        parts = [(w, s, e) for w, s, e in rjieba.tokenize(word, mode="search") if WORD.search(w)]
-        whole = (word, 0, len(word))
-        return parts if whole in parts else [whole, *parts]
-
-
 @cache
 def metadata_analyzer() -> Analyzer:
     """Names and labels in any language: lowercased, accents folded, Arabic letter forms
-    folded, no stemming (a name is matched as written)."""
+    folded, no stemming (a name is matched as written). Chinese is not segmented: a name
+    written without spaces is one word, matched when typed whole ("国际劳工组织", or the
+    short name "劳工组织" that organization_names.py lists too). Its segments would be
+    the commonest words of Chinese queries ("社会" in the names of UNRISD and UN DESA),
+    and would bring in every record of such an organization."""
     return (
-        MetadataTokenizer()
+        RegexTokenizer(WORD)
         | NFKCFilter()
         | LowercaseFilter()
         | ArabicNormalizeFilter()

@@ -25,8 +25,11 @@ from knowledge_hub.models import VariantStatus
 from knowledge_hub.search.analyzers import WORD
 from knowledge_hub.search.analyzers import analyzer_for
 from knowledge_hub.search.indexer import index_language
+from knowledge_hub.search.indexer import metadata_text
+from knowledge_hub.search.schema import metadata_analyzer
 from knowledge_hub.search.syntax import AllOf
 from knowledge_hub.search.syntax import AnyOf
+from knowledge_hub.search.syntax import Fielded
 from knowledge_hub.search.syntax import Node
 from knowledge_hub.search.syntax import Not
 from knowledge_hub.search.syntax import Phrase
@@ -71,6 +74,11 @@ WORDS = (
     "经济",
     "A/RES/77/281",
     "secretary-general",
+    # Found in the records' metadata: organizations in other languages, authors.
+    "OIT",
+    "PNUD",
+    "国际劳工组织",
+    "Secretariat",
 )
 
 #: Phrases, within one field of one version.
@@ -81,6 +89,7 @@ PHRASES = (
     "public procurement",
     "économie sociale",
     "economía social",
+    "International Labour Organization",
 )
 
 
@@ -115,11 +124,19 @@ def found(client: FlaskClient, q: str) -> set[int]:
 class Version:
     language: str
     fields: tuple[tuple[str, ...], ...]  # the terms of its title and of its text
+    meta: tuple[str, ...] = ()  # the terms of its record's metadata
+    organizations: frozenset[str] = frozenset()  # its record's acronyms
+    year: int | None = None  # its record's
 
 
 def _terms(language: str, text: str, mode: str = "index") -> tuple[str, ...]:
     # The analyzer yields one token object, changed from word to word.
     tokens = [(t.pos, t.text) for t in analyzer_for(language)(text, positions=True, mode=mode)]
+    return tuple(text for __, text in sorted(tokens))
+
+
+def _meta_terms(text: str, mode: str = "index") -> tuple[str, ...]:
+    tokens = [(t.pos, t.text) for t in metadata_analyzer()(text, positions=True, mode=mode)]
     return tuple(text for __, text in sorted(tokens))
 
 
@@ -137,44 +154,65 @@ class Oracle:
                 if document.access not in seen.access_levels:
                     continue
                 versions = []
+                meta = _meta_terms(metadata_text(document))
                 for variant in document.variants:
                     if variant.status not in seen.variant_statuses:
                         continue
                     language = index_language(variant.language, languages)
                     text = "\n\n".join(p for p in (variant.summary, variant.text) if p)
                     fields = (_terms(language, variant.title), _terms(language, text))
-                    versions.append(Version(language, fields))
+                    acronyms = frozenset(o.acronym for o in document.organizations)
+                    versions.append(Version(language, fields, meta, acronyms, document.year))
                 self.records[document.id] = versions
 
-    def holds(self, version: Version, leaf: Word | Phrase) -> bool:
-        wanted = _terms(version.language, leaf.text, mode="query")
+    def holds(self, version: Version, leaf: Word | Phrase, field: str | None = None) -> bool:
+        """In the version's language, in its title or text; or in its record's metadata
+        (every language at once). Fielded: the title alone, the record's acronyms, its
+        year or range of years."""
+        if field == "title":
+            wanted = _terms(version.language, leaf.text, mode="query")
+            return self._held(leaf, wanted, version.fields[:1])
+        if field == "org":
+            return leaf.text in version.organizations
+        if field == "year":
+            first, __, last = leaf.text.partition("..")
+            years = range(int(first), int(last or first) + 1)
+            return version.year is not None and version.year in years
+        in_text = (_terms(version.language, leaf.text, mode="query"), version.fields)
+        in_meta = (_meta_terms(leaf.text, mode="query"), (version.meta,))
+        return any(self._held(leaf, wanted, fields) for wanted, fields in (in_text, in_meta))
+
+    @staticmethod
+    def _held(
+        leaf: Word | Phrase, wanted: tuple[str, ...], fields: tuple[tuple[str, ...], ...]
+    ) -> bool:
         if not wanted:
             return False
         if isinstance(leaf, Word):
-            present = set(version.fields[0]) | set(version.fields[1])
+            present = set().union(*fields)
             if len(WORD.findall(leaf.text)) > 1:  # joined by a hyphen or a slash
                 return set(wanted) <= present
             return bool(set(wanted) & present)
         size = len(wanted)
         return any(
-            field[i : i + size] == wanted
-            for field in version.fields
-            for i in range(len(field) - size + 1)
+            field[i : i + size] == wanted for field in fields for i in range(len(field) - size + 1)
         )
 
-    def matches(self, record: int, node: Node) -> bool:
+    def matches(self, record: int, node: Node, field: str | None = None) -> bool:
         if isinstance(node, Word | Phrase):
-            return any(self.holds(version, node) for version in self.records[record])
+            return any(self.holds(version, node, field) for version in self.records[record])
+        if isinstance(node, Fielded):
+            return self.matches(record, node.part, node.field)
         if isinstance(node, Not):
             return False  # an exclusion alone looks for nothing
         sought = [part for part in node.parts if not isinstance(part, Not)]
         if not sought:
             return False
         test = all if isinstance(node, AllOf) else any
-        if not test(self.matches(record, part) for part in sought):
+        if not test(self.matches(record, part, field) for part in sought):
             return False
         return not any(
-            self.matches(record, part.part) for part in node.parts if isinstance(part, Not)
+            self.matches(record, part.part, field) for part in node.parts if isinstance(part, Not)
         )
 
     def answer(self, node: Node) -> set[int]:
@@ -289,8 +327,24 @@ def test_a_hidden_translation_never_hides_a_public_record(
     assert record not in found(client, "cooperatives")
 
 
+#: Fielded words the oracle reads: a title's words, an organization, years.
+FIELDED = (
+    Fielded("title", Word("social")),
+    Fielded("title", Word("économie")),
+    Fielded("title", Phrase("solidarity economy")),
+    Fielded("org", Word("ILO")),
+    Fielded("org", Word("UNDP")),
+    Fielded("year", Word("2023")),
+    Fielded("year", Word("2015..2020")),
+)
+
+
 def _trees(depth: int) -> st.SearchStrategy[Node]:
-    leaves = st.one_of(st.sampled_from(WORDS).map(Word), st.sampled_from(PHRASES).map(Phrase))
+    leaves = st.one_of(
+        st.sampled_from(WORDS).map(Word),
+        st.sampled_from(PHRASES).map(Phrase),
+        st.sampled_from(FIELDED),
+    )
     if depth == 0:
         return leaves
     smaller = _trees(depth - 1)

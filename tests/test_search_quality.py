@@ -26,9 +26,10 @@ from knowledge_hub.services import imports
 from knowledge_hub.services import users
 from tests.conftest import shared_data
 
-#: Plain BM25 over the same texts scores nDCG@10 0.376; the hub measured 0.390
-#: (benchmarks/README.md). Falling under this bar is a regression in ranking.
-MIN_NDCG = 0.38
+#: Plain BM25 over the same texts scores nDCG@10 0.376; the hub measured 0.3859 with a
+#: title match weighted 0.2 and the records' metadata searched (query.py). Falling under
+#: this bar is a regression in ranking.
+MIN_NDCG = 0.385
 
 
 @pytest.mark.slow

@@ -49,6 +49,8 @@ class RecordResults:
     hits: list[RecordHit]
     facets: dict[str, list[tuple[str, int]]]
     suggestion: str | None
+    #: The record whose ref or document symbol was typed alone (search.SearchResult).
+    go_to: int | None = None
 
     @property
     def pages(self) -> int:
@@ -172,8 +174,9 @@ def search_records(
             text = "\n\n".join(p for p in (shown.summary, texts.get(shown.id)) if p)
             if shown in matched:
                 cut = search.snippet(result.query, index, shown.language, text)
-            else:
-                # Shown in the reader's language, which did not match: its opening lines.
+            # Shown in the reader's language, which did not match, or found by its
+            # metadata (`ILO`, `org:ILO`) and not its text: its opening lines.
+            if not cut:
                 cut = search.opening(shown.language, text)
         hits.append(
             RecordHit(
@@ -185,7 +188,9 @@ def search_records(
                 score=hit.score,
             )
         )
-    return RecordResults(request, result.total, hits, result.facets, result.suggestion)
+    return RecordResults(
+        request, result.total, hits, result.facets, result.suggestion, result.go_to
+    )
 
 
 def _texts_of(variant_ids: list[int]) -> dict[int, str]:

@@ -89,6 +89,7 @@ from knowledge_hub.search.columns import Columns
 from knowledge_hub.search.columns import build_columns
 from knowledge_hub.search.indexer import index_fields
 from knowledge_hub.search.mapped import read_compound_parts_in_place
+from knowledge_hub.search.schema import SCHEMA_VERSION
 from knowledge_hub.search.schema import build_schema
 
 log = logging.getLogger(__name__)
@@ -108,6 +109,8 @@ REINDEX_LOCK = "REINDEX_LOCK"
 INDEX_NAME = "MAIN"
 WRITE_LOCK = f"{INDEX_NAME}_WRITELOCK"
 LEGACY_TOC = re.compile(rf"^_{INDEX_NAME}_[0-9]+\.toc$")
+#: The file of a generation naming the schema version it was written with.
+SCHEMA_FILE = "SCHEMA_VERSION"
 LEGACY_SEGMENT_FILE = re.compile(rf"^{INDEX_NAME}_[0-9a-z]+\.[A-Za-z0-9_.]+$")
 
 #: How long `reindex` waits for a drain in progress to let go of the index lock.
@@ -263,6 +266,20 @@ def _lock_file(folder: Path, name: str) -> FileLock:
     return FileStorage(str(folder)).lock(name)
 
 
+def _create_generation(folder: Path, schema: object) -> None:
+    """An empty index in a new generation's folder, with its schema version noted."""
+    whoosh_index.create_in(str(folder), schema)
+    (folder / SCHEMA_FILE).write_text(f"{SCHEMA_VERSION}\n", encoding="utf-8")
+
+
+def written_schema_version(folder: Path) -> int:
+    """The schema version a generation was written with (0: before versions)."""
+    try:
+        return int((folder / SCHEMA_FILE).read_text(encoding="utf-8").strip())
+    except (FileNotFoundError, ValueError):
+        return 0
+
+
 def _has_legacy_index(folder: Path) -> bool:
     """Tell whether a Whoosh index lies directly in the folder (installs made before
     generations), by its table-of-contents files alone, without reading them."""
@@ -366,10 +383,19 @@ class SearchIndex:
 
     def _create_first_generation(self) -> None:
         folder = self._new_generation_folder()
-        whoosh_index.create_in(str(folder), self.schema)
+        _create_generation(folder, self.schema)
         _fsync_folder_and_files(folder)
         if not self._publish(folder, only_if_none=True):
             shutil.rmtree(folder, ignore_errors=True)  # another process was first
+
+    def schema_is_current(self) -> bool:
+        """Whether the generation in use was written with this schema version (an
+        install made before generations, or before versions, was not): one that was
+        not lacks fields that searches read, and must be rebuilt (`hub reindex`)."""
+        folder = self.current_generation()
+        if folder is None:
+            return True  # the first generation, made at the first use, will be
+        return written_schema_version(folder) == SCHEMA_VERSION
 
     # --- opening
 
@@ -638,7 +664,7 @@ class SearchIndex:
         and a score is summed over its fields in the same order (its last bits can
         differ from one segment layout to another, see test_coordination.py).
         """
-        whoosh_index.create_in(str(folder), self.schema)
+        _create_generation(folder, self.schema)
         ids = list(session.scalars(select(Variant.id).order_by(Variant.id)))
         session.commit()
         total = len(ids)

@@ -14,18 +14,29 @@ from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from knowledge_hub import access
+from knowledge_hub.i18n import region_name
+from knowledge_hub.i18n.organization_names import names_of
 from knowledge_hub.models import Document
 from knowledge_hub.models import DocumentOrganization
 from knowledge_hub.models import PendingIndex
 from knowledge_hub.models import StoredFile
 from knowledge_hub.models import Variant
 from knowledge_hub.models.base import utcnow
+from knowledge_hub.search.schema import AUTHOR_FIELD
+from knowledge_hub.search.schema import META_FIELD
+from knowledge_hub.search.schema import ORG_FIELD
+from knowledge_hub.search.schema import REF_FIELD
+from knowledge_hub.search.schema import SCHEMA_VERSION
+from knowledge_hub.search.schema import SYMBOL_FIELD
 from knowledge_hub.search.schema import text_field
 from knowledge_hub.search.schema import title_field
 
 log = logging.getLogger(__name__)
 
 OTHER_LANGUAGE = "other"
+
+#: The languages organization and region names are written into the index in.
+NAME_LANGUAGES = ("ar", "en", "es", "fr", "ru", "zh")
 
 
 def index_language(language: str, languages: Iterable[str]) -> str:
@@ -41,6 +52,40 @@ def date_key(date: str | None) -> int:
     parts = (date.split("-") + ["0", "0"])[:3]
     year, month, day = (int(p) for p in parts)
     return year * 10000 + month * 100 + day
+
+
+def document_symbols(document: Document) -> list[str]:
+    """The UN document symbols of a record ("A/RES/77/281")."""
+    symbol = (document.identifiers or {}).get("un_symbol")
+    return [symbol.strip()] if symbol and symbol.strip() else []
+
+
+def organization_text(document: Document) -> str:
+    """The record's organizations by acronym and name, in every language known."""
+    names: list[str] = []
+    for organization in document.organizations:
+        for name in (organization.acronym, organization.name, *names_of(organization.acronym)):
+            if name and name not in names:
+                names.append(name)
+    return "\n".join(names)
+
+
+def metadata_text(document: Document) -> str:
+    """What the `meta` field holds: the words a reader may name a record by besides its
+    title and text. Type labels stay out: "report" or "guide" in a question is about
+    the subject, and would lift every record of that type."""
+    regions = [
+        region_name(r.code, language) for r in document.regions for language in NAME_LANGUAGES
+    ]
+    parts = [
+        *(document.authors or []),
+        organization_text(document),
+        *(t.label for t in document.topics),
+        *dict.fromkeys(regions),
+        document.ref,
+        *document_symbols(document),
+    ]
+    return "\n".join(part for part in parts if part)
 
 
 def index_fields(variant: Variant, languages: Iterable[str]) -> dict[str, Any]:
@@ -66,6 +111,11 @@ def index_fields(variant: Variant, languages: Iterable[str]) -> dict[str, Any]:
         "organization": ",".join(o.acronym for o in document.organizations),
         "topic": ",".join(t.code for t in document.topics),
         "region": ",".join(r.code for r in document.regions),
+        META_FIELD: metadata_text(document),
+        AUTHOR_FIELD: "\n".join(document.authors or []),
+        ORG_FIELD: organization_text(document),
+        REF_FIELD: (document.ref or "").lower(),
+        SYMBOL_FIELD: ",".join(s.lower() for s in document_symbols(document)),
     }
     fields.update({k: v for k, v in optional.items() if v})
     if access.is_public(document, variant):
@@ -76,7 +126,11 @@ def index_fields(variant: Variant, languages: Iterable[str]) -> dict[str, Any]:
 
 def stamp(fields: dict[str, Any]) -> str:
     """A fingerprint of an index entry, to find entries that no longer match the database."""
-    content = json.dumps({k: v for k, v in fields.items() if k != "stamp"}, sort_keys=True)
+    # The schema's version is part of it: entries written under another are stale.
+    content = json.dumps(
+        {k: v for k, v in fields.items() if k != "stamp"} | {"schema": SCHEMA_VERSION},
+        sort_keys=True,
+    )
     return hashlib.sha1(content.encode()).hexdigest()
 
 

@@ -39,24 +39,32 @@ from knowledge_hub.search.columns import held_by_any
 from knowledge_hub.search.columns import score_every_match
 from knowledge_hub.search.coordination import FieldsGroup
 from knowledge_hub.search.coordination import WordsGroup
+from knowledge_hub.search.coordination import WordsOr
 from knowledge_hub.search.facets import Groups
 from knowledge_hub.search.facets import count_facets
 from knowledge_hub.search.index import SearchIndex
 from knowledge_hub.search.indexer import OTHER_LANGUAGE
+from knowledge_hub.search.lookup import record_named
 from knowledge_hub.search.matching import RecordMatcher
+from knowledge_hub.search.schema import AUTHOR_FIELD
 from knowledge_hub.search.schema import FACET_FIELDS
+from knowledge_hub.search.schema import META_FIELD
+from knowledge_hub.search.schema import ORG_FIELD
 from knowledge_hub.search.schema import text_field
 from knowledge_hub.search.schema import title_field
 from knowledge_hub.search.statistics import VisibleBM25F
 from knowledge_hub.search.syntax import AllOf
+from knowledge_hub.search.syntax import Fielded
 from knowledge_hub.search.syntax import Node
 from knowledge_hub.search.syntax import Not
 from knowledge_hub.search.syntax import Word
 from knowledge_hub.search.syntax import as_words
+from knowledge_hub.search.syntax import fielded
 from knowledge_hub.search.syntax import has_operators
 from knowledge_hub.search.syntax import joined
 from knowledge_hub.search.syntax import read
 from knowledge_hub.search.syntax import sought
+from knowledge_hub.search.syntax import unfielded
 
 SORTS = ("relevance", "newest", "oldest")
 MAX_QUERY_LENGTH = 1000
@@ -96,6 +104,9 @@ class SearchResult:
     query: Query | None = None
     #: When the search must be done by; what follows it (snippets) stops there too.
     deadline: Deadline = field(default_factory=lambda: Deadline(None))
+    #: The document id of the record whose ref or document symbol the query is, typed
+    #: alone, when the reader may see exactly one such record: the reader goes there.
+    go_to: int | None = None
 
 
 def _visibility_filter(seen: Visibility) -> Query | None:
@@ -146,8 +157,19 @@ def restriction(seen: Visibility, filters: Mapping[str, Sequence[str]]) -> Query
 #: its title as well (the file's own title page, the summary), and the title field is
 #: indexed with TITLE_BOOST, so a title match is a bonus on top of the text's; counted
 #: in full it drowned the text (Cranfield, benchmarks/README.md: nDCG@10 0.379 with
-#: 1.0, 0.390 with 0.3, 0.386 with 0.5).
-TITLE_MATCH_WEIGHT = 0.3
+#: 1.0, 0.390 with 0.3, 0.386 with 0.5). With the metadata searched too (META_FIELD),
+#: 0.2 measures 0.3859 (tests/test_search_quality.py).
+TITLE_MATCH_WEIGHT = 0.2
+
+#: Weight of a match in the record's metadata (authors, organizations, topics, regions,
+#: ref, symbols: the `meta` field). The field is short, so BM25 scores a match there
+#: high; at half weight a record tagged ILO comes up for "ILO" without outranking one
+#: whose text is about the words asked for.
+META_MATCH_WEIGHT = 0.5
+
+#: The fields a fielded word of the query language is ranked in, where it has any: the
+#: others (`org:` by acronym, `type:`, `year:`, `ref:`) only choose records.
+RANKED_FIELDS = ("title", "author", "org")
 
 
 class _StarWildcardPlugin(WildcardPlugin):
@@ -159,11 +181,29 @@ class _StarWildcardPlugin(WildcardPlugin):
 
 
 def query_parser(index: SearchIndex, *, bounded: bool = True) -> QueryParser:
-    """The parser of readers' queries: every language's title and text fields.
-    `bounded=False` keeps Whoosh's ranges and `*:*` (the benchmarks' "before")."""
+    """The parser of readers' queries: every language's title and text fields, and the
+    record's metadata. `bounded=False` keeps Whoosh's ranges and `*:*` (the benchmarks'
+    "before")."""
     languages = (*index.languages, OTHER_LANGUAGE)
     fields = [f for lang in languages for f in (title_field(lang), text_field(lang))]
     boosts = {title_field(lang): TITLE_MATCH_WEIGHT for lang in languages}
+    fields.append(META_FIELD)
+    boosts[META_FIELD] = META_MATCH_WEIGHT
+    return _words_parser(index, fields, boosts, bounded=bounded)
+
+
+def field_parser(index: SearchIndex, field: str) -> QueryParser:
+    """The parser of the words of `title:`, `author:` or `org:` (syntax.FIELDS), in that
+    field alone: a title in every language's title field."""
+    if field == "title":
+        languages = (*index.languages, OTHER_LANGUAGE)
+        return _words_parser(index, [title_field(lang) for lang in languages], {})
+    return _words_parser(index, [AUTHOR_FIELD if field == "author" else ORG_FIELD], {})
+
+
+def _words_parser(
+    index: SearchIndex, fields: list[str], boosts: dict[str, float], *, bounded: bool = True
+) -> QueryParser:
     # Records matching more of the words rank higher (see coordination.py).
     parser = QueryParser(None, index.schema, group=WordsGroup)
     parser.add_plugin(MultifieldPlugin(fields, fieldboosts=boosts, group=FieldsGroup))
@@ -178,9 +218,10 @@ def query_parser(index: SearchIndex, *, bounded: bool = True) -> QueryParser:
     return parser
 
 
-def parse(index: SearchIndex, q: str) -> Query:
+def parse(index: SearchIndex, q: str, field: str | None = None) -> Query:
     """Parse q against the title and text fields of every language, each with its own
-    analyzer, so that words are matched in whichever language they are.
+    analyzer, so that words are matched in whichever language they are, and against the
+    record's metadata (names in every language, refs, symbols).
 
     Natural-language questions work as typed (punctuation, "?", lowercase and/or/not
     are words), while the explicit syntax stays: "quoted phrases", OR, (groups) and *
@@ -188,10 +229,14 @@ def parse(index: SearchIndex, q: str) -> Query:
     record, before the words get here.
 
     Term ranges (`[a TO z]`) and `*:*` are not query syntax here: their brackets and
-    colons are read as punctuation. Raises BadQuery for parentheses nested too deep."""
+    colons are read as punctuation. Raises BadQuery for parentheses nested too deep.
+
+    With a field of the query language (`title`, `author`, `org`), q is looked for in
+    that field only."""
     refuse_deep_nesting(q)
     try:
-        return query_parser(index).parse(q)
+        parser = query_parser(index) if field is None else field_parser(index, field)
+        return parser.parse(q)
     except (RecursionError, IndexError):
         # Whoosh's parser fails on some operator sequences ("NOT NOT a"), and nesting is
         # bounded above, so a stack overflow here would come from a shape not foreseen.
@@ -203,7 +248,7 @@ def parse(index: SearchIndex, q: str) -> Query:
 def _decides_by_record(node: Node) -> bool:
     """Whether the tree joins (AND, or words joined by a hyphen or a slash) or excludes
     (NOT, -word) anywhere; otherwise a record matches when it holds one of its words."""
-    if isinstance(node, AllOf | Not):
+    if isinstance(node, AllOf | Not | Fielded):
         return True
     if isinstance(node, Word):
         return joined(node.text)
@@ -226,8 +271,25 @@ def read_query(index: SearchIndex, q: str) -> tuple[Query, Node | None]:
     decides = _decides_by_record(tree)
     if not decides and not has_operators(q):
         return parse(index, q), None
-    words = as_words(sought(tree))
-    return (parse(index, words) if words else NullQuery), (tree if decides else None)
+    leaves = sought(tree)
+    words = as_words(unfielded(leaves))
+    query = parse(index, words) if words else NullQuery
+    in_fields = [_ranked_in_field(index, leaf) for leaf in fielded(leaves)]
+    in_fields = [part for part in in_fields if part is not NullQuery]
+    if in_fields:
+        # Side by side with the other words, each counting as one word of the query.
+        parts = [query, *in_fields] if query is not NullQuery else in_fields
+        query = parts[0] if len(parts) == 1 else WordsOr(parts).normalize()
+    return query, (tree if decides else None)
+
+
+def _ranked_in_field(index: SearchIndex, leaf: Fielded) -> Query:
+    """What ranks the records a fielded word matches: its words in its field, for the
+    fields that have words (RANKED_FIELDS); nothing for the others."""
+    if leaf.field not in RANKED_FIELDS:
+        return NullQuery
+    words = as_words(unfielded(sought(leaf.part)))
+    return parse(index, words, leaf.field) if words else NullQuery
 
 
 def search(
@@ -290,7 +352,15 @@ def search(
         suggestion = None
         if query is not None and found.records < FEW_RESULTS and not deadline.passed():
             suggestion = _suggest(searcher, q, _allowed_entries(columns, seen, {}), deadline)
-    return SearchResult(found.records, hits, facets, suggestion, query, deadline)
+        go_to = record_named(searcher.reader(), columns, visible, _named_alone(q, tree))
+    return SearchResult(found.records, hits, facets, suggestion, query, deadline, go_to)
+
+
+def _named_alone(q: str, tree: Node | None) -> str:
+    """The ref or symbol a query may be, typed alone (`A/RES/77/281`) or as `ref:...`."""
+    if isinstance(tree, Fielded) and tree.field == "ref" and isinstance(tree.part, Word):
+        return tree.part.text
+    return q
 
 
 def _of_matching_records(
@@ -306,10 +376,25 @@ def _of_matching_records(
     """The matched entries of the records the tree matches, decided over the versions
     the reader may see, whatever the facet filters keep."""
     matcher = RecordMatcher(
-        searcher, columns, index.languages, visible, lambda text: parse(index, text), deadline
+        searcher,
+        columns,
+        index.languages,
+        visible,
+        lambda text, field: parse(index, text, field),
+        deadline,
     )
-    keep = matcher.records_of(tree)[columns.record[docnums]]
-    return docnums[keep], scores[keep]
+    records = matcher.records_of(tree)
+    keep = records[columns.record[docnums]]
+    docnums, scores = docnums[keep], scores[keep]
+    # A record matched by what ranks nothing (`org:ILO`, `year:2023`) is found by its
+    # visible versions, with no score.
+    unranked = records.copy()
+    unranked[columns.record[docnums]] = False
+    if unranked.any():
+        extra = np.flatnonzero(visible & unranked[columns.record] & (columns.record >= 0))
+        docnums = np.concatenate((docnums, extra))
+        scores = np.concatenate((scores, np.zeros(len(extra))))
+    return docnums, scores
 
 
 def _allowed_entries(

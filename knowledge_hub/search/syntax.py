@@ -9,6 +9,11 @@ read into a tree whose meaning is decided per record (matching.py).
 - A minus inside a word (`high-speed`, `A/RES/77/281`) is part of the word, and such
   joined words match a version that holds all their parts.
 - AND binds closer than OR: `a b AND c` is a, or b and c.
+- A field name before a word, a "quoted phrase" or a (group) looks for it in one part
+  of the record only: `title:`, `author:`, `org:` (an acronym or a name in any
+  language), `type:` (a type code or label), `year:` (`year:2023`, `year:2019..2023`)
+  and `ref:` (a record's ref or a document symbol). Names are read without case; any
+  other `name:` (`http://x`, `status:draft`) is a word as written.
 
 Reading never fails: a stray operator or parenthesis is dropped, an unclosed quote or
 parenthesis ends with the query."""
@@ -27,7 +32,14 @@ OPERATORS = frozenset({"AND", "OR", "NOT"})
 #: query given to it for scoring are lowercased when they are one of these.
 WHOOSH_OPERATORS = frozenset({"AND", "OR", "NOT", "ANDNOT", "ANDMAYBE"})
 
-_TOKEN = re.compile(r'\s+|"[^"]*"?|\(|\)|-(?=[^\s-])|-+|[^\s"()]+')
+#: The fields a query may name, as the advanced search form writes them.
+FIELDS = ("title", "author", "org", "type", "year", "ref")
+
+#: A field name written right before a quote or a parenthesis is a token of its own;
+#: before a word it is part of the word's token (`title:economy`), read by _fielded().
+_FIELD_PREFIX = "|".join(FIELDS)
+_TOKEN = re.compile(rf'\s+|(?i:{_FIELD_PREFIX}):(?=["(])|"[^"]*"?|\(|\)|-(?=[^\s-])|-+|[^\s"()]+')
+_FIELDED_WORD = re.compile(rf"(?i)({_FIELD_PREFIX}):(.*)", re.DOTALL)
 
 
 @dataclass(frozen=True)
@@ -59,7 +71,15 @@ class AnyOf:
     parts: tuple[Node, ...]
 
 
-Node = Word | Phrase | Not | AllOf | AnyOf
+@dataclass(frozen=True)
+class Fielded:
+    """A word, a phrase or a group looked for in one field of the record (FIELDS)."""
+
+    field: str
+    part: Node
+
+
+Node = Word | Phrase | Not | AllOf | AnyOf | Fielded
 
 
 def joined(word: str) -> bool:
@@ -69,9 +89,15 @@ def joined(word: str) -> bool:
 
 
 def has_operators(q: str) -> bool:
-    """Whether q uses AND, NOT or a leading minus (Whoosh's parser reads them per
-    language version, or not at all: "NOT NOT a")."""
-    return any(token in ("AND", "NOT", "-") for token in _tokens(q))
+    """Whether q uses AND, NOT, a leading minus (Whoosh's parser reads them per
+    language version, or not at all: "NOT NOT a") or a field name."""
+    return any(token in ("AND", "NOT", "-") or _fielded(token) is not None for token in _tokens(q))
+
+
+def _fielded(token: str) -> tuple[str, str] | None:
+    """(field, what follows the colon) of a token that starts with a field's name."""
+    match = _FIELDED_WORD.fullmatch(token)
+    return (match.group(1).lower(), match.group(2)) if match else None
 
 
 def _tokens(q: str) -> list[str]:
@@ -153,7 +179,22 @@ class _Reader:
         if token.startswith('"'):
             text = token.strip('"').strip()
             return Phrase(text) if text else None
+        fielded = _fielded(token)
+        if fielded is not None:
+            field, rest = fielded
+            if rest:
+                return Fielded(field, Word(rest))
+            # A name followed by a quote or a parenthesis (the tokenizer keeps it apart
+            # only then): the phrase or the group is what the field is searched for.
+            if self.peek() == "(" or _is_phrase(self.peek()):
+                part = self.unary()
+                return None if part is None else Fielded(field, part)
+            return Word(token)  # "title:" followed by a space is a word, as before
         return Word(token)
+
+
+def _is_phrase(token: str | None) -> bool:
+    return token is not None and token.startswith('"')
 
 
 def read(q: str) -> Node | None:
@@ -161,14 +202,30 @@ def read(q: str) -> Node | None:
     return _Reader(_tokens(q)).alternatives(inside=False)
 
 
-def sought(node: Node | None) -> list[Word | Phrase]:
-    """The words and phrases a record is looked for by (those not excluded), in the
-    query's order: what ranks the records that match."""
+def sought(node: Node | None) -> list[Word | Phrase | Fielded]:
+    """The words, phrases and fielded words a record is looked for by (those not
+    excluded), in the query's order: what ranks the records that match. A fielded
+    group comes as one Fielded of the group's sought words."""
     if node is None or isinstance(node, Not):
         return []
     if isinstance(node, Word | Phrase):
         return [node]
+    if isinstance(node, Fielded):
+        inner = sought(node.part)
+        if not inner:
+            return []
+        return [Fielded(node.field, inner[0] if len(inner) == 1 else AnyOf(tuple(inner)))]
     return [leaf for part in node.parts for leaf in sought(part)]
+
+
+def unfielded(leaves: list[Word | Phrase | Fielded]) -> list[Word | Phrase]:
+    """The leaves looked for in every field."""
+    return [leaf for leaf in leaves if not isinstance(leaf, Fielded)]
+
+
+def fielded(leaves: list[Word | Phrase | Fielded]) -> list[Fielded]:
+    """The leaves looked for in one field each."""
+    return [leaf for leaf in leaves if isinstance(leaf, Fielded)]
 
 
 def as_words(leaves: list[Word | Phrase]) -> str:
@@ -186,6 +243,9 @@ def as_words(leaves: list[Word | Phrase]) -> str:
 
 def write(node: Node) -> str:
     """The query text of a tree, which read() reads back to the same meaning."""
+    if isinstance(node, Fielded):
+        part = write(node.part)
+        return f"{node.field}:{part if isinstance(node.part, Word | Phrase) else f'({part})'}"
     if isinstance(node, Word):
         return node.text
     if isinstance(node, Phrase):

@@ -65,6 +65,8 @@ class FixityReport:
     index: dict[str, list[int]] = field(default_factory=dict)
     #: Why the index could not be read at all, when it could not (rebuild it).
     index_unreadable: str | None = None
+    #: The index was written with an older schema: searches miss what it lacks.
+    index_schema_outdated: bool = False
     #: Versions queued in the index outbox (not a problem: the next drain applies them).
     pending: int = 0
     orphan_blobs: list[str] = field(default_factory=list)
@@ -84,6 +86,7 @@ class FixityReport:
         return not (
             self.file_problems
             or self.index_unreadable
+            or self.index_schema_outdated
             or any(self.index.values())
             or self.orphan_blobs
             or self.temp_files
@@ -94,6 +97,8 @@ class FixityReport:
         out = [str(c) for c in self.file_problems]
         if self.index_unreadable:
             out.append(f"index unreadable: {self.index_unreadable}")
+        if self.index_schema_outdated:
+            out.append("index written with an older schema: rebuild it with `hub reindex`")
         for kind, ids in self.index.items():
             for variant_id in ids:
                 out.append(f"index {kind}: language version {variant_id}")
@@ -284,6 +289,7 @@ def run_check(
     report.earlier_problems = earlier_problems({c.sha256 for c in report.checked})
     try:
         report.index, report.pending = index_differences()
+        report.index_schema_outdated = not search.get_index().schema_is_current()
     except search.IndexUnreadable as e:
         report.index_unreadable = str(e)
         report.pending = db.session.scalar(select(func.count(PendingIndex.id))) or 0

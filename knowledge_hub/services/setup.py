@@ -33,7 +33,12 @@ def initialize() -> None:
     with transaction() as session:
         seed.vocabularies(session)
         seed.criteria(session)
-    search.get_index().ix  # creates the index folder on first run  # noqa: B018
+    index = search.get_index()
+    index.ix  # creates the index folder on first run  # noqa: B018
+    if not index.schema_is_current():
+        # An upgrade changed what the index holds: searches would miss what the old
+        # generation lacks until it is rebuilt.
+        search.reindex()
 
 
 def demo_is_loaded() -> bool:

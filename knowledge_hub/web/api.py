@@ -109,6 +109,7 @@ def search():
             for facet, values in results.facets.items()
         },
         suggestion=results.suggestion,
+        go_to=results.go_to,
     )
     link = page_links(search_request.page, search_request.per_page, results.total)
     if link:

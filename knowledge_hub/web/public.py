@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from flask import Blueprint
+from flask import redirect
 from flask import render_template
 from flask import request
+from flask import url_for
 from flask_babel import gettext as _
 
 from knowledge_hub import i18n
@@ -39,6 +41,9 @@ def search():
         return render_template(
             "public/search.html", results=None, error=str(e), request_=SearchRequest(), labels={}
         ), 400
+    if results.go_to is not None:
+        # A ref or a document symbol typed alone names one record: go to it.
+        return redirect(url_for("documents.landing", document_id=results.go_to))
     if search_request.page > results.pages:
         # "Page 99 of 2" over an empty list would read as a broken search: the page does
         # not exist, and the reader is sent on to the last one that does.

@@ -6,17 +6,22 @@ from __future__ import annotations
 
 import re
 from html import unescape
+from pathlib import Path
 from urllib.parse import parse_qsl
 from urllib.parse import urlsplit
 
 import pytest
 from flask.testing import FlaskClient
+from playwright.sync_api import Browser
 
 from knowledge_hub.web.forms.advanced_search import EARLIEST_YEAR
 from knowledge_hub.web.forms.advanced_search import Wanted
 from knowledge_hub.web.forms.advanced_search import compose_query
 from knowledge_hub.web.forms.advanced_search import field_value
 from knowledge_hub.web.forms.advanced_search import words_of
+from tests.test_browser import CHROMIUM
+from tests.test_browser import browser  # noqa: F401  (a fixture)
+from tests.test_browser import live_hub  # noqa: F401  (a fixture)
 
 THIS_YEAR = 2026
 
@@ -308,3 +313,28 @@ def test_words_to_leave_out_alone_are_refused(client: FlaskClient) -> None:
         "/search/advanced", query_string={"none_words": "housing", "title": "cooperatives"}
     )
     assert response.status_code == 302
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Chromium is installed by tests/setup.sh")
+def test_the_arabic_form_and_examples_mirror_in_a_browser(live_hub: str, browser: Browser) -> None:
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(f"{live_hub}/search/advanced?lang=ar")
+    label = page.locator('label[for="all_words"]').bounding_box()
+    box = page.locator("#all_words").bounding_box()
+    # Right to left: a label starts at the right edge of its box.
+    assert abs((label["x"] + label["width"]) - (box["x"] + box["width"])) < 2
+    # A long organization's name in a list does not widen its part of the form.
+    edges = {
+        round(f["x"])
+        for f in page.locator("form.advanced-search fieldset").evaluate_all(
+            "fieldsets => fieldsets.map(f => f.getBoundingClientRect().toJSON())"
+        )
+    }
+    assert len(edges) == 1, edges
+    page.goto(f"{live_hub}/search/help?lang=ar")
+    directions = page.locator("a.example code").evaluate_all(
+        "codes => codes.map(c => getComputedStyle(c).direction)"
+    )
+    assert directions and set(directions) == {"ltr"}
+    page.close()

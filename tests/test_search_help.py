@@ -275,6 +275,12 @@ def test_a_bare_visit_shows_the_form_with_its_labels(client: FlaskClient) -> Non
         assert f'<label for="{name}">' in html, name
         assert f'id="{name}"' in html, name
     assert 'method="get"' in html
+    # The lists offer the hub's own types, topics and organizations, and every country.
+    assert '<option value="policy-brief">Policy brief</option>' in html
+    assert '<option value="cooperatives">Cooperatives and mutual organizations</option>' in html
+    assert re.search(r'<option value="ILO">ILO — [^<]+</option>', html)
+    assert '<option value="SN">Senegal</option>' in html
+    assert 'value="ZZ"' not in html
 
 
 def test_a_year_that_is_not_a_year_is_said_by_its_box(client: FlaskClient) -> None:

@@ -41,9 +41,9 @@ _YEAR = re.compile(r"^\d{4}$")
 FILTERS = ("type", "language", "organization", "topic", "region")
 SORTS = ("relevance", "newest", "oldest")
 #: Countries (ISO 3166) and UN M49 areas, as records name their regions; CLDR's
-#: pseudo-territories (unknown, pseudo-locales) are no place a record is about.
+#: "unknown region" and its pseudo-locales' codes are no place a record is about.
 _REGION = re.compile(r"^(?:[A-Z]{2}|\d{3})$")
-_NOT_PLACES = frozenset({"ZZ", "XA", "XB", "QO", "EU", "EZ", "UN"})
+_NOT_PLACES = frozenset({"ZZ", "XA", "XB"})
 
 
 @dataclass(frozen=True)

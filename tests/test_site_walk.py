@@ -48,6 +48,8 @@ MUST_REACH = {
         "/files/",
         "/cite.",
         "/search?",
+        "/search/help",
+        "/search/advanced",
         "/static/",
         "/oai?",
         "/api/",

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from flask import Blueprint
+from flask import current_app
 from flask import redirect
 from flask import render_template
 from flask import request
@@ -10,10 +13,13 @@ from flask import url_for
 from flask_babel import gettext as _
 
 from knowledge_hub import i18n
+from knowledge_hub.models.base import utcnow
 from knowledge_hub.queries import public as public_queries
+from knowledge_hub.queries import staff as staff_queries
 from knowledge_hub.search import BadQuery
 from knowledge_hub.search import SearchRequest
 from knowledge_hub.web import params
+from knowledge_hub.web.forms.advanced_search import AdvancedSearchForm
 from knowledge_hub.web.permissions import viewer
 from knowledge_hub.web.templating import url_with
 
@@ -67,3 +73,24 @@ def search():
         request_=search_request,
         labels=public_queries.facet_labels(),
     )
+
+
+@bp.get("/search/help")
+def search_help():
+    return render_template(
+        "public/search_help.html", doc_types=staff_queries.vocabularies().doc_types
+    )
+
+
+@bp.get("/search/advanced")
+def advanced_search():
+    """The advanced-search form; sent, it goes on to /search with the query it wrote,
+    which the search box then shows for the reader to read and edit."""
+    form = AdvancedSearchForm(request.args)
+    form.offer(staff_queries.vocabularies(), current_app.config["LANGUAGES"])
+    if form.submitted(request.args):
+        if form.validate():
+            pairs = form.search_parameters(this_year=utcnow().year)
+            return redirect(url_for("public.search") + ("?" + urlencode(pairs) if pairs else ""))
+        return render_template("public/search_advanced.html", form=form), 400
+    return render_template("public/search_advanced.html", form=form)

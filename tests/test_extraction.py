@@ -12,6 +12,7 @@ import os
 import random
 import re
 import struct
+import subprocess
 import sys
 import time
 import zipfile
@@ -681,10 +682,59 @@ def test_workers_leak_no_processes_or_pipes(tmp_path: Path, warm_worker: None) -
     assert open_descriptors() == before
     assert multiprocessing.active_children() == []
     assert zombie_children() == []
-    # The per-call cost of a worker stays small: a few milliseconds when the
-    # main module is cheap to import (it is re-imported in every child when it
-    # is a script, as with the pytest launcher), never a fresh interpreter.
+    # The per-call cost of a worker stays small: a few milliseconds (a fork of
+    # the preloaded server, without the main module), never a fresh interpreter.
     assert sorted(durations)[len(durations) // 2] < 0.2
+
+
+#: A main module that refuses to run anywhere but as the main module: an extraction
+#: child that imported it again (as multiprocessing does for its non-fork children)
+#: would leave the mark and die.
+REFUSING_MAIN = """
+import sys
+from pathlib import Path
+
+if __name__ != "__main__":
+    Path(sys.argv[1] if len(sys.argv) > 1 else {mark!r}).write_text(__name__)
+    raise SystemExit("imported again")
+
+from knowledge_hub.extraction import extract
+from knowledge_hub.extraction import sniff_file
+
+for name in sys.argv[2:]:
+    path = Path(name)
+    result = extract(path, sniff_file(path, path.name))
+    print(len(result.text.split()), result.error)
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("started_as", ["script", "module"])
+def test_children_do_not_run_the_parents_main_module_again(tmp_path: Path, started_as: str) -> None:
+    mark = tmp_path / "imported-again"
+    (tmp_path / "refusing_main.py").write_text(REFUSING_MAIN.format(mark=str(mark)))
+    sample = tmp_path / "sample.txt"
+    sample.write_text("Task Force on Social and Solidarity Economy\n", encoding="utf-8")
+    pdf = FILES / "pdf-raw_text.pdf"
+    if started_as == "script":
+        command = [sys.executable, str(tmp_path / "refusing_main.py")]
+    else:
+        command = [sys.executable, "-m", "refusing_main"]
+    root = Path(__file__).resolve().parents[1]
+    environment = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), str(root)])}
+    finished = subprocess.run(
+        [*command, str(mark), str(sample), str(pdf)],
+        cwd=tmp_path,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert finished.returncode == 0, finished.stderr
+    assert not mark.exists()
+    counts = [line.split(" ", 1) for line in finished.stdout.splitlines()]
+    assert counts[0] == ["7", "None"]
+    assert int(counts[1][0]) > 50 and counts[1][1] == "None"
 
 
 def test_extract_works_from_threads(tmp_path: Path, warm_worker: None) -> None:

@@ -12,6 +12,7 @@ naming the pages that are missing.
 
 from __future__ import annotations
 
+import io
 import logging
 import math
 import multiprocessing
@@ -21,6 +22,13 @@ import signal
 import threading
 import time
 import warnings
+from multiprocessing import forkserver
+from multiprocessing import popen_forkserver
+from multiprocessing import reduction
+from multiprocessing import spawn
+from multiprocessing import util
+from multiprocessing.context import ForkServerProcess
+from multiprocessing.context import set_spawning_popen
 from pathlib import Path
 from typing import Any
 
@@ -76,8 +84,6 @@ def _start_forkserver() -> None:
     Python 3.11's fork server ignores the parent's sys.path, so the project
     root is put on PYTHONPATH just for the launch of the server.
     """
-    from multiprocessing import forkserver
-
     # knowledge_hub/extraction/sandbox.py: the project root is three levels up.
     project_root = str(Path(__file__).resolve().parents[2])
     previous = os.environ.get("PYTHONPATH")
@@ -103,10 +109,8 @@ def extract(
     starting footprint. When a PDF's reading is stopped (by the time limit,
     say), the pages read so far are kept, and the message names the missing.
 
-    Children are forked from a fork server that has this package preloaded. As
-    with every non-fork start method, multiprocessing re-imports the parent's
-    main module in each child when it is a script file (not a ``-m`` module),
-    so that script must be import-safe, and light for extraction to be cheap.
+    Children are forked from a fork server that has this package preloaded,
+    and do not run the parent's main module again (see _ExtractionProcess).
     """
     if media_type in NOT_EXTRACTED_REASONS or media_type not in EXTRACTABLE_TYPES:
         # Nothing to parse, so no reason to pay for a process.
@@ -114,7 +118,7 @@ def extract(
 
     context = _forkserver_context()
     receiver, sender = context.Pipe(duplex=False)
-    process = context.Process(
+    process = _ExtractionProcess(
         target=_child_main,
         args=(sender, os.fspath(path), media_type, seconds, memory_mb),
         name="knowledge-hub-extraction",
@@ -167,6 +171,50 @@ def extract(
         return Extraction("", None, cause)
     message = pages.missing_message(cause, seconds if timed_out else None)
     return Extraction(pages.text(), pages.page_count, message)
+
+
+class _PopenWithoutMain(popen_forkserver.Popen):
+    """Start a fork server child without running the parent's main module in it.
+
+    multiprocessing prepares every non-fork child by importing the parent's
+    ``__main__`` again (a script as ``__mp_main__``, a ``-m`` module by name) so
+    that functions defined there can be unpickled. An extraction child's target
+    lives in this package, which the fork server has preloaded, so that import
+    is pure cost: a web server's or a CLI's main module imports its framework,
+    which took longer than reading most files (26 ms a file under gunicorn,
+    where pdftotext reads a short PDF in 10), and a main module doing work at
+    import would do it again for every file.
+
+    The body is Python 3.11's Popen._launch with those two entries left out of
+    the preparation data.
+    """
+
+    def _launch(self, process_obj: Any) -> None:
+        prep_data = spawn.get_preparation_data(process_obj._name)
+        prep_data.pop("init_main_from_path", None)
+        prep_data.pop("init_main_from_name", None)
+        buf = io.BytesIO()
+        set_spawning_popen(self)
+        try:
+            reduction.dump(prep_data, buf)
+            reduction.dump(process_obj, buf)
+        finally:
+            set_spawning_popen(None)
+
+        self.sentinel, w = forkserver.connect_to_new_process(self._fds)
+        # As in the original: a duplicate of the data pipe's write end is the
+        # child's sentinel of its parent.
+        parent_w = os.dup(w)
+        self.finalizer = util.Finalize(self, util.close_fds, (parent_w, self.sentinel))
+        with open(w, "wb", closefd=True) as f:
+            f.write(buf.getbuffer())
+        self.pid = forkserver.read_signed(self.sentinel)
+
+
+class _ExtractionProcess(ForkServerProcess):
+    @staticmethod
+    def _Popen(process_obj: Any) -> _PopenWithoutMain:
+        return _PopenWithoutMain(process_obj)
 
 
 class _PagesSoFar:

@@ -232,6 +232,99 @@ ACCESS_LEVELS: dict[str, Message] = {
     "internal": N_("Internal"),
 }
 
+#: What the audit log records, by action code: the log shows the words, and keeps the
+#: code for filtering and for the CSV.
+AUDIT_ACTIONS: dict[str, Message] = {
+    "accept_invitation": N_("Accepted an invitation"),
+    "add_criterion": N_("Added a criterion"),
+    "add_organization": N_("Added an organization"),
+    "add_vocabulary_entry": N_("Added a vocabulary entry"),
+    "approve_translation": N_("Approved a translation"),
+    "change_password": N_("Changed the password"),
+    "check": N_("Attested a criterion"),
+    "claim_translation": N_("Claimed a translation"),
+    "confirm_translation": N_("Confirmed a translation as current"),
+    "create": N_("Created a record"),
+    "create_token": N_("Created an API token"),
+    "disable_user": N_("Disabled an account"),
+    "edit": N_("Edited"),
+    "enable_user": N_("Enabled an account"),
+    "invite_user": N_("Invited a person"),
+    "login": N_("Signed in"),
+    "logout": N_("Signed out"),
+    "move_criterion": N_("Moved a criterion"),
+    "reextract": N_("Read a file's text again"),
+    "relabel_vocabulary_entry": N_("Relabelled a vocabulary entry"),
+    "release": N_("Released a record"),
+    "release_claim": N_("Gave a translation back"),
+    "remove_file": N_("Removed a file"),
+    "request_translation": N_("Requested a translation"),
+    "reset_user": N_("Reset an account"),
+    "restore_criterion": N_("Restored a criterion"),
+    "restore_vocabulary_entry": N_("Restored a vocabulary entry"),
+    "retire_criterion": N_("Retired a criterion"),
+    "retire_vocabulary_entry": N_("Retired a vocabulary entry"),
+    "reviewed_change": N_("Changed a reviewed field"),
+    "revoke_token": N_("Revoked an API token"),
+    "send_back": N_("Sent back to the secretariat"),
+    "send_back_translation": N_("Sent a translation back"),
+    "submit_for_review": N_("Sent to review"),
+    "submit_translation": N_("Delivered a translation"),
+    "update_criterion": N_("Changed a criterion"),
+    "update_organization": N_("Changed an organization"),
+    "update_user": N_("Changed an account"),
+    "upload": N_("Uploaded a file"),
+    "waive": N_("Waived a criterion"),
+    "withdraw": N_("Withdrew a record"),
+}
+
+#: What an audit event is about, by the name the log records (the model, lower case).
+AUDIT_OBJECTS: dict[str, Message] = {
+    "apitoken": N_("API token"),
+    "criteriasetversion": N_("criteria set"),
+    "criterion": N_("criterion"),
+    "criterioncheck": N_("attestation"),
+    "doctype": N_("document type"),
+    "document": N_("record"),
+    "hub": N_("the hub"),
+    "organization": N_("organization"),
+    "region": N_("region"),
+    "storedfile": N_("file"),
+    "topic": N_("topic"),
+    "translationrequest": N_("translation request"),
+    "user": N_("account"),
+    "variant": N_("language version"),
+}
+
+#: The names of what an audit event keeps, by key.
+AUDIT_DETAILS: dict[str, Message] = {
+    "after": N_("after"),
+    "before": N_("before"),
+    "code": N_("code"),
+    "comment": N_("comment"),
+    "criteria_version": N_("criteria set version"),
+    "criterion": N_("criterion"),
+    "due_on": N_("due on"),
+    "email": N_("e-mail"),
+    "extraction_error": N_("extraction error"),
+    "fields": N_("fields"),
+    "is_original": N_("original"),
+    "language": N_("language"),
+    "media_type": N_("file type"),
+    "name": N_("name"),
+    "outcome": N_("outcome"),
+    "reason": N_("reason"),
+    "revoked_tokens": N_("tokens revoked"),
+    "sha256": N_("SHA-256"),
+    "size": N_("size"),
+    "summary": N_("summary"),
+    "text_length": N_("text length"),
+    "title": N_("title"),
+    "token_id": N_("token"),
+    "version": N_("version"),
+    "vocabulary": N_("vocabulary"),
+}
+
 _TOPICS = SSE_TOPICS | SDGS
 _CRITERIA = {c.code: c for c in CRITERIA}
 
@@ -294,3 +387,15 @@ def access_label(value: object) -> str:
 def _fixed(labels: dict[str, Message], value: object) -> str:
     value = str(value)
     return translate(labels[value]) if value in labels else value
+
+
+def audit_action_label(code: str) -> str:
+    return _fixed(AUDIT_ACTIONS, code)
+
+
+def audit_object_label(name: str) -> str:
+    return _fixed(AUDIT_OBJECTS, name)
+
+
+def audit_detail_label(key: str) -> str:
+    return _fixed(AUDIT_DETAILS, key)

@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
+from knowledge_hub.extraction import media
 from knowledge_hub.i18n import current_locale
 from knowledge_hub.i18n.messages import N_
 from knowledge_hub.i18n.messages import Message
@@ -232,6 +233,35 @@ ACCESS_LEVELS: dict[str, Message] = {
     "internal": N_("Internal"),
 }
 
+#: What a stored file is, by media type, in the words people know it by.
+FILE_TYPES: dict[str, Message] = {
+    media.PDF: N_("PDF"),
+    media.DOCX: N_("Word document"),
+    media.DOC: N_("Word 97–2003 document"),
+    media.XLSX: N_("Excel workbook"),
+    media.XLS: N_("Excel 97–2003 workbook"),
+    media.PPTX: N_("PowerPoint presentation"),
+    media.PPT: N_("PowerPoint 97–2003 presentation"),
+    media.ODT: N_("OpenDocument text"),
+    media.ODS: N_("OpenDocument spreadsheet"),
+    media.ODP: N_("OpenDocument presentation"),
+    media.HTML: N_("Web page (HTML)"),
+    media.PLAIN: N_("Plain text"),
+    media.MARKDOWN: N_("Markdown text"),
+    media.RTF: N_("Rich Text (RTF)"),
+    media.EPUB: N_("EPUB e-book"),
+    media.PNG: N_("PNG image"),
+    media.JPEG: N_("JPEG image"),
+    media.TIFF: N_("TIFF image"),
+}
+
+#: The latest check of a criterion on a checklist, by its outcome and who made it.
+CHECK_OUTCOMES: dict[str, Message] = {
+    "pass": N_("Attested by %(name)s"),
+    "fail": N_("Refused by %(name)s"),
+    "waived": N_("Waived by %(name)s"),
+}
+
 #: What the audit log records, by action code: the log shows the words, and keeps the
 #: code for filtering and for the CSV.
 AUDIT_ACTIONS: dict[str, Message] = {
@@ -399,3 +429,13 @@ def audit_object_label(name: str) -> str:
 
 def audit_detail_label(key: str) -> str:
     return _fixed(AUDIT_DETAILS, key)
+
+
+def check_outcome_label(outcome: object, name: str) -> str:
+    """'Attested by Rita Reviewer', in the reader's language."""
+    label = CHECK_OUTCOMES.get(str(outcome))
+    return translate(N_(label.msgid, name=name)) if label is not None else f"{outcome} · {name}"
+
+
+def file_type_label(media_type: str) -> str:
+    return _fixed(FILE_TYPES, media_type)

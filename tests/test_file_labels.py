@@ -6,18 +6,13 @@ from __future__ import annotations
 import pytest
 from flask import Flask
 from flask_babel import force_locale
-from sqlalchemy import select
 
 from knowledge_hub import i18n
-from knowledge_hub.extensions import db
 from knowledge_hub.extraction import ACCEPTED_TYPES
 from knowledge_hub.i18n import vocabularies
-from knowledge_hub.models import Document
-from knowledge_hub.services import review
-from knowledge_hub.services import users
 from tests.conftest import shared_data
-from tests.test_web_translations import ATTESTATIONS
 from tests.test_web_translations import PUBLICATION
+from tests.test_web_translations import release_after_attesting
 
 
 @pytest.mark.parametrize(
@@ -47,13 +42,7 @@ def test_a_record_page_names_its_files_types(app: Flask, criteria, import_rows) 
     row["content"] = (shared_data("files") / "docx-raw_text.docx").read_bytes()
     report = import_rows([row], release=False)
     assert report.failed == 0, report.summary()
-    with app.app_context():
-        actor = users.system_user()
-        document = db.session.scalar(select(Document).where(Document.ref == row["ref"]))
-        for code in ATTESTATIONS:
-            review.attest(actor, document, code, True)
-        review.release(actor, document)
-        document_id = document.id
+    document_id = release_after_attesting(app, row["ref"])
     response = app.test_client().get(f"/documents/{document_id}?lang=zh")
     page = response.get_data(as_text=True)
     assert response.status_code == 200

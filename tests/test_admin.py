@@ -765,6 +765,49 @@ def test_the_audit_log_filters_pages_and_downloads(
     ).get_data(as_text=True)
 
 
+def _audited_actions() -> set[str]:
+    """Every action code the services record, read from their calls of audit()."""
+    import ast
+    from pathlib import Path
+
+    import knowledge_hub
+
+    actions: set[str] = set()
+    for path in Path(knowledge_hub.__file__).parent.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "audit":
+                code = node.args[1] if len(node.args) > 1 else None
+                branches = [code.body, code.orelse] if isinstance(code, ast.IfExp) else [code]
+                actions.update(b.value for b in branches if isinstance(b, ast.Constant))
+    return actions
+
+
+def test_every_audited_action_has_words() -> None:
+    actions = _audited_actions()
+    assert {"login", "withdraw", "enable_user", "disable_user"} <= actions
+    assert sorted(actions - set(vocabularies.AUDIT_ACTIONS)) == []
+
+
+def test_the_audit_log_reads_in_the_readers_language(
+    app: Flask, client: FlaskClient, admin_id: int
+) -> None:
+    with app.app_context():
+        actor = db.session.get(User, admin_id)
+        other_id = db.session.scalar(select(DocType.id).where(DocType.code == "agenda"))
+        vocabulary_service.set_vocabulary_entry_active(actor, "types", other_id, False)
+    page = client.get("/admin/audit?lang=ar").get_data(as_text=True)
+    table = page[page.index('<table class="grid audit">') : page.index("</table>")]
+    words = set(re.findall(r"[a-z_]{3,}", re.sub(r"<[^>]+>", " ", table)))
+    # Codes and English names stay out of the visible text; recorded values (the type's
+    # code, "agenda") are kept as recorded.
+    assert not words & {"login", "retire_vocabulary_entry", "user", "doctype", "code"}, words
+    assert "سجّل الدخول" in table  # signed in
+    assert "أوقف مدخلًا في المفردات" in table  # retired a vocabulary entry
+    assert "حساب <bdi>#" in table and "نوع الوثيقة <bdi>#" in table
+    options = page[page.index('name="action"') : page.index("</select>")]
+    assert ">سجّل الدخول</option>" in options and 'value="login"' in options
+
+
 @pytest.mark.slow
 def test_every_admin_page_renders(app: Flask, client: FlaskClient, admin_id: int) -> None:
     with app.app_context():

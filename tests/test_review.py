@@ -382,3 +382,20 @@ def test_staff_cannot_retitle_a_released_version_on_its_page(
     assert "goes through review" in response.get_data(as_text=True)
     with app.app_context():
         assert db.session.get(Document, document_id).original.title == "Minutes TF-M-2"
+
+
+def test_the_latest_check_reads_as_a_sentence_in_the_readers_language(
+    app: Flask, draft, make_user
+) -> None:
+    document_id, __ = draft
+    reviewer = app.test_client()
+    sign_in(reviewer, make_user("reviewer"))
+    reviewer.post(f"/review/{document_id}/submit")
+    reviewer.post(f"/review/{document_id}/attest/pass", data={"code": "un_disclaimer"})
+    reviewer.post(f"/review/{document_id}/attest/fail", data={"code": "logo_use"})
+    page = reviewer.get(f"/review/{document_id}?lang=ar").get_data(as_text=True)
+    row = page[page.index('id="criterion-un_disclaimer"') :]
+    row = row[: row.index("</tr>")]
+    assert "أقرّه Reviewer" in row and "pass" not in re.sub(r"<[^>]+>", " ", row)
+    row = page[page.index('id="criterion-logo_use"') :]
+    assert "رفضه Reviewer" in row[: row.index("</tr>")]

@@ -89,17 +89,24 @@ def catalogue(app: Flask, criteria, import_rows) -> dict[str, int]:
     """A released publication and a draft archive record: ref -> document id."""
     report = import_rows([PUBLICATION, MINUTES], release=False)
     assert report.failed == 0
+    release_after_attesting(app, PUBLICATION["ref"])
+    with app.app_context():
+        return {d.ref: d.id for d in db.session.scalars(select(Document))}
+
+
+def release_after_attesting(app: Flask, ref: str) -> int:
+    """Attest every criterion of a record as the system and release it; its id."""
     from knowledge_hub.services import review
     from knowledge_hub.services import users
 
     with app.app_context():
         actor = users.system_user()
-        document = db.session.scalar(select(Document).where(Document.ref == PUBLICATION["ref"]))
+        document = db.session.scalar(select(Document).where(Document.ref == ref))
         for code in ATTESTATIONS:
             review.attest(actor, document, code, True)
         review.release(actor, document)
         assert document.status == DocumentStatus.RELEASED
-        return {d.ref: d.id for d in db.session.scalars(select(Document))}
+        return document.id
 
 
 def expected_cells(app: Flask) -> dict[str, dict[str, str]]:

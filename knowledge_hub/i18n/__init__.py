@@ -19,6 +19,7 @@ from babel import UnknownLocaleError
 from babel.dates import format_date
 from babel.dates import format_skeleton
 from babel.numbers import format_decimal
+from babel.units import format_unit
 from flask import current_app
 from flask import has_request_context
 from flask import request
@@ -127,6 +128,14 @@ def format_number(value: float) -> str:
 @lru_cache(maxsize=4096)
 def _formatted_number(value: float, locale: str) -> str:
     return format_decimal(value, locale=locale)
+
+
+def format_size(size: int) -> str:
+    """A file's size as people read it, in the reader's language: 840 kB, 1.3 MB, 1,3 Mo."""
+    locale = current_locale()
+    if size >= 1000 * 1000:
+        return format_unit(size / 1e6, "digital-megabyte", "short", "#,##0.#", locale=locale)
+    return format_unit(max(1, round(size / 1000)), "digital-kilobyte", "short", locale=locale)
 
 
 # --- locale-aware ordering and dates

@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
+from knowledge_hub.extraction import media
 from knowledge_hub.i18n import current_locale
 from knowledge_hub.i18n.messages import N_
 from knowledge_hub.i18n.messages import Message
@@ -232,6 +233,128 @@ ACCESS_LEVELS: dict[str, Message] = {
     "internal": N_("Internal"),
 }
 
+#: What a stored file is, by media type, in the words people know it by.
+FILE_TYPES: dict[str, Message] = {
+    media.PDF: N_("PDF"),
+    media.DOCX: N_("Word document"),
+    media.DOC: N_("Word 97–2003 document"),
+    media.XLSX: N_("Excel workbook"),
+    media.XLS: N_("Excel 97–2003 workbook"),
+    media.PPTX: N_("PowerPoint presentation"),
+    media.PPT: N_("PowerPoint 97–2003 presentation"),
+    media.ODT: N_("OpenDocument text"),
+    media.ODS: N_("OpenDocument spreadsheet"),
+    media.ODP: N_("OpenDocument presentation"),
+    media.HTML: N_("Web page (HTML)"),
+    media.PLAIN: N_("Plain text"),
+    media.MARKDOWN: N_("Markdown text"),
+    media.RTF: N_("Rich Text (RTF)"),
+    media.EPUB: N_("EPUB e-book"),
+    media.PNG: N_("PNG image"),
+    media.JPEG: N_("JPEG image"),
+    media.TIFF: N_("TIFF image"),
+}
+
+#: The latest check of a criterion on a checklist, by its outcome and who made it.
+CHECK_OUTCOMES: dict[str, Message] = {
+    "pass": N_("Attested by %(name)s"),
+    "fail": N_("Refused by %(name)s"),
+    "waived": N_("Waived by %(name)s"),
+}
+
+#: What the audit log records, by action code: the log shows the words, and keeps the
+#: code for filtering and for the CSV.
+AUDIT_ACTIONS: dict[str, Message] = {
+    "accept_invitation": N_("Accepted an invitation"),
+    "add_criterion": N_("Added a criterion"),
+    "add_organization": N_("Added an organization"),
+    "add_vocabulary_entry": N_("Added a vocabulary entry"),
+    "approve_translation": N_("Approved a translation"),
+    "change_password": N_("Changed the password"),
+    "check": N_("Attested a criterion"),
+    "claim_translation": N_("Claimed a translation"),
+    "confirm_translation": N_("Confirmed a translation as current"),
+    "create": N_("Created a record"),
+    "create_token": N_("Created an API token"),
+    "disable_user": N_("Disabled an account"),
+    "edit": N_("Edited"),
+    "enable_user": N_("Enabled an account"),
+    "invite_user": N_("Invited a person"),
+    "login": N_("Signed in"),
+    "logout": N_("Signed out"),
+    "move_criterion": N_("Moved a criterion"),
+    "reextract": N_("Read a file's text again"),
+    "relabel_vocabulary_entry": N_("Relabelled a vocabulary entry"),
+    "release": N_("Released a record"),
+    "release_claim": N_("Gave a translation back"),
+    "remove_file": N_("Removed a file"),
+    "request_translation": N_("Requested a translation"),
+    "reset_user": N_("Reset an account"),
+    "restore_criterion": N_("Restored a criterion"),
+    "restore_vocabulary_entry": N_("Restored a vocabulary entry"),
+    "retire_criterion": N_("Retired a criterion"),
+    "retire_vocabulary_entry": N_("Retired a vocabulary entry"),
+    "reviewed_change": N_("Changed a reviewed field"),
+    "revoke_token": N_("Revoked an API token"),
+    "send_back": N_("Sent back to the secretariat"),
+    "send_back_translation": N_("Sent a translation back"),
+    "submit_for_review": N_("Sent to review"),
+    "submit_translation": N_("Delivered a translation"),
+    "update_criterion": N_("Changed a criterion"),
+    "update_organization": N_("Changed an organization"),
+    "update_user": N_("Changed an account"),
+    "upload": N_("Uploaded a file"),
+    "waive": N_("Waived a criterion"),
+    "withdraw": N_("Withdrew a record"),
+}
+
+#: What an audit event is about, by the name the log records (the model, lower case).
+AUDIT_OBJECTS: dict[str, Message] = {
+    "apitoken": N_("API token"),
+    "criteriasetversion": N_("criteria set"),
+    "criterion": N_("criterion"),
+    "criterioncheck": N_("attestation"),
+    "doctype": N_("document type"),
+    "document": N_("record"),
+    "hub": N_("the hub"),
+    "organization": N_("organization"),
+    "region": N_("region"),
+    "storedfile": N_("file"),
+    "topic": N_("topic"),
+    "translationrequest": N_("translation request"),
+    "user": N_("account"),
+    "variant": N_("language version"),
+}
+
+#: The names of what an audit event keeps, by key.
+AUDIT_DETAILS: dict[str, Message] = {
+    "after": N_("after"),
+    "before": N_("before"),
+    "code": N_("code"),
+    "comment": N_("comment"),
+    "criteria_version": N_("criteria set version"),
+    "criterion": N_("criterion"),
+    "due_on": N_("due on"),
+    "email": N_("e-mail"),
+    "extraction_error": N_("extraction error"),
+    "fields": N_("fields"),
+    "is_original": N_("original"),
+    "language": N_("language"),
+    "media_type": N_("file type"),
+    "name": N_("name"),
+    "outcome": N_("outcome"),
+    "reason": N_("reason"),
+    "revoked_tokens": N_("tokens revoked"),
+    "sha256": N_("SHA-256"),
+    "size": N_("size"),
+    "summary": N_("summary"),
+    "text_length": N_("text length"),
+    "title": N_("title"),
+    "token_id": N_("token"),
+    "version": N_("version"),
+    "vocabulary": N_("vocabulary"),
+}
+
 _TOPICS = SSE_TOPICS | SDGS
 _CRITERIA = {c.code: c for c in CRITERIA}
 
@@ -294,3 +417,25 @@ def access_label(value: object) -> str:
 def _fixed(labels: dict[str, Message], value: object) -> str:
     value = str(value)
     return translate(labels[value]) if value in labels else value
+
+
+def audit_action_label(code: str) -> str:
+    return _fixed(AUDIT_ACTIONS, code)
+
+
+def audit_object_label(name: str) -> str:
+    return _fixed(AUDIT_OBJECTS, name)
+
+
+def audit_detail_label(key: str) -> str:
+    return _fixed(AUDIT_DETAILS, key)
+
+
+def check_outcome_label(outcome: object, name: str) -> str:
+    """'Attested by Rita Reviewer', in the reader's language."""
+    label = CHECK_OUTCOMES.get(str(outcome))
+    return translate(N_(label.msgid, name=name)) if label is not None else f"{outcome} · {name}"
+
+
+def file_type_label(media_type: str) -> str:
+    return _fixed(FILE_TYPES, media_type)

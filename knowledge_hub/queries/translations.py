@@ -247,17 +247,18 @@ def send_back_comment(variant: Variant) -> str:
 # --- the reviewers' list
 
 
+#: A translation waits for a reviewer from its submission until approved or sent back.
+TRANSLATION_WAITING = (VariantStatus.IN_REVIEW, VariantStatus.SUBMITTED)
+
+
 def translations_in_review() -> list[Variant]:
-    """Language versions waiting for a reviewer."""
+    """Language versions waiting for a reviewer, the longest waiting first."""
     return list(
         db.session.scalars(
             select(Variant)
-            .where(
-                Variant.is_original.is_(False),
-                Variant.status.in_((VariantStatus.IN_REVIEW, VariantStatus.SUBMITTED)),
-            )
+            .where(Variant.is_original.is_(False), Variant.status.in_(TRANSLATION_WAITING))
             .options(selectinload(Variant.document).selectinload(Document.variants))
-            .order_by(Variant.id)
+            .order_by(Variant.updated_at, Variant.id)
         )
     )
 

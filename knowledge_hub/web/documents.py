@@ -14,6 +14,7 @@ from flask import render_template
 from flask import request
 from flask import send_file
 from flask import url_for
+from flask_babel import gettext as _
 from markupsafe import Markup
 
 from knowledge_hub import access
@@ -44,7 +45,7 @@ def landing(document_id: int):
     reader = viewer()
     document = public_queries.landing_page(reader, document_id)
     if document is None:
-        abort(404, description="There is no such record, or it is not public.")
+        abort(404, description=_("There is no such record, or it is not public."))
     variants = public_queries.visible_variants(reader, document)
     shown = public_queries.pick_variant(variants, shown_languages())
     others = [v for v in variants if v is not shown]
@@ -64,12 +65,13 @@ def landing(document_id: int):
 def download(document_id: int, file_id: int):
     stored = public_queries.downloadable_file(viewer(), document_id, file_id)
     if stored is None:
-        abort(404, description="There is no such file, or it is not public.")
+        abort(404, description=_("There is no such file, or it is not public."))
     try:
         stream = blob_store().open(stored.sha256)
     except StorageError:
         current_app.logger.error("stored file %s is missing from the blob store", stored.sha256)
-        abort(410, description="The file is missing from storage; the secretariat has been told.")
+        missing = _("The file is missing from storage; the secretariat has been told.")
+        abort(410, description=missing)
     public = access.is_public(stored.variant.document, stored.variant)
     # Uploaded HTML must never run in the hub's origin: it is always an attachment.
     response = send_file(
@@ -102,7 +104,7 @@ def cite(document_id: int, fmt: str):
     reader = viewer()
     document = public_queries.landing_page(reader, document_id)
     if document is None:
-        abort(404, description="There is no such record, or it is not public.")
+        abort(404, description=_("There is no such record, or it is not public."))
     shown = public_queries.pick_variant(
         public_queries.visible_variants(reader, document), shown_languages()
     )

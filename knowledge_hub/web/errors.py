@@ -50,11 +50,41 @@ def _not_allowed(error: NotAllowed):
     return _http_error(Forbidden(description=str(error)))
 
 
+#: What a status is called and what it tells a reader, in the reader's language:
+#: Werkzeug's own names and descriptions are English only.
+STATUS_TEXTS = {
+    400: (_l("Bad request"), _l("The hub could not read this request.")),
+    401: (_l("Sign-in needed"), _l("Sign in to see this page.")),
+    403: (_l("Not allowed"), _l("Your account may not see or do this.")),
+    404: (
+        _l("Not found"),
+        _l("There is no page at this address. Check the address, or search the hub."),
+    ),
+    405: (_l("Not allowed this way"), _l("This address does not take that kind of request.")),
+    410: (_l("Gone"), _l("What was here has been removed.")),
+    413: (_l("Too large"), _l("What was sent is larger than the hub accepts.")),
+    429: (_l("Too many requests"), _l("Too many requests in a short time: wait a moment.")),
+    500: (_l("Server error"), _l("Something went wrong on our side.")),
+    503: (_l("Not available"), _l("The hub cannot answer just now: try again in a moment.")),
+}
+
+
+def status_texts(error: HTTPException) -> tuple[str, str]:
+    """The error's name and description for a reader: ours, translated, unless the code
+    that raised it gave its own description (already in the reader's language)."""
+    name, default = STATUS_TEXTS.get(error.code or 500, (error.name, error.description))
+    own = error.description and error.description != type(error).description
+    return str(name), str(error.description if own else default)
+
+
 def _http_error(error: HTTPException):
     if wants_json():
         response = jsonify(error=error.name.lower().replace(" ", "_"), message=error.description)
         return response, error.code
-    return render_template("errors/error.html", error=error), error.code
+    name, description = status_texts(error)
+    return render_template(
+        "errors/error.html", error=error, name=name, description=description
+    ), error.code
 
 
 def _server_error(error: Exception):

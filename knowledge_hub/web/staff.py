@@ -16,7 +16,6 @@ from flask_babel import gettext as _
 from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from knowledge_hub import extraction
 from knowledge_hub.models import Document
 from knowledge_hub.models import DocumentKind
 from knowledge_hub.models import DocumentStatus
@@ -172,7 +171,6 @@ def _versions_page(document: Document, version_form: VersionForm | None = None, 
             document=document,
             version_form=version_form,
             upload_form=UploadForm(),
-            accepted_types=extraction.ACCEPTED_TYPES,
             max_mb=(current_app.config.get("MAX_CONTENT_LENGTH") or 0) // (1024 * 1024),
         ),
         status,

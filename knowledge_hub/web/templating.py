@@ -11,12 +11,15 @@ from flask import Flask
 from flask import g
 from flask import request
 from flask_babel import gettext as _
+from sqlalchemy.exc import SQLAlchemyError
 
 from knowledge_hub import access
 from knowledge_hub import extraction
 from knowledge_hub import i18n
+from knowledge_hub.extensions import db
 from knowledge_hub.i18n import vocabularies
 from knowledge_hub.i18n.messages import translate
+from knowledge_hub.queries import review as review_queries
 from knowledge_hub.web.forms import EmptyForm
 from knowledge_hub.web.permissions import viewer
 
@@ -206,12 +209,23 @@ def _partial_sentence(outcome: extraction.TextOutcome, message: str) -> str:
     return _("Text extracted in part: %(reason)s", reason=message)
 
 
+def _waiting_for_review() -> int:
+    """The count in the reviewers' menu (asked only there: one query a page for them, none
+    for others). An error page drawn after a database failure still gets its menu."""
+    try:
+        return review_queries.waiting_for_review()
+    except SQLAlchemyError:
+        db.session.rollback()
+        return 0
+
+
 def _template_globals() -> dict:
     return {
         "url_with": url_with,
         "url_toggle": url_toggle,
         "viewer": viewer(),
         "can": lambda action: access.can(viewer(), action),
+        "waiting_for_review": _waiting_for_review,
         "interface_languages": i18n.interface_languages(),
         "current_language": i18n.current_language(),
         "text_direction": i18n.text_direction,
@@ -225,6 +239,12 @@ def _template_globals() -> dict:
         "access_label": vocabularies.access_label,
         "criterion_label": vocabularies.criterion_label,
         "criterion_help": vocabularies.criterion_help,
+        "check_outcome_label": vocabularies.check_outcome_label,
+        "file_type_label": vocabularies.file_type_label,
+        "format_size": i18n.format_size,
+        "audit_action_label": vocabularies.audit_action_label,
+        "audit_object_label": vocabularies.audit_object_label,
+        "audit_detail_label": vocabularies.audit_detail_label,
         "translate": translate,
         "text_note": lambda f: text_note(len(f.text or ""), f.page_count, f.extraction_error),
         "format_partial_date": i18n.format_partial_date,

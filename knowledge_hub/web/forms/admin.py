@@ -21,6 +21,7 @@ from wtforms.validators import Optional
 from wtforms.widgets import CheckboxInput
 from wtforms.widgets import ListWidget
 
+from knowledge_hub.i18n.vocabularies import audit_action_label
 from knowledge_hub.models import APPLIES_TO
 from knowledge_hub.models import CriterionKind
 from knowledge_hub.models import OrganizationKind
@@ -191,10 +192,8 @@ class AuditFilterForm(FlaskForm):
     class Meta:
         csrf = False  # a GET form that changes nothing
 
-    # The options are the recorded action codes themselves, as the log shows them.
-    action = SelectField(
-        _l("Action"), choices=[], validate_choice=False, render_kw={"class": "codes"}
-    )
+    # The options are the recorded action codes, shown in words.
+    action = SelectField(_l("Action"), choices=[], validate_choice=False)
     actor = StringField(_l("Actor e-mail"), validators=[Length(max=320)])
     record = StringField(
         _l("Record"),
@@ -206,7 +205,7 @@ class AuditFilterForm(FlaskForm):
 
     def set_actions(self, actions: list[str]) -> None:
         self.action.choices = [SelectChoice("", _l("Any action"))] + [
-            SelectChoice(a) for a in actions
+            SelectChoice(a, audit_action_label(a)) for a in actions
         ]
 
 

@@ -218,6 +218,13 @@ def test_the_form_finds_what_typing_its_query_finds(client: FlaskClient, records
             [("q", "health OR finance"), ("type", "policy-brief")],
         ),
         ({"type": "report", "language": "en"}, [("type", "report"), ("language", "en")]),
+        # The fields of the query language.
+        ({"year_from": "2020", "year_to": "2021"}, [("q", "year:2020..2021")]),
+        ({"title": "housing cooperatives"}, [("q", 'title:"housing cooperatives"')]),
+        (
+            {"all_words": "health", "title": "mutual"},
+            [("q", "health AND title:mutual")],
+        ),
     ]
     for form, typed in cases:
         sent = _sent(client, form)

@@ -15,6 +15,7 @@ from whoosh import highlight
 
 from knowledge_hub.config import LANGUAGES
 from knowledge_hub.search import SearchIndex
+from knowledge_hub.search import highlight_of
 from knowledge_hub.search import snippet
 from knowledge_hub.search.analyzers import WORD
 from knowledge_hub.search.analyzers import analyzer_for
@@ -85,7 +86,7 @@ def test_snippets_mark_the_words_whooshs_highlighter_marks(
     for q in queries:
         query = parse(index, q)
         ours, whooshs = (
-            snippet(query, index, language, text),
+            snippet(highlight_of(query), index, language, text),
             whooshs_snippet(query, language, text),
         )
         assert ("<mark>" in ours) == ("<mark>" in whooshs), q
@@ -113,7 +114,7 @@ def test_the_fragment_with_most_of_the_words_comes_first_among_equals(index: Sea
     filler = " ".join(["ordinary words fill the text here"] * 20)
     text = f"Cooperatives alone. {filler} Cooperatives and finance together. {filler} finance."
     [(best, marks)] = fragments_of(
-        snippet(parse(index, "cooperatives finance"), index, "en", text, top=1)
+        snippet(highlight_of(parse(index, "cooperatives finance")), index, "en", text, top=1)
     )
     assert marks == ["Cooperatives", "finance"] and "together" in best
 
@@ -122,7 +123,7 @@ def test_a_word_the_analyzer_drops_is_no_token(index: SearchIndex) -> None:
     # Arabic: a lone tatweel normalises to nothing, so the analyzer drops the word.
     text = "ـ " * 50 + "الكرامة الإنسانية"
     query = parse(index, "الكرامة")
-    assert fragments_of(snippet(query, index, "ar", text))[0][1] == ["الكرامة"]
+    assert fragments_of(snippet(highlight_of(query), index, "ar", text))[0][1] == ["الكرامة"]
 
 
 @pytest.mark.parametrize("language", ["en", "zh"])
@@ -137,15 +138,17 @@ def test_snippets_look_for_words_only_in_the_beginning_of_a_long_text(
     far = filler * (10_000_000 // len(filler))
     text = f"{filler * 10} cooperatives {far} finance"
     assert len(text) > 10_000_000
-    assert "cooperatives" in snippet(parse(index, "cooperatives"), index, language, text)
-    assert snippet(parse(index, "finance"), index, language, text) == ""
+    assert "cooperatives" in snippet(
+        highlight_of(parse(index, "cooperatives")), index, language, text
+    )
+    assert snippet(highlight_of(parse(index, "finance")), index, language, text) == ""
 
 
 def test_the_window_does_not_end_in_a_cut_word(index: SearchIndex) -> None:
     # "cooperatives" cut after "cooperative" would be another word, and marked.
     text = "x " * 100 + " " * (SNIPPET_SCAN_CHARS - 200 - len("cooperative")) + "cooperatives"
     assert text[:SNIPPET_SCAN_CHARS].endswith("cooperative")
-    assert snippet(parse(index, "cooperative"), index, "en", text) == ""
+    assert snippet(highlight_of(parse(index, "cooperative")), index, "en", text) == ""
 
 
 #: Two words of a query in each language, both in its declaration.
@@ -178,7 +181,7 @@ def test_a_snippet_is_short_clean_text_with_what_matched_marked(
     index: SearchIndex, language: str
 ) -> None:
     query = parse(index, TWO_WORDS[language])
-    cut = snippet(query, index, language, as_markdown(udhr_text(language)))
+    cut = snippet(highlight_of(query), index, language, as_markdown(udhr_text(language)))
     fragments = fragments_of(cut)
     assert 1 <= len(fragments) <= 2
     plain = " ".join(p for p, __ in fragments)
@@ -202,7 +205,7 @@ def test_one_passage_when_it_holds_every_word(index: SearchIndex) -> None:
     filler = " ".join(["ordinary words fill the text here"] * 20)
     text = f"{filler} Cooperatives and finance together. {filler} finance."
     [(passage, marks)] = fragments_of(
-        snippet(parse(index, "cooperatives finance"), index, "en", text)
+        snippet(highlight_of(parse(index, "cooperatives finance")), index, "en", text)
     )
     assert marks == ["Cooperatives", "finance"]
     assert len(WORD.findall(passage)) == SNIPPET_WORDS
@@ -214,5 +217,5 @@ def test_a_chinese_heading_loses_its_marks(index: SearchIndex) -> None:
         "- 大会确认社会和团结经济可以促进可持续发展。\n"
         "- 决议鼓励各国制定相关政策。"
     )
-    cut = snippet(parse(index, "社会"), index, "zh", text)
+    cut = snippet(highlight_of(parse(index, "社会")), index, "zh", text)
     assert cut.startswith("决议确认了什么 大会确认<mark>社会</mark>") and "#" not in cut

@@ -10,7 +10,7 @@ from flask.cli import with_appcontext
 from knowledge_hub import search
 from knowledge_hub.cli.terminal import fail
 from knowledge_hub.cli.terminal import progress_on_terminal
-from knowledge_hub.search.index import MAX_DEFAULT_PROCESSES
+from knowledge_hub.search import MAX_DEFAULT_PROCESSES
 
 
 @click.command("reindex")

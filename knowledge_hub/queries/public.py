@@ -26,8 +26,8 @@ from knowledge_hub.models import StoredFile
 from knowledge_hub.models import Topic
 from knowledge_hub.models import User
 from knowledge_hub.models import Variant
+from knowledge_hub.search import SNIPPET_SCAN_CHARS
 from knowledge_hub.search import SearchRequest
-from knowledge_hub.search.snippets import SNIPPET_SCAN_CHARS
 
 
 @dataclass
@@ -161,10 +161,10 @@ def search_records(
         if not matched:
             continue
         # Browsing (no words) matches no version in particular.
-        shown = display_variant(variants, preferred, matched if result.query else ())
+        shown = display_variant(variants, preferred, matched if result.searched_words else ())
         chosen.append((hit, document, variants, matched, shown))
     # Snippets are cut from the shown versions' text, when there are words to match.
-    wanted = with_snippets and result.query is not None
+    wanted = with_snippets and result.searched_words
     texts = _texts_of([shown.id for *__, shown in chosen]) if wanted else {}
     hits = []
     for hit, document, variants, matched, shown in chosen:
@@ -173,7 +173,7 @@ def search_records(
         if wanted and not result.deadline.passed():
             text = "\n\n".join(p for p in (shown.summary, texts.get(shown.id)) if p)
             if shown in matched:
-                cut = search.snippet(result.query, index, shown.language, text)
+                cut = search.snippet(result.highlight, index, shown.language, text)
             # Shown in the reader's language, which did not match, or found by its
             # metadata (`ILO`, `org:ILO`) and not its text: its opening lines.
             if not cut:

@@ -12,6 +12,7 @@ from knowledge_hub.extensions import db
 from knowledge_hub.search import indexer  # noqa: F401  (registers the outbox listeners)
 from knowledge_hub.search.bounds import BadQuery
 from knowledge_hub.search.bounds import SearchTooLong
+from knowledge_hub.search.index import MAX_DEFAULT_PROCESSES
 from knowledge_hub.search.index import IndexBusy
 from knowledge_hub.search.index import IndexUnreadable
 from knowledge_hub.search.index import ProgressCallback
@@ -21,10 +22,16 @@ from knowledge_hub.search.query import Hit
 from knowledge_hub.search.query import SearchRequest
 from knowledge_hub.search.query import SearchResult
 from knowledge_hub.search.query import search
+from knowledge_hub.search.schema import FACET_FIELDS
+from knowledge_hub.search.snippets import SNIPPET_SCAN_CHARS
+from knowledge_hub.search.snippets import highlight_of
 from knowledge_hub.search.snippets import opening
 from knowledge_hub.search.snippets import snippet
 
 __all__ = [
+    "FACET_FIELDS",
+    "MAX_DEFAULT_PROCESSES",
+    "SNIPPET_SCAN_CHARS",
     "BadQuery",
     "Hit",
     "IndexBusy",
@@ -36,6 +43,7 @@ __all__ = [
     "apply_pending",
     "default_processes",
     "get_index",
+    "highlight_of",
     "init_app",
     "opening",
     "reindex",

@@ -52,6 +52,8 @@ from knowledge_hub.search.schema import META_FIELD
 from knowledge_hub.search.schema import ORG_FIELD
 from knowledge_hub.search.schema import text_field
 from knowledge_hub.search.schema import title_field
+from knowledge_hub.search.snippets import Highlight
+from knowledge_hub.search.snippets import highlight_of
 from knowledge_hub.search.statistics import VisibleBM25F
 from knowledge_hub.search.syntax import AllOf
 from knowledge_hub.search.syntax import Fielded
@@ -101,7 +103,10 @@ class SearchResult:
     hits: list[Hit]
     facets: dict[str, list[tuple[str, int]]]
     suggestion: str | None = None
-    query: Query | None = None
+    #: Whether the query searched for words (else it browses: every record, or filters).
+    searched_words: bool = False
+    #: The terms the matched versions' snippets mark (snippets.highlight_of).
+    highlight: Highlight = frozenset()
     #: When the search must be done by; what follows it (snippets) stops there too.
     deadline: Deadline = field(default_factory=lambda: Deadline(None))
     #: The document id of the record whose ref or document symbol the query is, typed
@@ -353,7 +358,16 @@ def search(
         if query is not None and found.records < FEW_RESULTS and not deadline.passed():
             suggestion = _suggest(searcher, q, _allowed_entries(columns, seen, {}), deadline)
         go_to = record_named(searcher.reader(), columns, visible, _named_alone(q, tree))
-    return SearchResult(found.records, hits, facets, suggestion, query, deadline, go_to)
+    return SearchResult(
+        found.records,
+        hits,
+        facets,
+        suggestion,
+        searched_words=query is not None,
+        highlight=highlight_of(query),
+        deadline=deadline,
+        go_to=go_to,
+    )
 
 
 def _named_alone(q: str, tree: Node | None) -> str:

@@ -83,25 +83,35 @@ class _MarkFormatter(highlight.Formatter):
         return highlight.htmlescape(text, quote=False)
 
 
+#: The (field, term) pairs a search looked for: what the snippets of its results mark.
+Highlight = frozenset[tuple[str, str]]
+
+
+def highlight_of(query: Query | None) -> Highlight:
+    """The terms of a parsed query, by field, to mark in its results' snippets."""
+    if query is None:
+        return frozenset()
+    return frozenset(
+        (fieldname, word.decode("utf-8") if isinstance(word, bytes) else word)
+        for fieldname, word in query.iter_all_terms()
+    )
+
+
 def snippet(
-    query: Query | None,
+    highlight: Highlight,
     index: SearchIndex,
     language: str,
     text: str,
     top: int = SNIPPET_FRAGMENTS,
 ) -> str:
-    """Up to `top` passages of text around the query's words, marked, as safe HTML: at
-    most SNIPPET_WORDS words in all (SNIPPET_CHARACTERS characters in Chinese and
-    Japanese)."""
-    if query is None or not text:
+    """Up to `top` passages of text around the words looked for (highlight_of), marked,
+    as safe HTML: at most SNIPPET_WORDS words in all (SNIPPET_CHARACTERS characters in
+    Chinese and Japanese)."""
+    if not highlight or not text:
         return ""
     lang = index_language(language, index.languages)
     fields = {title_field(lang), text_field(lang)}
-    terms = frozenset(
-        word.decode("utf-8") if isinstance(word, bytes) else word
-        for fieldname, word in query.iter_all_terms()
-        if fieldname in fields
-    )
+    terms = frozenset(word for fieldname, word in highlight if fieldname in fields)
     if not terms:
         return ""
     text = clean_snippet_text(within_snippet_window(text))

@@ -6,9 +6,9 @@ from flask import current_app
 from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
+from knowledge_hub.search import FACET_FIELDS
 from knowledge_hub.search import BadQuery
 from knowledge_hub.search import SearchRequest
-from knowledge_hub.search.schema import FACET_FIELDS
 
 
 def _positive_int(args: MultiDict, name: str, default: int) -> int:

@@ -399,3 +399,24 @@ def test_the_latest_check_reads_as_a_sentence_in_the_readers_language(
     assert "أقرّه Reviewer" in row and "pass" not in re.sub(r"<[^>]+>", " ", row)
     row = page[page.index('id="criterion-logo_use"') :]
     assert "رفضه Reviewer" in row[: row.index("</tr>")]
+
+
+def test_a_met_criterion_folds_its_form_and_attesting_looks_like_the_main_step(
+    app: Flask, draft, make_user
+) -> None:
+    document_id, __ = draft
+    reviewer = app.test_client()
+    sign_in(reviewer, make_user("reviewer"))
+    reviewer.post(f"/review/{document_id}/submit")
+    reviewer.post(f"/review/{document_id}/attest/pass", data={"code": "un_disclaimer"})
+    page = reviewer.get(f"/review/{document_id}?lang=en").get_data(as_text=True)
+
+    def row(code: str) -> str:
+        start = page.index(f'id="criterion-{code}"')
+        return page[start : page.index("</tr>", start)]
+
+    met, open_ = row("un_disclaimer"), row("logo_use")
+    assert '<details class="change-check"><summary>Change this check</summary>' in met
+    assert "<details" not in open_
+    assert 'class="attest"' in open_ and 'class="refuse"' in open_
+    assert open_.index('class="attest"') < open_.index('class="refuse"')

@@ -384,38 +384,35 @@ def test_staff_cannot_retitle_a_released_version_on_its_page(
         assert db.session.get(Document, document_id).original.title == "Minutes TF-M-2"
 
 
-def test_the_latest_check_reads_as_a_sentence_in_the_readers_language(
-    app: Flask, draft, make_user
-) -> None:
-    document_id, __ = draft
+def checklist_rows(app: Flask, document_id: int, make_user, language: str) -> dict[str, str]:
+    """A reviewer sends the record to review, attests the UN disclaimer and refuses the
+    logo use; the checklist's rows (HTML) in the language, by criterion code."""
     reviewer = app.test_client()
     sign_in(reviewer, make_user("reviewer"))
     reviewer.post(f"/review/{document_id}/submit")
     reviewer.post(f"/review/{document_id}/attest/pass", data={"code": "un_disclaimer"})
     reviewer.post(f"/review/{document_id}/attest/fail", data={"code": "logo_use"})
-    page = reviewer.get(f"/review/{document_id}?lang=ar").get_data(as_text=True)
-    row = page[page.index('id="criterion-un_disclaimer"') :]
-    row = row[: row.index("</tr>")]
-    assert "أقرّه Reviewer" in row and "pass" not in re.sub(r"<[^>]+>", " ", row)
-    row = page[page.index('id="criterion-logo_use"') :]
-    assert "رفضه Reviewer" in row[: row.index("</tr>")]
+    page = reviewer.get(f"/review/{document_id}?lang={language}").get_data(as_text=True)
+    return {
+        code: page[page.index(f'id="criterion-{code}"') :].split("</tr>", 1)[0]
+        for code in re.findall(r'id="criterion-([a-z_]+)"', page)
+    }
+
+
+def test_the_latest_check_reads_as_a_sentence_in_the_readers_language(
+    app: Flask, draft, make_user
+) -> None:
+    rows = checklist_rows(app, draft[0], make_user, "ar")
+    attested = rows["un_disclaimer"]
+    assert "أقرّه Reviewer" in attested and "pass" not in re.sub(r"<[^>]+>", " ", attested)
+    assert "رفضه Reviewer" in rows["logo_use"]
 
 
 def test_a_met_criterion_folds_its_form_and_attesting_looks_like_the_main_step(
     app: Flask, draft, make_user
 ) -> None:
-    document_id, __ = draft
-    reviewer = app.test_client()
-    sign_in(reviewer, make_user("reviewer"))
-    reviewer.post(f"/review/{document_id}/submit")
-    reviewer.post(f"/review/{document_id}/attest/pass", data={"code": "un_disclaimer"})
-    page = reviewer.get(f"/review/{document_id}?lang=en").get_data(as_text=True)
-
-    def row(code: str) -> str:
-        start = page.index(f'id="criterion-{code}"')
-        return page[start : page.index("</tr>", start)]
-
-    met, open_ = row("un_disclaimer"), row("logo_use")
+    rows = checklist_rows(app, draft[0], make_user, "en")
+    met, open_ = rows["un_disclaimer"], rows["logo_use"]
     assert '<details class="change-check"><summary>Change this check</summary>' in met
     assert "<details" not in open_
     assert 'class="attest"' in open_ and 'class="refuse"' in open_

@@ -260,6 +260,28 @@ def test_creating_a_record_shows_each_problem_by_its_field_then_succeeds(
     assert "already exists" in again.get_data(as_text=True)
 
 
+def test_a_new_draft_offers_send_to_review_on_every_tab(
+    staff_app: Flask, staff: FlaskClient
+) -> None:
+    created = staff.post("/staff/new", data=record_form())
+    versions = created.headers["Location"]
+    document_id = int(versions.rstrip("/").split("/")[-2])
+    for path in (versions, f"/staff/{document_id}/edit"):
+        page = staff.get(path).get_data(as_text=True)
+        start = page.index('<nav class="record-nav"')
+        nav = page[start : page.index("</nav>", start)]
+        assert f'action="/review/{document_id}/submit"' in nav and "Send to review" in nav, path
+    checklist = staff.get(f"/review/{document_id}").get_data(as_text=True)
+    assert '<p><a href="/staff/">Records</a> ›' in checklist
+
+    sent = staff.post(f"/review/{document_id}/submit")
+    assert sent.status_code == 302
+    with staff_app.app_context():
+        assert db.session.get(Document, document_id).status == DocumentStatus.IN_REVIEW
+    page = staff.get(versions).get_data(as_text=True)
+    assert f'action="/review/{document_id}/submit"' not in page
+
+
 def test_another_original_language_is_any_bcp47_tag(staff_app: Flask, staff: FlaskClient) -> None:
     response = staff.post(
         "/staff/new",

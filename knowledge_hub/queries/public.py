@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from dataclasses import field
 
 from sqlalchemy import func
 from sqlalchemy import literal
@@ -28,6 +29,7 @@ from knowledge_hub.models import User
 from knowledge_hub.models import Variant
 from knowledge_hub.search import SearchRequest
 from knowledge_hub.search.snippets import SNIPPET_SCAN_CHARS
+from knowledge_hub.search.thesaurus import UNBIS_ACKNOWLEDGEMENT
 
 
 @dataclass
@@ -49,6 +51,13 @@ class RecordResults:
     hits: list[RecordHit]
     facets: dict[str, list[tuple[str, int]]]
     suggestion: str | None
+    #: The concepts named in the query whose labels in other languages were searched too.
+    also_searched: list[search.Expansion] = field(default_factory=list)
+
+    @property
+    def thesaurus_credit(self) -> str | None:
+        """What UNBIS's terms of use ask to be shown with its labels, when they are."""
+        return UNBIS_ACKNOWLEDGEMENT if any(a.unbis for a in self.also_searched) else None
 
     @property
     def pages(self) -> int:
@@ -185,7 +194,9 @@ def search_records(
                 score=hit.score,
             )
         )
-    return RecordResults(request, result.total, hits, result.facets, result.suggestion)
+    return RecordResults(
+        request, result.total, hits, result.facets, result.suggestion, result.also_searched
+    )
 
 
 def _texts_of(variant_ids: list[int]) -> dict[int, str]:

@@ -12,6 +12,7 @@ from knowledge_hub.extensions import db
 from knowledge_hub.search import indexer  # noqa: F401  (registers the outbox listeners)
 from knowledge_hub.search.bounds import BadQuery
 from knowledge_hub.search.bounds import SearchTooLong
+from knowledge_hub.search.expansion import Expansion
 from knowledge_hub.search.index import IndexBusy
 from knowledge_hub.search.index import IndexUnreadable
 from knowledge_hub.search.index import ProgressCallback
@@ -26,6 +27,7 @@ from knowledge_hub.search.snippets import snippet
 
 __all__ = [
     "BadQuery",
+    "Expansion",
     "Hit",
     "IndexBusy",
     "IndexUnreadable",

@@ -154,7 +154,13 @@ def find(q: str, terms: Thesaurus | None = None) -> list[Expansion]:
     """The concepts q names (the longest labels first, up to MAX_EXPANSIONS, in the
     query's order), each with its labels in the languages other than the one typed."""
     terms = terms if terms is not None else configured_thesaurus()
-    spans = _word_spans(q, list(tokens(q)), terms)
+    spans, named = [], set()
+    for span in _word_spans(q, list(tokens(q)), terms):
+        # A concept named twice ("自由 … 自由") is searched once.
+        concepts = {concept for concept, __ in span.concepts}
+        if not concepts <= named:
+            spans.append(span)
+            named |= concepts
     kept = sorted(spans, key=lambda s: -(s.end - s.start))[:MAX_EXPANSIONS]
     expansions = []
     for span in sorted(kept, key=lambda s: s.start):

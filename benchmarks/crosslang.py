@@ -152,7 +152,16 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--unbis", type=Path, default=SHARED / "unbis" / "terms.tsv")
     parser.add_argument("--udhr", type=Path, default=SHARED / "udhr")
+    parser.add_argument(
+        "--cranfield",
+        type=Path,
+        metavar="DIR",
+        help="instead, score the Cranfield hub kept in DIR (benchmarks.cranfield --keep DIR) "
+        "with expansion off and on, side by side",
+    )
     args = parser.parse_args(argv)
+    if args.cranfield:
+        return english_side_by_side(args.cranfield, args.unbis)
     if not (args.udhr / UDHR_FILES["en"]).is_file() or not args.unbis.is_file():
         print(f"The UDHR ({args.udhr}) or UNBIS ({args.unbis}) is missing.", file=sys.stderr)
         return 2
@@ -239,6 +248,45 @@ def run(folder: Path, unbis: Path, udhr: Path) -> int:
             f"{name}: mean {statistics.fmean(times[name]):.1f} ms, "
             f"p95 {p95(times[name]):.1f} ms a query"
         )
+    return 0
+
+
+def english_side_by_side(folder: Path, unbis: Path) -> int:
+    """Cranfield's English queries over its English abstracts, with the words typed
+    only and with UNBIS's labels added: expansion must leave the ranking as it is."""
+    from benchmarks import ir
+    from benchmarks.cranfield import DEFAULT_DATA
+    from knowledge_hub import create_app
+    from knowledge_hub import search
+    from knowledge_hub.access import visible_levels
+    from knowledge_hub.extensions import db
+    from knowledge_hub.models import Document
+
+    queries = ir.read_queries(DEFAULT_DATA / "cran.qry")
+    judgements = ir.read_judgements(DEFAULT_DATA / "cranqrel")
+    app = create_app({**hub_config(folder), "THESAURUS_PATH": str(unbis)})
+    with app.app_context():
+        index = search.get_index()
+        anyone = visible_levels(None)
+        ref_of = dict(db.session.execute(db.select(Document.id, Document.ref)).all())
+        for text in queries.values():  # warm the caches
+            search.search(index, anyone, search.SearchRequest(q=text, expand=False))
+        for expand in (False, True):
+            runs, spent = {}, []
+            for number, text in queries.items():
+                request = search.SearchRequest(q=text, per_page=ir.MAP_DEPTH, expand=expand)
+                started = time.perf_counter()
+                hits = search.search(index, anyone, request).hits
+                spent.append((time.perf_counter() - started) * 1000)
+                runs[number] = [ir.number_of(ref_of[h.document_id]) for h in hits]
+            scores = ir.evaluate(runs, judgements)
+            print(
+                f"expand={int(expand)}: nDCG@10 {scores.ndcg:.4f}, MAP@100 {scores.map:.4f}, "
+                f"mean {statistics.fmean(spent):.1f} ms, p95 {p95(spent):.1f} ms a query"
+            )
+        search.get_index().close()
+        db.session.remove()
+        db.engine.dispose()
     return 0
 
 

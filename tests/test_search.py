@@ -277,6 +277,7 @@ def test_anonymous_readers_never_see_hidden_records(client: FlaskClient, mixed_c
             f: [] for f in ("kind", "language", "organization", "region", "topic", "type", "year")
         },
         "suggestion": None,
+        "also_searched": [],
     }
     everything = api_search(client, q="", per_page=100)
     assert everything["total"] == 3

@@ -23,6 +23,7 @@ from whoosh.query import And
 from whoosh.query import Or
 from whoosh.query import Query
 from whoosh.query import Term
+from whoosh.reading import IndexReader
 
 from knowledge_hub.search.analyzers import ARABIC_STOPWORDS
 from knowledge_hub.search.coordination import FieldsOr
@@ -251,8 +252,17 @@ def _every_word(words: Sequence[Query], score: Scorer) -> tuple[np.ndarray, np.n
     return docnums, scores
 
 
+def _in_index(word: Query, reader: IndexReader) -> bool:
+    """Whether one of the word's terms (its title and text fields) is in the index."""
+    return any((fieldname, text) in reader for fieldname, text in word.iter_all_terms())
+
+
 def add_matches(
-    docnums: np.ndarray, scores: np.ndarray, labels: Query, score: Scorer
+    docnums: np.ndarray,
+    scores: np.ndarray,
+    labels: Query,
+    score: Scorer,
+    reader: IndexReader,
 ) -> tuple[np.ndarray, np.ndarray]:
     """The typed words' matches (in document number order) with those of the labels
     (as_query()) added: every label scored by `score` word by word (posting lists read
@@ -260,5 +270,8 @@ def add_matches(
     found = np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64)
     for label in labels.subqueries:
         words = label.subqueries if isinstance(label, And) else [label]
-        found = _added(*found, *_every_word(words, score))
+        # A label with a word in no version matches nothing: most labels, in a
+        # collection of few languages (Cranfield's questions took 14 % longer without).
+        if all(_in_index(word, reader) for word in words):
+            found = _added(*found, *_every_word(words, score))
     return _added(docnums, scores, found[0], found[1] * labels.boost)

@@ -295,6 +295,7 @@ def search(
                     lambda part: _scored_matches(
                         searcher, columns, part, visible, deadline, weighting
                     ),
+                    searcher.reader(),
                 )
                 query = AlsoOr([query, labels])
             if tree is not None:

@@ -263,10 +263,18 @@ def add_matches(
     labels: Query,
     score: Scorer,
     reader: IndexReader,
+    record_of: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
     """The typed words' matches (in document number order) with those of the labels
     (as_query()) added: every label scored by `score` word by word (posting lists read
-    whole, columns.py), which Whoosh's intersections could not be."""
+    whole, columns.py), which Whoosh's intersections could not be, its words' scores
+    added, and the labels' added.
+
+    The labels count for the record (record_of: its number by document number): the
+    best of its versions' label scores is added to the version the typed words matched
+    best, which stays the one shown (a French query shows the French version of a
+    record, even where a label matches its English one too), or, in a record the typed
+    words did not find, the versions that labels matched come in with their scores."""
     found = np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64)
     for label in labels.subqueries:
         words = label.subqueries if isinstance(label, And) else [label]
@@ -274,4 +282,20 @@ def add_matches(
         # collection of few languages (Cranfield's questions took 14 % longer without).
         if all(_in_index(word, reader) for word in words):
             found = _added(*found, *_every_word(words, score))
-    return _added(docnums, scores, found[0], found[1] * labels.boost)
+    labelled, label_scores = found[0], found[1] * labels.boost
+    if len(labelled) == 0:
+        return docnums, scores
+    typed_records, labelled_records = record_of[docnums], record_of[labelled]
+    records, place = np.unique(labelled_records, return_inverse=True)
+    bonus = np.zeros(len(records), dtype=np.float64)
+    np.maximum.at(bonus, place, label_scores)
+    # Each typed record's best version (highest score, then lowest document number).
+    order = np.lexsort((-scores, typed_records))
+    ordered = typed_records[order]
+    best = order[np.concatenate(([True], ordered[1:] != ordered[:-1]))] if len(order) else order
+    found_by_typing = np.isin(records, typed_records)
+    scores = scores.copy()
+    targets = best[np.searchsorted(typed_records[best], records[found_by_typing])]
+    scores[targets] += bonus[found_by_typing]
+    only_labelled = ~np.isin(labelled_records, typed_records)
+    return _added(docnums, scores, labelled[only_labelled], label_scores[only_labelled])

@@ -296,6 +296,7 @@ def search(
                         searcher, columns, part, visible, deadline, weighting
                     ),
                     searcher.reader(),
+                    columns.record,
                 )
                 query = AlsoOr([query, labels])
             if tree is not None:

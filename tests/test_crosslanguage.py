@@ -46,6 +46,12 @@ def added(q: str, unbis: Path | None = None) -> dict[str, str]:
     return labels
 
 
+def test_the_terms_are_read_once_per_process_and_path() -> None:
+    first = thesaurus(None)
+    assert thesaurus(None) is first
+    assert not first.has_unbis
+
+
 def test_the_hubs_terms_name_each_concept_in_the_six_languages() -> None:
     concepts = read_terms(SSE_TERMS, unbis=False)
     assert SSE_TERMS.read_text(encoding="utf-8").splitlines()[0].split("\t") == list(LANGUAGES)

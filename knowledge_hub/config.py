@@ -74,6 +74,11 @@ class Config:
     #: Seconds one search may take before it is answered with what it has (snippets and
     #: suggestions left out) or, when its results are not known yet, refused with 400.
     SEARCH_SECONDS = 1.5
+    #: The UNBIS Thesaurus terms file (terms.tsv: a concept a line, labels in en fr es
+    #: ru ar zh), read at run time, not shipped: a query naming one of its concepts also
+    #: searches the concept's labels in the other languages. Unset, only the Task
+    #: Force's own terms (search/sse_terms.tsv) are used.
+    THESAURUS_PATH = os.environ.get("THESAURUS_PATH") or None
 
 
 def instance_secret_key(path: Path) -> str:

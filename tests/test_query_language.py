@@ -106,11 +106,13 @@ def demo(app: Flask, kept_states) -> None:
 
 
 def found(client: FlaskClient, q: str) -> set[int]:
-    """The ids of every record the search answers q with."""
+    """The ids of every record the search answers q with, the words typed only (the
+    query language's meaning, without the concepts' labels in other languages)."""
     ids: set[int] = set()
     page = 1
     while True:
-        response = client.get("/api/search", query_string={"q": q, "per_page": 100, "page": page})
+        params = {"q": q, "per_page": 100, "page": page, "expand": "0"}
+        response = client.get("/api/search", query_string=params)
         assert response.status_code == 200, (q, response.get_json())
         answer = response.get_json()
         ids.update(result["id"] for result in answer["results"])

@@ -278,6 +278,7 @@ def test_anonymous_readers_never_see_hidden_records(client: FlaskClient, mixed_c
         },
         "suggestion": None,
         "go_to": None,
+        "also_searched": [],
     }
     everything = api_search(client, q="", per_page=100)
     assert everything["total"] == 3

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from dataclasses import field
 
 from sqlalchemy import func
 from sqlalchemy import literal
@@ -27,6 +28,7 @@ from knowledge_hub.models import Topic
 from knowledge_hub.models import User
 from knowledge_hub.models import Variant
 from knowledge_hub.search import SNIPPET_SCAN_CHARS
+from knowledge_hub.search import UNBIS_ACKNOWLEDGEMENT
 from knowledge_hub.search import SearchRequest
 
 
@@ -51,6 +53,13 @@ class RecordResults:
     suggestion: str | None
     #: The record whose ref or document symbol was typed alone (search.SearchResult).
     go_to: int | None = None
+    #: The concepts named in the query whose labels in other languages were searched too.
+    also_searched: list[search.Expansion] = field(default_factory=list)
+
+    @property
+    def thesaurus_credit(self) -> str | None:
+        """What UNBIS's terms of use ask to be shown with its labels, when they are."""
+        return UNBIS_ACKNOWLEDGEMENT if any(a.unbis for a in self.also_searched) else None
 
     @property
     def pages(self) -> int:
@@ -189,7 +198,13 @@ def search_records(
             )
         )
     return RecordResults(
-        request, result.total, hits, result.facets, result.suggestion, result.go_to
+        request,
+        result.total,
+        hits,
+        result.facets,
+        result.suggestion,
+        result.go_to,
+        result.also_searched,
     )
 
 

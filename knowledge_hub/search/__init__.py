@@ -12,6 +12,7 @@ from knowledge_hub.extensions import db
 from knowledge_hub.search import indexer  # noqa: F401  (registers the outbox listeners)
 from knowledge_hub.search.bounds import BadQuery
 from knowledge_hub.search.bounds import SearchTooLong
+from knowledge_hub.search.expansion import Expansion
 from knowledge_hub.search.index import MAX_DEFAULT_PROCESSES
 from knowledge_hub.search.index import IndexBusy
 from knowledge_hub.search.index import IndexUnreadable
@@ -27,12 +28,16 @@ from knowledge_hub.search.snippets import SNIPPET_SCAN_CHARS
 from knowledge_hub.search.snippets import highlight_of
 from knowledge_hub.search.snippets import opening
 from knowledge_hub.search.snippets import snippet
+from knowledge_hub.search.thesaurus import UNBIS_ACKNOWLEDGEMENT
 
 __all__ = [
+    "UNBIS_ACKNOWLEDGEMENT",
+    "Expansion",
     "FACET_FIELDS",
     "MAX_DEFAULT_PROCESSES",
     "SNIPPET_SCAN_CHARS",
     "BadQuery",
+    "Expansion",
     "Hit",
     "IndexBusy",
     "IndexUnreadable",

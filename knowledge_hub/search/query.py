@@ -40,6 +40,11 @@ from knowledge_hub.search.columns import score_every_match
 from knowledge_hub.search.coordination import FieldsGroup
 from knowledge_hub.search.coordination import WordsGroup
 from knowledge_hub.search.coordination import WordsOr
+from knowledge_hub.search.expansion import AlsoOr
+from knowledge_hub.search.expansion import Expansion
+from knowledge_hub.search.expansion import add_matches
+from knowledge_hub.search.expansion import as_query
+from knowledge_hub.search.expansion import find
 from knowledge_hub.search.facets import Groups
 from knowledge_hub.search.facets import count_facets
 from knowledge_hub.search.index import SearchIndex
@@ -81,6 +86,9 @@ class SearchRequest:
     per_page: int = 20
     sort: str = "relevance"
     filters: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    #: Also search the labels, in the other languages, of the concepts the query names
+    #: (expansion.py); False searches only the words typed.
+    expand: bool = True
 
 
 @dataclass(frozen=True)
@@ -112,6 +120,8 @@ class SearchResult:
     #: The document id of the record whose ref or document symbol the query is, typed
     #: alone, when the reader may see exactly one such record: the reader goes there.
     go_to: int | None = None
+    #: The concepts named in the query whose labels in other languages were searched too.
+    also_searched: list[Expansion] = field(default_factory=list)
 
 
 def _visibility_filter(seen: Visibility) -> Query | None:
@@ -322,6 +332,12 @@ def search(
 
     # A bare * means every record: browsing, not a pattern over every word.
     query, tree = read_query(index, q) if q and not means_everything(q) else (None, None)
+    # Cross-language search (expansion.py): a query of words alone also looks for the
+    # labels, in the other languages, of the concepts it names.
+    also_searched, labels = [], None
+    if request.expand and query is not None and query is not NullQuery and tree is None:
+        also_searched = find(q)
+        labels = as_query(also_searched, index.schema, index.languages, TITLE_MATCH_WEIGHT)
     with index.searching() as (searcher, columns):
         # The budget starts once the searcher is ready: opening it after an index change
         # (its columns) is the process's work, not this query's.
@@ -338,6 +354,18 @@ def search(
             docnums, scores = _scored_matches(
                 searcher, columns, query, visible, deadline, weighting
             )
+            if labels is not None:
+                docnums, scores = add_matches(
+                    docnums,
+                    scores,
+                    labels,
+                    lambda part: _scored_matches(
+                        searcher, columns, part, visible, deadline, weighting
+                    ),
+                    searcher.reader(),
+                    columns.record,
+                )
+                query = AlsoOr([query, labels])
             if tree is not None:
                 docnums, scores = _of_matching_records(
                     searcher, columns, index, tree, visible, deadline, docnums, scores
@@ -367,6 +395,7 @@ def search(
         highlight=highlight_of(query),
         deadline=deadline,
         go_to=go_to,
+        also_searched=also_searched if labels else [],
     )
 
 

@@ -110,6 +110,14 @@ def search():
         },
         suggestion=results.suggestion,
         go_to=results.go_to,
+        also_searched=[
+            {
+                "typed": also.typed,
+                "labels": [{"language": lang, "label": label} for lang, label in also.labels],
+                "unbis": also.unbis,
+            }
+            for also in results.also_searched
+        ],
     )
     link = page_links(search_request.page, search_request.per_page, results.total)
     if link:

@@ -39,4 +39,6 @@ def search_request(args: MultiDict) -> SearchRequest:
         per_page=per_page,
         sort=args.get("sort", "") or "relevance",
         filters=filters,
+        # expand=0: only the words typed, without the concepts' labels in other languages.
+        expand=args.get("expand", "") != "0",
     )

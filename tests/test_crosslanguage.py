@@ -203,8 +203,15 @@ def test_unbis_labels_are_searched_and_acknowledged(
     assert refs(client, q="Уганда") == []
 
 
-#: English-only records of the demo on the social and solidarity economy.
-DEMO_ENGLISH_ONLY = {"DEMO-PB-FIN-2019", "DEMO-PB-HEALTH-2024", "DEMO-PB-GREEN-2022"}
+def english_only(client: FlaskClient, **params) -> list[str]:
+    """The refs of the records found whose only version is English, in result order."""
+    response = client.get("/api/search", query_string=params)
+    assert response.status_code == 200, response.get_json()
+    return [r["ref"] for r in response.get_json()["results"] if r["languages"] == ["en"]]
+
+
+#: English-only papers of the demo on the social and solidarity economy.
+DEMO_ENGLISH_ONLY = ("DEMO-PB-FIN-2019", "DEMO-PB-HEALTH-2024", "DEMO-PB-GREEN-2022")
 
 
 @pytest.mark.slow  # the demo catalogue is imported once per process
@@ -212,7 +219,17 @@ DEMO_ENGLISH_ONLY = {"DEMO-PB-FIN-2019", "DEMO-PB-HEALTH-2024", "DEMO-PB-GREEN-2
 def test_the_demos_english_only_papers_are_found_from_other_languages(
     client: FlaskClient, demo, language: str
 ) -> None:
-    top = refs(client, q=SSE[language], per_page=10)
-    assert DEMO_ENGLISH_ONLY & set(top)
-    if language != "es":
-        assert not DEMO_ENGLISH_ONLY & set(refs(client, q=SSE[language], expand="0"))
+    if language == "es":
+        # Spanish words also meet the Spanish names of organizations in the records'
+        # metadata ("Desarrollo Social", "Comisión Económica"), so these papers are
+        # found with the words typed alone too: the labels bring them up.
+        found = refs(client, q=SSE[language], per_page=100)
+        typed_only = refs(client, q=SSE[language], expand="0", per_page=100)
+        for ref in DEMO_ENGLISH_ONLY:
+            assert found.index(ref) < typed_only.index(ref), ref
+        return
+    # Among the first ten, papers that exist only in English: the Task Force's terms
+    # named the concept in the reader's language.
+    assert english_only(client, q=SSE[language], per_page=10)
+    # Without them, nothing in Arabic or Chinese leads to an English-only paper.
+    assert english_only(client, q=SSE[language], expand="0", per_page=100) == []

@@ -326,9 +326,30 @@ AUDIT_OBJECTS: dict[str, Message] = {
     "variant": N_("language version"),
 }
 
-#: The names of what an audit event keeps, by key.
+#: The names of what an audit event keeps, by key (metadata snapshots included).
 AUDIT_DETAILS: dict[str, Message] = {
+    "access": N_("access"),
+    "acronym": N_("acronym"),
     "after": N_("after"),
+    "applies_to": N_("applies to"),
+    "authors": N_("authors"),
+    "date": N_("date"),
+    "help_text": N_("help text"),
+    "is_active": N_("active"),
+    "is_required": N_("required"),
+    "kind": N_("kind"),
+    "label": N_("label"),
+    "languages": N_("languages"),
+    "organization": N_("organization"),
+    "organizations": N_("organizations"),
+    "original_language": N_("original language"),
+    "ref": N_("reference"),
+    "regions": N_("regions"),
+    "roles": N_("roles"),
+    "series": N_("series"),
+    "topics": N_("topics"),
+    "type": N_("type"),
+    "url": N_("web address"),
     "before": N_("before"),
     "code": N_("code"),
     "comment": N_("comment"),

@@ -115,6 +115,30 @@ def test_authors_regions_refs_and_symbols_are_searched(client, catalogue) -> Non
     assert "META-1" in refs(client, "A/RES/77/281")
 
 
+def test_topics_are_found_by_their_labels_in_every_language(client, catalogue) -> None:
+    # META-1 is tagged "Cooperatives and mutual organizations"; no text says "mutual".
+    for q in ("mutualidades", "mutuelles", "взаимопомощи"):
+        assert refs(client, q) == {"META-1"}, q
+
+
+def test_renaming_an_organization_or_a_topic_reindexes_its_records(
+    app: Flask, client, catalogue
+) -> None:
+    from knowledge_hub.models import Organization
+    from knowledge_hub.models import Topic
+
+    assert refs(client, "Zyxwvut") == set() and refs(client, "Qwertyuiop") == set()
+    with app.app_context():
+        undp = db.session.scalar(select(Organization).where(Organization.acronym == "UNDP"))
+        undp.name = "Zyxwvut Development Programme"
+        topic = db.session.scalar(select(Topic).where(Topic.code == "cooperatives"))
+        topic.label = "Qwertyuiop cooperatives"
+        db.session.commit()
+        search.apply_pending()
+    assert refs(client, "Zyxwvut") == {"META-3"}
+    assert refs(client, "Qwertyuiop") == {"META-1"}
+
+
 def test_metadata_decides_and_and_not(client, catalogue) -> None:
     assert refs(client, "cooperatives -ILO") == {"META-2", "META-3"}
     assert refs(client, "cooperatives AND OIT") == {"META-1"}

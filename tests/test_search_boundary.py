@@ -47,3 +47,8 @@ def test_a_search_result_holds_no_whoosh_object() -> None:
     annotations = {f.name: str(f.type) for f in fields(SearchResult)}
     assert not [name for name, kind in annotations.items() if "Query" in kind or "whoosh" in kind]
     assert "highlight" in annotations
+
+
+def test_the_outbox_knows_nothing_of_the_engine() -> None:
+    names = imported_modules(PACKAGE / "search" / "outbox.py")
+    assert not {n for n in names if n.startswith("whoosh") or n.startswith("knowledge_hub.search")}

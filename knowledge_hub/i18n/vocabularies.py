@@ -11,8 +11,12 @@ no catalogue can know it.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
+
+from babel.support import Translations
 
 from knowledge_hub.extraction import media
 from knowledge_hub.i18n import current_locale
@@ -460,3 +464,19 @@ def check_outcome_label(outcome: object, name: str) -> str:
 
 def file_type_label(media_type: str) -> str:
     return _fixed(FILE_TYPES, media_type)
+
+
+def topic_names(code: str, stored: str | None, languages: Iterable[str]) -> list[str]:
+    """A topic's label in each of the languages, for the search index: the catalogues'
+    translations of a seeded label, the database's label alone for one an administrator
+    wrote (no catalogue knows it). Read from the catalogue files, without a request."""
+    label = _TOPICS.get(code)
+    if label is None or (stored and stored != str(label)):
+        return [stored or code]
+    return list(dict.fromkeys(_catalogue(language).gettext(label.msgid) for language in languages))
+
+
+@lru_cache(maxsize=16)
+def _catalogue(language: str) -> Translations:
+    directory = Path(__file__).resolve().parents[2] / "translations"
+    return Translations.load(str(directory), [language])

@@ -9,7 +9,7 @@ from flask import Flask
 from flask import current_app
 
 from knowledge_hub.extensions import db
-from knowledge_hub.search import indexer  # noqa: F401  (registers the outbox listeners)
+from knowledge_hub.search import outbox  # noqa: F401  (registers the outbox listeners)
 from knowledge_hub.search.bounds import BadQuery
 from knowledge_hub.search.bounds import SearchTooLong
 from knowledge_hub.search.expansion import Expansion

@@ -1,5 +1,5 @@
-"""Turning language versions into index entries, and keeping the index in step with the
-database through the PendingIndex outbox."""
+"""Turning language versions into index entries (the outbox that queues them is
+outbox.py)."""
 
 from __future__ import annotations
 
@@ -9,19 +9,12 @@ import logging
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import event
-from sqlalchemy import insert
-from sqlalchemy.orm import Session
-
 from knowledge_hub import access
 from knowledge_hub.i18n import region_name
 from knowledge_hub.i18n.organization_names import names_of
+from knowledge_hub.i18n.vocabularies import topic_names
 from knowledge_hub.models import Document
-from knowledge_hub.models import DocumentOrganization
-from knowledge_hub.models import PendingIndex
-from knowledge_hub.models import StoredFile
 from knowledge_hub.models import Variant
-from knowledge_hub.models.base import utcnow
 from knowledge_hub.search.schema import AUTHOR_FIELD
 from knowledge_hub.search.schema import META_FIELD
 from knowledge_hub.search.schema import ORG_FIELD
@@ -80,7 +73,7 @@ def metadata_text(document: Document) -> str:
     parts = [
         *(document.authors or []),
         organization_text(document),
-        *(t.label for t in document.topics),
+        *(name for t in document.topics for name in topic_names(t.code, t.label, NAME_LANGUAGES)),
         *dict.fromkeys(regions),
         document.ref,
         *document_symbols(document),
@@ -132,46 +125,3 @@ def stamp(fields: dict[str, Any]) -> str:
         sort_keys=True,
     )
     return hashlib.sha1(content.encode()).hexdigest()
-
-
-# --- The outbox: every change that affects the index queues its versions, in the same
-# transaction as the change, so no service can forget to.
-
-_TRACKED = (Document, Variant, StoredFile, DocumentOrganization)
-
-
-@event.listens_for(Session, "before_flush")
-def _remember_changes(session: Session, flush_context: object, instances: object) -> None:
-    changed = session.info.setdefault("index_changes", set())
-    for obj in (*session.new, *session.dirty, *session.deleted):
-        if isinstance(obj, _TRACKED):
-            changed.add(obj)
-
-
-@event.listens_for(Session, "after_flush")
-def _queue_index_updates(session: Session, flush_context: object) -> None:
-    changed = session.info.pop("index_changes", None)
-    if not changed:
-        return
-    variant_ids: set[int] = set()
-    for obj in changed:
-        if isinstance(obj, Variant):
-            variant_ids.add(obj.id)
-        elif isinstance(obj, StoredFile):
-            variant_ids.add(obj.variant_id)
-        elif isinstance(obj, Document):
-            variant_ids.update(v.id for v in obj.variants)
-        elif isinstance(obj, DocumentOrganization):
-            variant_ids.update(v.id for v in obj.document.variants)
-    variant_ids.discard(None)  # type: ignore[arg-type]
-    if variant_ids:
-        now = utcnow()
-        session.connection().execute(
-            insert(PendingIndex.__table__),
-            [{"variant_id": vid, "queued_at": now} for vid in sorted(variant_ids)],
-        )
-
-
-@event.listens_for(Session, "after_soft_rollback")
-def _forget_changes(session: Session, previous_transaction: object) -> None:
-    session.info.pop("index_changes", None)

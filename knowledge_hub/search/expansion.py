@@ -231,14 +231,23 @@ Scorer = Callable[[Query], tuple[np.ndarray, np.ndarray]]
 
 
 def _added(
-    docnums: np.ndarray, scores: np.ndarray, more: np.ndarray, more_scores: np.ndarray
+    docnums: np.ndarray,
+    scores: np.ndarray,
+    more: np.ndarray,
+    more_scores: np.ndarray,
+    size: int,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """The union of two sorted sets of matches, scores added where both match."""
-    union = np.union1d(docnums, more)
-    total = np.zeros(len(union), dtype=np.float64)
-    total[np.searchsorted(union, docnums)] += scores
-    total[np.searchsorted(union, more)] += more_scores
-    return union, total
+    """The union of two sets of matches (each without repeats) in document number order,
+    scores added where both match. Marked over every document number rather than merged
+    (np.union1d sorts): the labels of a common concept match half of a large index."""
+    total = np.zeros(size, dtype=np.float64)
+    hit = np.zeros(size, dtype=bool)
+    total[docnums] += scores
+    total[more] += more_scores
+    hit[docnums] = True
+    hit[more] = True
+    union = np.flatnonzero(hit)
+    return union, total[union]
 
 
 def _every_word(words: Sequence[Query], score: Scorer) -> tuple[np.ndarray, np.ndarray]:
@@ -275,14 +284,19 @@ def add_matches(
     best, which stays the one shown (a French query shows the French version of a
     record, even where a label matches its English one too), or, in a record the typed
     words did not find, the versions that labels matched come in with their scores."""
-    found = np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64)
+    size = len(record_of)
+    label_total = np.zeros(size, dtype=np.float64)
+    labelled_mask = np.zeros(size, dtype=bool)
     for label in labels.subqueries:
         words = label.subqueries if isinstance(label, And) else [label]
         # A label with a word in no version matches nothing: most labels, in a
         # collection of few languages (Cranfield's questions took 14 % longer without).
         if all(_in_index(word, reader) for word in words):
-            found = _added(*found, *_every_word(words, score))
-    labelled, label_scores = found[0], found[1] * labels.boost
+            matched, matched_scores = _every_word(words, score)
+            label_total[matched] += matched_scores
+            labelled_mask[matched] = True
+    labelled = np.flatnonzero(labelled_mask)
+    label_scores = label_total[labelled] * labels.boost
     if len(labelled) == 0:
         return docnums, scores
     typed_records, labelled_records = record_of[docnums], record_of[labelled]
@@ -298,4 +312,4 @@ def add_matches(
     targets = best[np.searchsorted(typed_records[best], records[found_by_typing])]
     scores[targets] += bonus[found_by_typing]
     only_labelled = ~np.isin(labelled_records, typed_records)
-    return _added(docnums, scores, labelled[only_labelled], label_scores[only_labelled])
+    return _added(docnums, scores, labelled[only_labelled], label_scores[only_labelled], size)

@@ -233,3 +233,17 @@ def test_the_demos_english_only_papers_are_found_from_other_languages(
     assert english_only(client, q=SSE[language], per_page=10)
     # Without them, nothing in Arabic or Chinese leads to an English-only paper.
     assert english_only(client, q=SSE[language], expand="0", per_page=100) == []
+
+
+@pytest.mark.parametrize("content", [None, "label\tother\n"])
+def test_an_unreadable_thesaurus_stops_the_start_with_the_reason(
+    tmp_path: Path, content: str | None
+) -> None:
+    from knowledge_hub import create_app
+    from tests.conftest import make_config
+
+    path = tmp_path / "terms.tsv"
+    if content is not None:
+        path.write_text(content, encoding="utf-8")
+    with pytest.raises(RuntimeError, match="THESAURUS_PATH cannot be read"):
+        create_app({**make_config(tmp_path), "THESAURUS_PATH": str(path)})

@@ -29,6 +29,7 @@ from knowledge_hub.search.snippets import highlight_of
 from knowledge_hub.search.snippets import opening
 from knowledge_hub.search.snippets import snippet
 from knowledge_hub.search.thesaurus import UNBIS_ACKNOWLEDGEMENT
+from knowledge_hub.search.thesaurus import thesaurus
 
 __all__ = [
     "UNBIS_ACKNOWLEDGEMENT",
@@ -58,6 +59,13 @@ __all__ = [
 
 
 def init_app(app: Flask) -> None:
+    # A thesaurus named but unreadable would fail every search: say so at start instead.
+    unbis = app.config.get("THESAURUS_PATH")
+    if unbis:
+        try:
+            thesaurus(unbis)
+        except (OSError, ValueError, UnicodeDecodeError) as e:
+            raise RuntimeError(f"THESAURUS_PATH cannot be read: {e}") from None
     app.extensions["hub.search"] = SearchIndex(
         app.config["INDEX_DIR"],
         app.config["LANGUAGES"],

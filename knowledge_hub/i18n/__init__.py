@@ -112,7 +112,13 @@ def _language_name(tag: str, language: str) -> str:
 
 def region_name(code: str, in_language: str | None = None) -> str:
     """The name of a country or M49 area in the reader's language, from CLDR."""
-    return _territories(in_language or current_language()).get(code, code)
+    return territory_names(in_language).get(code, code)
+
+
+def territory_names(in_language: str | None = None) -> dict[str, str]:
+    """CLDR's names of countries and areas by code, in the reader's language (read once
+    per language)."""
+    return _territories(in_language or current_language())
 
 
 @lru_cache(maxsize=64)

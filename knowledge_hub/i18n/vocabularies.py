@@ -14,10 +14,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 
 from babel.support import Translations
 
+from knowledge_hub.config import PROJECT_ROOT
 from knowledge_hub.extraction import media
 from knowledge_hub.i18n import current_locale
 from knowledge_hub.i18n.messages import N_
@@ -478,5 +478,4 @@ def topic_names(code: str, stored: str | None, languages: Iterable[str]) -> list
 
 @lru_cache(maxsize=16)
 def _catalogue(language: str) -> Translations:
-    directory = Path(__file__).resolve().parents[2] / "translations"
-    return Translations.load(str(directory), [language])
+    return Translations.load(str(PROJECT_ROOT / "translations"), [language])

@@ -10,7 +10,6 @@ import dataclasses
 import re
 from dataclasses import dataclass
 
-from babel import Locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from wtforms import Field
@@ -228,7 +227,7 @@ class AdvancedSearchForm(Form):
         self.language.choices = _any(
             _by_name([(code, i18n.language_name(code)) for code in languages])
         )
-        territories = Locale.parse(i18n.current_language()).territories
+        territories = i18n.territory_names()
         self.region.choices = _any(
             _by_name(
                 [

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from whoosh.query import And
 from whoosh.query import Every
 from whoosh.searching import Searcher
 
@@ -34,7 +35,12 @@ from knowledge_hub.search.bounds import Deadline
 from knowledge_hub.search.bounds import expand_patterns
 from knowledge_hub.search.columns import Unsupported
 from knowledge_hub.search.columns import score_every_match
+from knowledge_hub.search.expansion import Expansion
+from knowledge_hub.search.expansion import as_query
+from knowledge_hub.search.expansion import label_word_scorer
+from knowledge_hub.search.query import TITLE_MATCH_WEIGHT
 from knowledge_hub.search.query import _allowed_entries
+from knowledge_hub.search.query import _scored_matches
 from knowledge_hub.search.query import parse
 from knowledge_hub.search.query import read_query
 from knowledge_hub.search.query import restriction
@@ -211,6 +217,47 @@ def test_words_and_prefixes_are_scored_over_arrays(index: SearchIndex) -> None:
 
 
 VIEWERS = {"anonymous": ANONYMOUS, "member": MEMBER, "staff": STAFF}
+
+
+@pytest.mark.parametrize("viewer", VIEWERS)
+def test_labels_words_are_scored_from_the_posting_lists_as_whoosh_scores_them(
+    index: SearchIndex, viewer: str
+) -> None:
+    # A cross-language label's words skip Whoosh's matchers (expansion.py): they must
+    # match the same visible entries with the same scores, deleted entries and several
+    # segments included, in every language's own fields.
+    labels = (
+        ("en", "cooperative economy"),
+        ("fr", "économie sociale"),
+        ("ru", "экономика"),
+        ("ar", "الاقتصاد"),
+        ("zh", "合作社"),
+        ("es", "palabraquenoexiste"),
+    )
+    seen = VIEWERS[viewer]
+    query = as_query([Expansion("x", labels, False)], index.schema, LANGUAGES, TITLE_MATCH_WEIGHT)
+    assert query is not None
+    with index.searching() as (searcher, columns):
+        visible = _allowed_entries(columns, seen, {})
+        weighting = VisibleBM25F(searcher.reader(), columns, visible, seen)
+
+        def through_whooshs_matchers(word):  # noqa: ANN001, ANN202
+            return _scored_matches(searcher, columns, word, visible, Deadline(None), weighting)
+
+        def never(word):  # noqa: ANN001, ANN202
+            raise AssertionError(f"{word} was not scored from the posting lists")
+
+        scored, words = label_word_scorer(weighting, never, lambda: None), 0
+        for label in query.subqueries:
+            for word in label.subqueries if isinstance(label, And) else [label]:
+                docnums, scores = scored(word)
+                expected = through_whooshs_matchers(word)
+                assert docnums.tolist() == expected[0].tolist(), word
+                assert scores.tolist() == expected[1].tolist(), word
+                words += len(docnums) > 0
+    assert words >= 5
+
+
 FILTERS = [
     {},
     {"kind": ["publication"]},

@@ -515,14 +515,30 @@ def _read_leaves(
         raise Unsupported(kind.__name__)
 
 
-def cached_postings(reader: Any, fieldname: str, word: bytes) -> np.ndarray:
+def cached_postings(reader: Any, fieldname: str, word: bytes | str) -> np.ndarray:
     """The document numbers of a word in a segment, deleted entries included, through
     the process's posting cache (where scoring finds them again)."""
-    matcher = reader.postings(fieldname, word)
-    leaf = matcher.child if type(matcher) is FilterMatcher else matcher
-    key = (*_segment_key(reader), leaf.term())
-    ids, __ = read_postings.get(key, lambda: posting_arrays(leaf))
+    ids, __ = cached_posting_arrays(reader, fieldname, word)
     return ids
+
+
+def cached_posting_arrays(
+    reader: Any, fieldname: str, word: bytes | str
+) -> tuple[np.ndarray, np.ndarray]:
+    """The document numbers and weights of a word in a segment that holds it, deleted
+    entries included, through the process's posting cache. The key is the one scoring
+    reads (the segment and the term as its leaf matcher names it), made without a
+    matcher: opening one looks the word up in the segment's term file, which took most
+    of the time of a word already in the cache."""
+    term = (fieldname, reader._text_to_bytes(fieldname, word))
+    return read_postings.get(
+        (*_segment_key(reader), term), lambda: _unfiltered_arrays(reader, term)
+    )
+
+
+def _unfiltered_arrays(reader: Any, term: tuple[str, bytes]) -> tuple[np.ndarray, np.ndarray]:
+    matcher = reader.postings(*term)
+    return posting_arrays(matcher.child if type(matcher) is FilterMatcher else matcher)
 
 
 def held_by_any(
@@ -567,20 +583,34 @@ def _scored_postings(
             held = np.isin(ids, np.fromiter(matcher._ids, dtype=np.int64))
             keep = ~held if matcher._exclude else held
         ids, weights = ids[keep], weights[keep]
-    length_bytes = length_bytes_of(columns, reader, offset, fieldname)
-    if length_bytes is None:
-        lengths = np.ones(len(ids), dtype=np.float64)
-    else:
-        found = length_bytes[ids]
-        if not found.all():  # Whoosh would find no length there and fail
-            raise Unsupported("an entry without a length")
-        lengths = LENGTH_OF_BYTE[found]
-    weights = weights.astype(np.float64)
-    idf, avgfl, b, k1 = scorer.idf, scorer.avgfl, scorer.B, scorer.K1
-    scores = idf * ((weights * (k1 + 1)) / (weights + k1 * ((1 - b) + b * lengths / avgfl)))
+    lengths = field_lengths(columns, reader, offset, fieldname, ids)
+    scores = bm25(weights, lengths, scorer.idf, scorer.avgfl, scorer.B, scorer.K1)
     if type(matcher) is FilterMatcher:
         scores = scores * matcher.boost
     return ids.astype(np.int64), scores
+
+
+def field_lengths(
+    columns: Columns, reader: Any, offset: int, fieldname: str, ids: np.ndarray
+) -> np.ndarray:
+    """The field's length in each of a segment's documents (ids), as Whoosh reads it
+    back from the byte it stores (1 for a field without lengths)."""
+    length_bytes = length_bytes_of(columns, reader, offset, fieldname)
+    if length_bytes is None:
+        return np.ones(len(ids), dtype=np.float64)
+    found = length_bytes[ids]
+    if not found.all():  # Whoosh would find no length there and fail
+        raise Unsupported("an entry without a length")
+    return LENGTH_OF_BYTE[found]
+
+
+def bm25(
+    weights: np.ndarray, lengths: np.ndarray, idf: float, avgfl: float, b: float, k1: float
+) -> np.ndarray:
+    """whoosh.scoring.bm25 over arrays, in Whoosh's order of operations (the same
+    floating-point results)."""
+    weights = weights.astype(np.float64)
+    return idf * ((weights * (k1 + 1)) / (weights + k1 * ((1 - b) + b * lengths / avgfl)))
 
 
 def _evaluate(matcher: Matcher, size: int, place: np.ndarray, leaves: _Leaves) -> _Node | None:

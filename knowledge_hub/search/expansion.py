@@ -13,6 +13,7 @@ from collections.abc import Callable
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
+from typing import Protocol
 
 import numpy as np
 from flask import current_app
@@ -26,6 +27,7 @@ from whoosh.query import Term
 from whoosh.reading import IndexReader
 
 from knowledge_hub.search.analyzers import ARABIC_STOPWORDS
+from knowledge_hub.search.columns import Unsupported
 from knowledge_hub.search.coordination import FieldsOr
 from knowledge_hub.search.schema import text_field
 from knowledge_hub.search.schema import title_field
@@ -228,6 +230,45 @@ def as_query(
 
 
 Scorer = Callable[[Query], tuple[np.ndarray, np.ndarray]]
+
+
+class WordScores(Protocol):
+    """What scores one term over the entries the reader may see (statistics.py's
+    VisibleBM25F.scores_of)."""
+
+    def scores_of(self, fieldname: str, text: str) -> tuple[np.ndarray, np.ndarray]: ...
+
+
+def label_word_scorer(weighting: WordScores, other: Scorer, check: Callable[[], None]) -> Scorer:
+    """How a label's word is scored: the word as _label_query() writes it (its title
+    and text fields, each a plain term) straight from the posting lists, its fields'
+    scores added as Whoosh's union adds them; anything else by `other`.
+
+    A label's word names a concept, often a common one: opening Whoosh's matchers for
+    its two fields in every segment took most of the time of a query naming one.
+    check() (the search's deadline) is called before each word."""
+
+    def score(word: Query) -> tuple[np.ndarray, np.ndarray]:
+        check()
+        terms = word.subqueries if isinstance(word, FieldsOr) else [word]
+        if not all(type(term) is Term for term in terms):
+            return other(word)
+        try:
+            parts = [(weighting.scores_of(t.fieldname, t.text), t.boost) for t in terms]
+        except Unsupported:
+            return other(word)
+        ids = np.concatenate([ids for (ids, __), __ in parts])
+        if len(ids) == 0:
+            return ids, np.zeros(0, dtype=np.float64)
+        # A term's score times its boost (Whoosh's WrappingMatcher), then the fields'
+        # scores added in the query's order from 0, as UnionMatcher adds them.
+        scores = np.concatenate(
+            [found * boost if boost != 1.0 else found for (__, found), boost in parts]
+        )
+        union, place = np.unique(ids, return_inverse=True)
+        return union, np.bincount(place, weights=scores, minlength=len(union))
+
+    return score
 
 
 def _added(

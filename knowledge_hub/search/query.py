@@ -45,6 +45,7 @@ from knowledge_hub.search.expansion import Expansion
 from knowledge_hub.search.expansion import add_matches
 from knowledge_hub.search.expansion import as_query
 from knowledge_hub.search.expansion import find
+from knowledge_hub.search.expansion import label_word_scorer
 from knowledge_hub.search.facets import Groups
 from knowledge_hub.search.facets import count_facets
 from knowledge_hub.search.index import SearchIndex
@@ -359,8 +360,12 @@ def search(
                     docnums,
                     scores,
                     labels,
-                    lambda part: _scored_matches(
-                        searcher, columns, part, visible, deadline, weighting
+                    label_word_scorer(
+                        weighting,
+                        lambda part: _scored_matches(
+                            searcher, columns, part, visible, deadline, weighting
+                        ),
+                        deadline.check,
                     ),
                     searcher.reader(),
                     columns.record,

@@ -21,7 +21,10 @@ from whoosh.scoring import BM25FScorer
 
 from knowledge_hub.search.columns import LENGTH_OF_BYTE
 from knowledge_hub.search.columns import Columns
+from knowledge_hub.search.columns import bm25
+from knowledge_hub.search.columns import cached_posting_arrays
 from knowledge_hub.search.columns import cached_postings
+from knowledge_hub.search.columns import field_lengths
 from knowledge_hub.search.columns import length_bytes_of
 
 
@@ -59,6 +62,29 @@ class VisibleBM25F(BM25F):
                     holding += int(np.count_nonzero(self._visible[ids + offset]))
             self._idf[term] = log(self._entries / (holding + 1)) + 1
         return self._idf[term]
+
+    def scores_of(self, fieldname: str, text: bytes | str) -> tuple[np.ndarray, np.ndarray]:
+        """The visible entries whose field holds the word, in document number order,
+        with the score this weighting's scorer gives each (as columns.py scores a
+        posting list), read from the posting cache without opening Whoosh's matchers.
+
+        Raises columns.Unsupported where Whoosh would score differently (a field
+        without lengths for BM25F)."""
+        id_parts, score_parts = [], []
+        idf, avgfl = self.visible_idf(fieldname, text), self.average_length(fieldname)
+        b = self._field_B.get(fieldname, self.B)
+        for leaf, offset in self._leaves:
+            if (fieldname, text) not in leaf:
+                continue
+            ids, weights = cached_posting_arrays(leaf, fieldname, text)
+            keep = self._visible[ids + offset]
+            ids, weights = ids[keep].astype(np.int64), weights[keep]
+            lengths = field_lengths(self._columns, leaf, offset, fieldname, ids)
+            id_parts.append(ids + offset)
+            score_parts.append(bm25(weights, lengths, idf, avgfl, b, self.K1))
+        if not id_parts:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64)
+        return np.concatenate(id_parts), np.concatenate(score_parts)
 
     def average_length(self, fieldname: str) -> float:
         """The field's average length over the visible entries (1 when it is nowhere),

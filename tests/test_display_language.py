@@ -16,6 +16,7 @@ from markupsafe import escape
 from sqlalchemy import select
 
 from knowledge_hub.extensions import db
+from knowledge_hub.language_detection import query_language
 from knowledge_hub.models import Document
 from knowledge_hub.models import Variant
 from knowledge_hub.queries.public import display_variant
@@ -194,3 +195,45 @@ def test_at_equal_scores_the_readers_language_is_the_matched_version() -> None:
     assert display_variant(versions, ["zh"], matched).language == "fr"
     assert display_variant(versions, ["zh"], matched[1:]).language == "en"
     assert display_variant(versions, ["zh"]).language == "fr"
+
+
+@pytest.mark.parametrize(
+    ("q", "language"),
+    [
+        ('org:"Organisation internationale du Travail"', "fr"),
+        ('org:"Organización Internacional del Trabajo"', "es"),
+        ('org:"International Labour Organization"', "en"),
+    ],
+)
+def test_at_equal_relevance_the_querys_language_is_the_version_shown(
+    client: FlaskClient, demo: dict, q: str, language: str
+) -> None:
+    # An organization's name matches the metadata every version carries: the versions
+    # score the same, and a Russian reader (no Russian version) sees the one in the
+    # language of the query.
+    results = {r["ref"]: r for r in api_search(client, q=q, lang="ru")}
+    for ref in ("DEMO-PP-2014", "DEMO-AG-47", "DEMO-ARP-M2"):  # English, French, Spanish
+        assert set(demo[ref]) == {"en", "fr", "es"}
+        assert results[ref]["language"] == language, ref
+        assert results[ref]["title"] == demo[ref][language]
+
+
+@pytest.mark.parametrize(
+    ("q", "language"),
+    [
+        ("экономика", "ru"),
+        ("الاقتصاد الاجتماعي", "ar"),
+        ("社会 ILO", "zh"),
+        ("travail décent", "fr"),
+        ("economía social y solidaria", "es"),
+        ("decent work", "en"),
+        ("social", None),  # a word of English, French and Spanish alike
+        ("ILO", None),
+        ("2023", None),
+        ("", None),
+    ],
+)
+def test_the_language_of_a_query_is_told_by_its_script_or_with_confidence(
+    q: str, language: str | None
+) -> None:
+    assert query_language(q) == language

@@ -19,6 +19,7 @@ from sqlalchemy.orm import selectinload
 from knowledge_hub import access
 from knowledge_hub import search
 from knowledge_hub.extensions import db
+from knowledge_hub.language_detection import query_language
 from knowledge_hub.models import DocType
 from knowledge_hub.models import Document
 from knowledge_hub.models import DocumentOrganization
@@ -145,8 +146,8 @@ def search_records(
     """Search as viewer; results come back one per record, each shown in the version
     display_variant picks (in a language filtered on, else the reader_language, else the
     version that matched), with a snippet of that version's text unless they are not
-    shown (with_snippets). reader_languages (after reader_language) choose between
-    versions that match equally well."""
+    shown (with_snippets). Between versions that match equally well, the one in the
+    query's language comes first, then reader_language's, then reader_languages'."""
     index = search.get_index()
     result = search.search(index, access.visible_levels(viewer), request)
     ids = [hit.document_id for hit in result.hits]
@@ -159,7 +160,13 @@ def search_records(
         )
     }
     preferred = list(request.filters.get("language", ()))[:1] + [reader_language]
-    languages = [reader_language, *(lang for lang in reader_languages if lang != reader_language)]
+    # Between versions that match equally well (a record found by its metadata, which
+    # every version carries): the query's language first, then the reader's.
+    languages = list(
+        dict.fromkeys(
+            lang for lang in (query_language(request.q), reader_language, *reader_languages) if lang
+        )
+    )
     chosen = []
     for hit in result.hits:
         document = documents.get(hit.document_id)

@@ -213,6 +213,24 @@ def test_a_ref_or_symbol_typed_alone_goes_to_its_record(client, catalogue) -> No
     assert client.get("/search", query_string={"q": "META-DRAFT"}).status_code == 200
 
 
+def test_a_symbol_two_records_share_lists_them_instead_of_jumping(
+    app: Flask, client, catalogue
+) -> None:
+    # A resolution and its corrigendum, or two records of one document, may carry the
+    # same symbol: typed alone, it cannot say which record is meant.
+    with app.app_context():
+        second = db.session.scalar(select(Document).where(Document.ref == "META-2"))
+        second.identifiers = {"un_symbol": SYMBOL}
+        db.session.commit()
+        search.apply_pending()
+    answer = client.get("/api/search", query_string={"q": SYMBOL}).get_json()
+    assert answer["go_to"] is None
+    assert {r["ref"] for r in answer["results"]} >= {"META-1", "META-2"}
+    assert client.get("/search", query_string={"q": SYMBOL}).status_code == 200
+    # Its ref still names one record.
+    assert client.get("/search", query_string={"q": "META-2"}).status_code == 302
+
+
 @pytest.mark.slow  # making an account hashes its password
 def test_staff_go_to_a_draft_by_its_ref(client, catalogue, make_user) -> None:
     sign_in(client, make_user("staff"))

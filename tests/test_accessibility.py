@@ -4,13 +4,23 @@ A screenshot of each page is kept under the pytest temp folder for people to loo
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from flask import Flask
 from playwright.sync_api import Browser
+from sqlalchemy import select
 
+from knowledge_hub.extensions import db
+from knowledge_hub.models import Criterion
+from knowledge_hub.models import Document
+from knowledge_hub.models import Organization
+from knowledge_hub.models import User
+from knowledge_hub.services import imports
+from knowledge_hub.services import translations
+from knowledge_hub.services import users
 from tests.conftest import PASSWORD
 from tests.test_browser import CHROMIUM
 from tests.test_browser import browser  # noqa: F401  (the Chromium fixture)
@@ -101,6 +111,103 @@ def test_no_page_of_any_role_breaks_a_wcag_21_aa_rule(
                 if problems := violations(page, axe):
                     found[f"{language} {address}"] = problems
     assert checked == len(LANGUAGES) * (len(PUBLIC) + len(SIGNED_IN))
+    assert found == {}
+
+
+#: The pages of one thing each (a user, a request, a batch...), set up by remaining_pages().
+ONE_OF_EACH = [
+    "/admin/",
+    "/admin/users/{user}",
+    "/admin/organizations/{organization}",
+    "/admin/organizations/new",
+    "/admin/criteria/{criterion}",
+    "/admin/criteria/new",
+    "/admin/criteria/versions/1",
+    "/admin/vocabularies/types",
+    "/admin/vocabularies/topics",
+    "/staff/{record}/versions/fr/edit",
+    "/staff/fixity/",
+    "/staff/import/{batch}",
+    "/translations/request/{untranslated}",
+    "/translate/{request}",
+    "/translations/review/{translated}/fr",
+]
+
+
+def remaining_pages(app: Flask, email: str) -> dict[str, str]:
+    """A translation asked for and claimed (its workspace), another delivered and waiting
+    for review (its checklist), an import waiting for confirmation, an invitation; the
+    ids of what the pages of ONE_OF_EACH show."""
+    with app.test_request_context():
+        actor = db.session.scalar(select(User).where(User.email == email))
+        without_french = [
+            d
+            for d in db.session.scalars(select(Document).order_by(Document.id))
+            if "fr" not in {v.language for v in d.variants}
+        ]
+        [claimed] = translations.request_translations(actor, without_french[0], ["fr"])
+        translations.claim(actor, claimed)
+        [delivered] = translations.request_translations(actor, without_french[1], ["fr"])
+        translations.claim(actor, delivered)
+        translations.submit(
+            actor,
+            delivered,
+            "Titre de la version française",
+            "Résumé de la version française.",
+            [("note-fr.txt", io.BytesIO("Le texte de la version française.".encode()))],
+        )
+        manifest = (
+            "ref,file,language,title,kind,type,date\n"
+            "A11Y-1,a11y.txt,en,A page to check,publication,report,2024\n"
+        )
+        batch = imports.stage_batch(
+            actor,
+            ("manifest.csv", io.BytesIO(manifest.encode())),
+            None,
+            [("a11y.txt", io.BytesIO(b"Text of the record to import."))],
+        )
+        invitation = users.invite_user(actor, "invited@example.org", "Invited Person", ["staff"])
+        return {
+            "user": str(actor.id),
+            "organization": str(db.session.scalar(select(Organization.id).limit(1))),
+            "criterion": str(db.session.scalar(select(Criterion.id).limit(1))),
+            "untranslated": str(without_french[2].id),
+            "request": str(claimed.id),
+            "translated": str(without_french[1].id),
+            "batch": str(batch.id),
+            "token": invitation.token,
+        }
+
+
+def test_the_pages_of_one_thing_break_no_wcag_21_aa_rule(
+    app: Flask,
+    live_hub: str,  # noqa: F811
+    browser: Browser,  # noqa: F811
+    make_user,
+    tmp_path: Path,
+) -> None:
+    record = six_language_record(app)
+    email = make_user("admin", "staff", "reviewer", "translator", languages=("fr",))
+    ids = {"record": str(record), **remaining_pages(app, email)}
+    axe = Axe()
+    found: dict[str, list[str]] = {}
+    staff = browser.new_page()
+    staff.goto(f"{live_hub}/auth/login")
+    staff.fill("input[name=email]", email)
+    staff.fill("input[name=password]", PASSWORD)
+    staff.click("main form button[type=submit]")
+    assert "/auth/login" not in staff.url
+    invited = browser.new_page()  # nobody signed in opens an invitation
+    pages = [(staff, path) for path in ONE_OF_EACH] + [(invited, "/auth/invitation/{token}")]
+    for language in LANGUAGES:
+        for page, path in pages:
+            address = path.format(**ids)
+            response = page.goto(f"{live_hub}{address}?lang={language}")
+            assert response is not None and response.status == 200, address
+            name = path.strip("/").replace("/", "_").replace("{", "").replace("}", "")
+            page.screenshot(path=str(tmp_path / f"{language}-{name}.png"), full_page=True)
+            if problems := violations(page, axe):
+                found[f"{language} {address}"] = problems
     assert found == {}
 
 

@@ -45,10 +45,17 @@ class VisibleBM25F(BM25F):
         self._idf: dict[tuple[str, bytes], float] = {}
 
     def scorer(self, searcher: Any, fieldname: str, text: bytes, qf: int = 1) -> Any:
-        scorer = super().scorer(searcher, fieldname, text, qf=qf)
-        if type(scorer) is BM25FScorer:
-            scorer.idf = self.visible_idf(fieldname, text)
-            scorer.avgfl = self.average_length(fieldname)
+        if not searcher.schema[fieldname].scorable:
+            return super().scorer(searcher, fieldname, text, qf=qf)
+        # BM25FScorer.__init__ without its statistics over the whole index, which would
+        # be replaced at once: it looked each word up once more in every segment.
+        scorer = BM25FScorer.__new__(BM25FScorer)
+        scorer.idf = self.visible_idf(fieldname, text)
+        scorer.avgfl = self.average_length(fieldname)
+        scorer.B = self._field_B.get(fieldname, self.B)
+        scorer.K1 = self.K1
+        scorer.qf = qf
+        scorer.setup(searcher, fieldname, text)
         return scorer
 
     def visible_idf(self, fieldname: str, text: bytes) -> float:

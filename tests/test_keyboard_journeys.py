@@ -148,3 +148,32 @@ def test_a_translator_claims_and_delivers_with_the_keyboard(
         assert variant is not None and variant.title == "Titre livré au clavier"
         assert variant.status == VariantStatus.IN_REVIEW
     assert journey.stops > 5
+
+
+def test_staff_create_a_record_and_send_it_to_review_with_the_keyboard(
+    app: Flask,
+    live_hub: str,  # noqa: F811
+    browser: Browser,  # noqa: F811
+    make_user,
+    tmp_path: Path,
+) -> None:
+    email = make_user("staff")
+    journey = Journey(browser.new_page(viewport={"width": 1280, "height": 900}), tmp_path)
+    sign_in(journey, live_hub, email)
+    journey.press("Records")
+    journey.press("New record")
+    journey.field("ref", "KB-2026-01")
+    journey.tab_to(lambda f: f["name"] == "kind", "the kind")
+    journey.page.keyboard.type("Archive")  # a closed list answers to typing
+    journey.field("date", "2026-05")
+    journey.field("title", "Minutes typed without a mouse")
+    journey.field("summary", "What the Task Force decided, entered with the keyboard.")
+    journey.press("Create the record")
+    assert journey.page.locator(".flash-success").count() == 1
+    journey.press("Send to review")
+
+    with app.app_context():
+        document = db.session.scalar(select(Document).where(Document.ref == "KB-2026-01"))
+        assert document is not None and document.kind.value == "archive"
+        assert document.original.title == "Minutes typed without a mouse"
+        assert document.status.value == "in_review"

@@ -6,12 +6,18 @@ from __future__ import annotations
 import html
 import io
 import re
+import threading
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
+from axe_playwright_python.sync_playwright import Axe
 from babel.dates import format_datetime
 from flask import Flask
 from flask.testing import FlaskClient
+from playwright.sync_api import Browser
 from sqlalchemy import select
+from werkzeug.serving import make_server
 
 from knowledge_hub.extensions import db
 from knowledge_hub.models import AuditEvent
@@ -25,7 +31,11 @@ from knowledge_hub.services import review
 from knowledge_hub.services import translations
 from knowledge_hub.services.review import CheckChoice
 from knowledge_hub.web.forms import chosen_checks
+from tests.conftest import PASSWORD
 from tests.conftest import sign_in
+from tests.test_accessibility import violations
+from tests.test_browser import CHROMIUM
+from tests.test_browser import browser  # noqa: F401  (the Chromium fixture)
 from tests.test_review import ATTESTATIONS
 from tests.test_review import PUBLICATION
 from tests.test_web_translations import FRENCH
@@ -46,16 +56,16 @@ def signed_in(app: Flask, make_user, *roles: str) -> FlaskClient:
     return client
 
 
-def recorded(app: Flask) -> list[tuple[str, str, str]]:
-    """Every check people recorded: (criterion, outcome, comment), in order."""
+def recorded(app: Flask, document_id: int | None = None) -> list[tuple[str, str, str]]:
+    """Every check people recorded (on one record, if given): (criterion, outcome,
+    comment), in order."""
+    stmt = select(CriterionCheck).where(CriterionCheck.is_automatic.is_(False))
+    if document_id is not None:
+        stmt = stmt.where(CriterionCheck.document_id == document_id)
     with app.app_context():
         return [
             (c.criterion_code, c.outcome.value, c.comment)
-            for c in db.session.scalars(
-                select(CriterionCheck)
-                .where(CriterionCheck.is_automatic.is_(False))
-                .order_by(CriterionCheck.id)
-            )
+            for c in db.session.scalars(stmt.order_by(CriterionCheck.id))
         ]
 
 
@@ -326,3 +336,65 @@ def test_a_reviewer_records_several_checks_of_a_translation_in_one_post(
     assert translation_checks(app)[-1] == ("terminology_checked", "fail")
     translator = signed_in(app, make_user, "translator")
     assert translator.post(f"{address}/attest", data={"outcome-x": "pass"}).status_code == 403
+
+
+# --- in a real browser --------------------------------------------------------------
+
+
+@pytest.fixture
+def served(app: Flask) -> Iterator[str]:
+    """The hub served on a loopback port, for Chromium."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=5)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Chromium is installed by tests/setup.sh")
+def test_in_chromium_the_form_records_the_rows_and_breaks_no_wcag_rule(
+    app: Flask,
+    french_in_review: int,
+    import_rows,
+    make_user,
+    served: str,
+    browser: Browser,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    draft_row = dict(PUBLICATION, ref="PB-DRAFT-2024", file="draft.txt")
+    assert import_rows([draft_row], release=False).failed == 0
+    with app.app_context():
+        draft = db.session.scalar(select(Document.id).where(Document.ref == "PB-DRAFT-2024"))
+    page = browser.new_page()
+    page.goto(f"{served}/auth/login")
+    page.fill("input[name=email]", make_user("reviewer"))
+    page.fill("input[name=password]", PASSWORD)
+    page.click("main form button[type=submit]")
+
+    # The radios and evidence boxes sit in the table, outside the form they belong to.
+    page.goto(f"{served}/review/{draft}")
+    page.check("#outcome-un_disclaimer-pass")
+    page.fill("#comment-un_disclaimer", "Disclaimer on page 2.")
+    page.check("#outcome-logo_use-fail")
+    page.click("text=Record the chosen checks")
+    assert "Checks recorded: 2." in page.inner_text("main")
+    assert recorded(app, draft) == [
+        ("un_disclaimer", "pass", "Disclaimer on page 2."),
+        ("logo_use", "fail", ""),
+    ]
+
+    axe = Axe()
+    found = {}
+    for address in (f"/review/{draft}", f"/translations/review/{french_in_review}/fr"):
+        for language in ("en", "ar", "zh"):
+            page.goto(f"{served}{address}?lang={language}")
+            assert page.locator("#checklist-checks").count() == 1
+            name = address.strip("/").replace("/", "_")
+            page.screenshot(path=str(tmp_path / f"{language}-{name}.png"), full_page=True)
+            if problems := violations(page, axe):
+                found[f"{language} {address}"] = problems
+    assert found == {}

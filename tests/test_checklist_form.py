@@ -6,7 +6,6 @@ from __future__ import annotations
 import html
 import io
 import re
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,7 +16,6 @@ from flask import Flask
 from flask.testing import FlaskClient
 from playwright.sync_api import Browser
 from sqlalchemy import select
-from werkzeug.serving import make_server
 
 from knowledge_hub.extensions import db
 from knowledge_hub.models import AuditEvent
@@ -36,6 +34,7 @@ from tests.conftest import sign_in
 from tests.test_accessibility import violations
 from tests.test_browser import CHROMIUM
 from tests.test_browser import browser  # noqa: F401  (the Chromium fixture)
+from tests.test_browser import serving
 from tests.test_review import ATTESTATIONS
 from tests.test_review import PUBLICATION
 from tests.test_web_translations import FRENCH
@@ -344,14 +343,7 @@ def test_a_reviewer_records_several_checks_of_a_translation_in_one_post(
 @pytest.fixture
 def served(app: Flask) -> Iterator[str]:
     """The hub served on a loopback port, for Chromium."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=5)
+    yield from serving(app)
 
 
 @pytest.mark.slow

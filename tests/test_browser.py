@@ -56,6 +56,11 @@ def load_demo_catalogue(app: Flask, kept_states) -> None:
 def live_hub(app: Flask, kept_states) -> Iterator[str]:
     """The hub with its demo catalogue, served on a loopback port."""
     load_demo_catalogue(app, kept_states)
+    yield from serving(app)
+
+
+def serving(app: Flask) -> Iterator[str]:
+    """The hub served on a loopback port while the caller runs: its address."""
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

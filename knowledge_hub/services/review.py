@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from collections.abc import Sequence
+from dataclasses import dataclass
+
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -181,6 +185,34 @@ def attest(
             comment=check.comment,
         )
         return check
+
+
+@dataclass(frozen=True)
+class CheckChoice:
+    """One criterion a reviewer marks in a checklist post: met or not, with the evidence."""
+
+    code: str
+    passed: bool
+    comment: str = ""
+
+
+def record_checks(
+    choices: Sequence[CheckChoice], record_one: Callable[[CheckChoice], CriterionCheck]
+) -> list[CriterionCheck]:
+    """Record every chosen check in one transaction: all of them, or none if one is
+    wrong, so a reviewer never has to work out which half of a post went through."""
+    if not choices:
+        raise Invalid(_("Choose Met or Not met for at least one criterion: nothing was recorded."))
+    with transaction():
+        return [record_one(choice) for choice in choices]
+
+
+def attest_many(
+    actor: User | None, document: Document, choices: Sequence[CheckChoice]
+) -> list[CriterionCheck]:
+    """Record a reviewer's checks of several criteria of a record at once."""
+    access.require(actor, "attest")
+    return record_checks(choices, lambda c: attest(actor, document, c.code, c.passed, c.comment))
 
 
 def waive(actor: User | None, document: Document, code: str, reason: str) -> CriterionCheck:

@@ -3,6 +3,7 @@ delivered by a translator, reviewed against the translation criteria, approved."
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 
 from flask_babel import gettext as _
@@ -280,6 +281,16 @@ def attest_translation(
             comment=check.comment,
         )
         return check
+
+
+def attest_translation_many(
+    actor: User | None, variant: Variant, choices: Sequence[review.CheckChoice]
+) -> list[CriterionCheck]:
+    """Record a reviewer's checks of several translation criteria at once."""
+    access.require(actor, "review_translation")
+    return review.record_checks(
+        choices, lambda c: attest_translation(actor, variant, c.code, c.passed, c.comment)
+    )
 
 
 def approve(actor: User | None, variant: Variant) -> Variant:

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from flask import Blueprint
 from flask import abort
 from flask import flash
 from flask import redirect
 from flask import render_template
+from flask import request
 from flask import url_for
 from flask_babel import gettext as _
 
@@ -16,9 +20,13 @@ from knowledge_hub.queries import review as review_queries
 from knowledge_hub.services import ReleaseRefused
 from knowledge_hub.services import ServiceError
 from knowledge_hub.services import review
+from knowledge_hub.web.forms import OUTCOMES
 from knowledge_hub.web.forms import AttestationForm
+from knowledge_hub.web.forms import ChecklistForm
 from knowledge_hub.web.forms import CommentForm
 from knowledge_hub.web.forms import EmptyForm
+from knowledge_hub.web.forms import checks_recorded
+from knowledge_hub.web.forms import chosen_checks
 from knowledge_hub.web.permissions import requires
 from knowledge_hub.web.permissions import viewer
 
@@ -52,7 +60,7 @@ def checklist(document_id: int):
         "review/checklist.html",
         document=document,
         result=result,
-        attest_form=AttestationForm(),
+        attest_form=ChecklistForm(),
         comment_form=CommentForm(),
         button=EmptyForm(),
     )
@@ -69,20 +77,21 @@ def history(document_id: int):
     )
 
 
-def _run(document_id: int, form, action, success: str):
-    """Validate the posted form, run one service call, and say how it went."""
+def _run(document_id: int, form, action, success: str | Callable[[Any], str]):
+    """Validate the posted form, run one service call, and say how it went (`success`
+    may word the message from what the call returned)."""
     document = _document(document_id)
     if not form.validate_on_submit():
         flash(_("The form was incomplete or expired: nothing was changed."), "error")
         return _back(document_id)
     try:
-        action(document, form)
+        done = action(document, form)
     except ReleaseRefused as e:
         flash(_("Not released. Missing: %(items)s", items="; ".join(e.missing)), "error")
     except ServiceError as e:
         flash(str(e), "error")
     else:
-        flash(success, "success")
+        flash(success(done) if callable(success) else success, "success")
     return _back(document_id)
 
 
@@ -97,18 +106,18 @@ def submit(document_id: int):
     )
 
 
+@bp.post("/<int:document_id>/attest", defaults={"outcome": None})
 @bp.post("/<int:document_id>/attest/<outcome>")
 @requires("attest")
-def attest(document_id: int, outcome: str):
-    if outcome not in ("pass", "fail"):
+def attest(document_id: int, outcome: str | None):
+    """The checklist's checks, several at once; or one, its outcome in the address."""
+    if outcome is not None and outcome not in OUTCOMES:
         abort(404)
     return _run(
         document_id,
-        AttestationForm(),
-        lambda d, f: review.attest(
-            viewer(), d, f.code.data, outcome == "pass", f.comment.data or ""
-        ),
-        _("Recorded."),
+        ChecklistForm(),
+        lambda d, f: review.attest_many(viewer(), d, chosen_checks(request.form, outcome)),
+        checks_recorded,
     )
 
 

@@ -3,6 +3,9 @@ reviewers' checklist of a language version, and the coverage of the catalogue.""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from flask import Blueprint
 from flask import Response
 from flask import abort
@@ -28,11 +31,14 @@ from knowledge_hub.services import ServiceError
 from knowledge_hub.services import translations
 from knowledge_hub.services.documents import blob_store
 from knowledge_hub.storage import StorageError
+from knowledge_hub.web.forms import OUTCOMES
+from knowledge_hub.web.forms import ChecklistForm
 from knowledge_hub.web.forms import EmptyForm
+from knowledge_hub.web.forms import checks_recorded
+from knowledge_hub.web.forms import chosen_checks
 from knowledge_hub.web.forms.translations import ConfirmForm
 from knowledge_hub.web.forms.translations import DeliveryForm
 from knowledge_hub.web.forms.translations import RequestForm
-from knowledge_hub.web.forms.translations import TranslationAttestationForm
 from knowledge_hub.web.forms.translations import TranslationCommentForm
 from knowledge_hub.web.permissions import requires
 from knowledge_hub.web.permissions import viewer
@@ -288,41 +294,44 @@ def checklist(document_id: int, language: str):
         comment=translation_queries.send_back_comment(variant)
         if variant.status.value == "sent_back"
         else "",
-        attest_form=TranslationAttestationForm(),
+        attest_form=ChecklistForm(),
         comment_form=TranslationCommentForm(),
         confirm_form=ConfirmForm(),
         button=EmptyForm(),
     )
 
 
-def _run(document_id: int, language: str, form, action, success: str):
-    """Validate the posted form, run one service call, and say how it went."""
+def _run(document_id: int, language: str, form, action, success: str | Callable[[Any], str]):
+    """Validate the posted form, run one service call, and say how it went (`success`
+    may word the message from what the call returned)."""
     variant = _variant(document_id, language)
     if not form.validate_on_submit():
         flash(_("The form was incomplete or expired: nothing was changed."), "error")
         return _back(document_id, language)
     try:
-        action(variant, form)
+        done = action(variant, form)
     except ServiceError as e:
         _flash_error(e)
     else:
-        flash(success, "success")
+        flash(success(done) if callable(success) else success, "success")
     return _back(document_id, language)
 
 
+@bp.post("/translations/review/<int:document_id>/<language>/attest", defaults={"outcome": None})
 @bp.post("/translations/review/<int:document_id>/<language>/attest/<outcome>")
 @requires("review_translation")
-def attest(document_id: int, language: str, outcome: str):
-    if outcome not in ("pass", "fail"):
+def attest(document_id: int, language: str, outcome: str | None):
+    """The checklist's checks, several at once; or one, its outcome in the address."""
+    if outcome is not None and outcome not in OUTCOMES:
         abort(404)
     return _run(
         document_id,
         language,
-        TranslationAttestationForm(),
-        lambda v, f: translations.attest_translation(
-            viewer(), v, f.code.data, outcome == "pass", f.comment.data or ""
+        ChecklistForm(),
+        lambda v, f: translations.attest_translation_many(
+            viewer(), v, chosen_checks(request.form, outcome)
         ),
-        _("Recorded."),
+        checks_recorded,
     )
 
 

@@ -45,11 +45,6 @@ class DeliveryForm(FlaskForm):
     )
 
 
-class TranslationAttestationForm(FlaskForm):
-    code = StringField(validators=[DataRequired()])
-    comment = TextAreaField(_l("Comment"), validators=[Length(max=5000)])
-
-
 class TranslationCommentForm(FlaskForm):
     comment = TextAreaField(_l("What must change"), validators=[DataRequired(), Length(max=5000)])
 

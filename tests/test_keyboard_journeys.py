@@ -18,11 +18,15 @@ from knowledge_hub.extensions import db
 from knowledge_hub.models import Document
 from knowledge_hub.models import User
 from knowledge_hub.models import VariantStatus
+from knowledge_hub.services import review
 from knowledge_hub.services import translations
 from tests.conftest import PASSWORD
 from tests.test_browser import CHROMIUM
 from tests.test_browser import browser  # noqa: F401  (the Chromium fixture)
 from tests.test_browser import live_hub  # noqa: F401  (the hub with its demo, served)
+from tests.test_review import ATTESTATIONS
+from tests.test_review import PUBLICATION
+from tests.test_review import TEXT
 
 pytestmark = [
     pytest.mark.slow,
@@ -177,3 +181,40 @@ def test_staff_create_a_record_and_send_it_to_review_with_the_keyboard(
         assert document is not None and document.kind.value == "archive"
         assert document.original.title == "Minutes typed without a mouse"
         assert document.status.value == "in_review"
+
+
+def test_a_reviewer_attests_and_releases_with_the_keyboard(
+    app: Flask,
+    live_hub: str,  # noqa: F811
+    browser: Browser,  # noqa: F811
+    make_user,
+    import_rows,
+    tmp_path: Path,
+) -> None:
+    staff, email = make_user("staff"), make_user("reviewer")
+    assert import_rows([{**PUBLICATION, "content": TEXT}], release=False).failed == 0
+    with app.test_request_context():
+        document = db.session.scalar(select(Document).where(Document.ref == PUBLICATION["ref"]))
+        submitter = db.session.scalar(select(User).where(User.email == staff))
+        review.submit_for_review(submitter, document)
+        document_id = document.id
+
+    journey = Journey(browser.new_page(viewport={"width": 1280, "height": 900}), tmp_path)
+    sign_in(journey, live_hub, email)
+    journey.press("Review")
+    journey.press(PUBLICATION["ref"])  # the record waiting, in the work queue
+    for code in ATTESTATIONS:
+        # Into the criterion's choices (No change, checked), then up to Met.
+        journey.tab_to(lambda f, code=code: f["name"] == f"outcome-{code}", code)
+        journey.page.keyboard.press("ArrowUp")
+        journey.page.keyboard.press("ArrowUp")
+        assert journey.page.evaluate("document.activeElement.value") == "pass", code
+        if code == "copyright_cleared":
+            journey.field(f"comment-{code}", "Licence CC BY 4.0 confirmed by UNRISD.")
+    journey.press("Record the chosen checks")
+    assert f"{len(ATTESTATIONS)}" in journey.page.locator(".flash-success").first.inner_text()
+    journey.press("Release")
+
+    with app.app_context():
+        document = db.session.get(Document, document_id)
+        assert document.status.value == "released"

@@ -18,6 +18,7 @@ from playwright.sync_api import Browser
 from sqlalchemy import select
 
 from knowledge_hub.extensions import db
+from knowledge_hub.i18n.vocabularies import criterion_label
 from knowledge_hub.models import AuditEvent
 from knowledge_hub.models import CriterionCheck
 from knowledge_hub.models import Document
@@ -390,3 +391,19 @@ def test_in_chromium_the_form_records_the_rows_and_breaks_no_wcag_rule(
             if problems := violations(page, axe):
                 found[f"{language} {address}"] = problems
     assert found == {}
+
+
+def test_what_is_missing_is_named_in_the_readers_language(
+    app: Flask, draft: int, make_user
+) -> None:
+    reviewer = signed_in(app, make_user, "reviewer")
+    with app.test_request_context("/?lang=ar"):
+        arabic = criterion_label("mandate_alignment")
+    assert arabic != "Aligned with the UNTFSSE mandate and A/RES/77/281"
+    page = reviewer.get(f"/review/{draft}?lang=ar").get_data(as_text=True)
+    missing = page.split('<ul class="missing">')[1].split("</ul>")[0]
+    assert html.escape(arabic) in missing
+    assert "Aligned with" not in missing
+    # Releasing too early says what is missing, in Arabic too.
+    refused = reviewer.post(f"/review/{draft}/release?lang=ar", follow_redirects=True)
+    assert any(arabic in message for message in flashes(refused.get_data(as_text=True)))

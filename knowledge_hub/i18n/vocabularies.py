@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from babel.support import Translations
 
@@ -23,6 +24,9 @@ from knowledge_hub.i18n import current_locale
 from knowledge_hub.i18n.messages import N_
 from knowledge_hub.i18n.messages import Message
 from knowledge_hub.i18n.messages import translate
+
+if TYPE_CHECKING:
+    from knowledge_hub.criteria import GateResult
 
 #: Document types, in the order forms list them.
 DOC_TYPES: dict[str, Message] = {
@@ -418,6 +422,16 @@ def criterion_label(code: str, stored: str | None = None) -> str:
     """A criterion's label: the catalogue's for a seeded criterion, else the database's."""
     seeded = _CRITERIA.get(code)
     return _seeded(seeded.label if seeded else None, stored) or code
+
+
+def missing_labels(result: GateResult) -> list[str]:
+    """The labels of a checklist's unmet required criteria (criteria.GateResult), in the
+    reader's language."""
+    return [
+        criterion_label(item.spec.code, item.spec.label)
+        for item in result.items
+        if item.spec.is_required and not item.satisfied
+    ]
 
 
 def criterion_help(code: str, stored: str | None = None) -> str:

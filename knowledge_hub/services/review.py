@@ -13,6 +13,7 @@ from knowledge_hub import access
 from knowledge_hub import criteria
 from knowledge_hub.extensions import db
 from knowledge_hub.i18n.vocabularies import criterion_label
+from knowledge_hub.i18n.vocabularies import missing_labels
 from knowledge_hub.i18n.vocabularies import status_label
 from knowledge_hub.language_detection import detect_language
 from knowledge_hub.models import CheckOutcome
@@ -265,7 +266,7 @@ def release(actor: User | None, document: Document) -> Document:
             )
         result = gate_result(document)
         if not result.passed:
-            raise ReleaseRefused(document.ref, list(result.missing))
+            raise ReleaseRefused(document.ref, missing_labels(result))
         # The automatic outcomes at release time are kept with the record's history.
         for item in result.items:
             if item.automatic is not None:

@@ -15,6 +15,7 @@ from knowledge_hub.extensions import db
 from knowledge_hub.field_values import normalize_language
 from knowledge_hub.i18n.messages import translate
 from knowledge_hub.i18n.vocabularies import criterion_label
+from knowledge_hub.i18n.vocabularies import missing_labels
 from knowledge_hub.models import ACTIVE_REQUEST_STATUSES
 from knowledge_hub.models import CheckOutcome
 from knowledge_hub.models import Criterion
@@ -309,7 +310,7 @@ def approve(actor: User | None, variant: Variant) -> Variant:
         result = _gate(variant)
         if not result.passed:
             raise ReleaseRefused(
-                f"{variant.document.ref} [{variant.language}]", list(result.missing)
+                f"{variant.document.ref} [{variant.language}]", missing_labels(result)
             )
         variant.status = VariantStatus.APPROVED
         variant.reviewer_id = actor.id if actor else None

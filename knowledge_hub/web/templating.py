@@ -238,6 +238,7 @@ def _template_globals() -> dict:
         "kind_label": vocabularies.kind_label,
         "access_label": vocabularies.access_label,
         "criterion_label": vocabularies.criterion_label,
+        "missing_labels": vocabularies.missing_labels,
         "criterion_help": vocabularies.criterion_help,
         "check_outcome_label": vocabularies.check_outcome_label,
         "file_type_label": vocabularies.file_type_label,

@@ -18,11 +18,12 @@ from wtforms.fields.choices import SelectChoice
 
 from knowledge_hub import i18n
 from knowledge_hub.i18n.organization_names import ORGANIZATION_NAMES
+from knowledge_hub.seed import NOT_REGIONS
 
-#: Countries (ISO 3166) and UN M49 areas, as records name their regions; CLDR's
-#: "unknown region" and its pseudo-locales' codes are no place a record is about.
+#: Countries (ISO 3166) and UN M49 areas, as records name their regions. The codes the
+#: hub does not hold as regions (CLDR's "unknown region", its pseudo-locales, unions and
+#: other groupings; seed.NOT_REGIONS) are not offered: a record could not be given them.
 _REGION = re.compile(r"^(?:[A-Z]{2}|\d{3})$")
-_NOT_PLACES = frozenset({"ZZ", "XA", "XB"})
 #: Languages offered beyond the interface's: those with a two-letter ISO 639-1 code,
 #: which are the ones translators are asked for (CLDR names some 600 more).
 _COMMON_LANGUAGE = re.compile(r"^[a-z]{2}$")
@@ -47,7 +48,7 @@ def places() -> list[tuple[str, str]]:
         [
             (code, name)
             for code, name in i18n.territory_names().items()
-            if _REGION.match(code) and code not in _NOT_PLACES
+            if _REGION.match(code) and code not in NOT_REGIONS
         ]
     )
 

@@ -9,6 +9,7 @@ import re
 from pathlib import Path
 
 import pytest
+from axe_playwright_python.sync_playwright import Axe
 from flask import Flask
 from flask.testing import FlaskClient
 from playwright.sync_api import Browser
@@ -19,6 +20,7 @@ from knowledge_hub.extensions import db
 from knowledge_hub.models import Document
 from tests.conftest import PASSWORD
 from tests.conftest import sign_in
+from tests.test_accessibility import violations
 from tests.test_browser import CHROMIUM
 from tests.test_browser import browser  # noqa: F401  (the Chromium fixture)
 from tests.test_browser import live_hub  # noqa: F401  (the hub with its demo, served)
@@ -56,6 +58,10 @@ def test_the_record_form_links_each_problem_and_describes_by_hint_and_error(
     assert 'id="ref-hint"' in page and 'id="ref-errors"' in page
     assert "Give the record a reference." in page
     assert "/static/forms.js" in page and "/static/pickers.js" in page
+
+    page = staff.post("/staff/import", data={}).get_data(as_text=True)
+    assert summary_links(page) == ["manifest"]
+    assert 'aria-describedby="manifest-hint manifest-errors"' in page
 
 
 @pytest.mark.slow
@@ -126,6 +132,8 @@ def test_in_a_browser_errors_take_the_focus_and_pickers_work_with_and_without_sc
     assert shown == ["SN"]
     page.keyboard.press("Enter")  # picks it, and does not send the form
     assert page.locator(".picker-chips li").all_inner_texts()[0].startswith("Senegal")
+    # The page in error, with its filter and chips, breaks no WCAG 2.1 AA rule.
+    assert violations(page, Axe()) == []
     page.click(".picker-chips .picker-remove")
     assert page.evaluate("() => document.querySelector('#regions').selectedOptions.length") == 0
 

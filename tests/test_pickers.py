@@ -74,12 +74,23 @@ def test_places_are_named_and_grouped_in_the_interface_language(
     places = names(french, "regions")
     assert places["SN"] == "Sénégal" and places["002"] == "Afrique" and places["419"]
     assert "data-picker" in french
-    areas = french.index('<optgroup label="Monde et zones M49 de l&#39;ONU">')
-    countries = french.index('<optgroup label="Pays et territoires">')
-    assert areas < french.index('value="002"') < countries < french.index('value="SN"')
-    # Sorted by name as French sorts them: the accent does not send Égypte to the end.
+    # The areas first, then the countries under their continent, by name in French.
+    groups = re.findall(r'<optgroup label="([^"]+)">', french.split('id="regions"')[1])
+    assert groups[:6] == [
+        "Monde et zones M49 de l&#39;ONU",
+        "Afrique",
+        "Amériques",
+        "Asie",
+        "Europe",
+        "Océanie",
+    ]
+    africa = french.index('<optgroup label="Afrique">')
+    assert french.index('value="002"') < africa < french.index('value="SN"')
+    assert africa < french.index('value="EG"') < french.index('<optgroup label="Amériques">')
+    # Sorted as French sorts: Égypte and Éthiopie with the E's, not after Zimbabwe.
     order = [value for value, _, _ in options(french, "regions")]
-    assert order.index("EG") < order.index("ES") < order.index("FR") < order.index("SN")
+    assert order.index("EG") < order.index("ET") < order.index("SN") < order.index("ZW")
+    assert order.index("ES") < order.index("FR") < order.index("SE")
     # Places no record can be given (unions, pseudo-locales, "unknown") are not offered.
     assert not {"EU", "ZZ", "XA", "UN"} & set(places)
     # The organizations by acronym and their UN name in the reader's language.

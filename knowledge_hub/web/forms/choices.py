@@ -30,7 +30,29 @@ _COMMON_LANGUAGE = re.compile(r"^[a-z]{2}$")
 #: Commas, semicolons or spaces between codes, as the former text boxes took them.
 CODE_SEPARATORS = re.compile(r"[\s,;]+")
 
+#: The countries of each continent, by its UN M49 code (the M49 "geographic regions";
+#: Taiwan under Asia, as CLDR places it).
+CONTINENTS = {
+    "002": "DZ EG LY MA SD TN EH IO BI KM DJ ER ET TF KE MG MW MU YT MZ RE RW SC SO SS UG "
+    "TZ ZM ZW AO CM CF TD CG CD GQ GA ST BW SZ LS NA ZA BJ BF CV CI GM GH GN GW LR ML MR "
+    "NE NG SH SN SL TG",
+    "019": "AI AG AW BS BB BQ VG KY CU CW DM DO GD GP HT JM MQ MS PR BL KN LC MF VC SX TT TC "
+    "VI BZ CR SV GT HN MX NI PA AR BO BV BR CL CO EC FK GF GY PY PE GS SR UY VE BM CA GL "
+    "PM US",
+    "142": "KZ KG TJ TM UZ CN HK MO KP JP MN KR TW BN KH ID LA MY MM PH SG TH TL VN AF BD BT "
+    "IN IR MV NP PK LK AM AZ BH CY GE IQ IL JO KW LB OM QA SA PS SY TR AE YE",
+    "150": "BY BG CZ HU PL MD RO RU SK UA AX DK EE FO FI GG IS IE IM JE LV LT NO SJ SE GB AL "
+    "AD BA HR GI GR VA IT MT ME MK PT SM RS SI ES AT BE FR DE LI LU MC NL CH",
+    "009": "AU NZ NF HM CX CC FJ NC PG SB VU GU KI MH FM NR MP PW UM AS CK PF NU PN WS TK TO TV WF",
+}
+CONTINENT_OF = {
+    country: continent
+    for continent, countries in CONTINENTS.items()
+    for country in countries.split()
+}
+
 AREAS = _l("World and UN M49 areas")
+#: The group of the countries no continent holds (Antarctica).
 COUNTRIES = _l("Countries and territories")
 UN_LANGUAGES = _l("The six UN languages")
 OTHER_LANGUAGES = _l("Other languages")
@@ -54,17 +76,27 @@ def places() -> list[tuple[str, str]]:
 
 
 def places_grouped() -> list[SelectChoice]:
-    """The places grouped as areas (the world, continents, regions) then countries."""
-    pairs = places()
+    """The world and the M49 areas first, then the countries under their continent (a
+    country no continent holds, such as Antarctica, last), each group by name."""
+    names = dict(places())
     areas = [
-        SelectChoice(code, name, optgroup=str(AREAS)) for code, name in pairs if code.isdigit()
+        SelectChoice(code, name, optgroup=str(AREAS))
+        for code, name in names.items()
+        if code.isdigit()
     ]
-    countries = [
+    continents = by_name([(code, names[code]) for code in CONTINENTS])
+    grouped = [
+        SelectChoice(code, name, optgroup=continent_name)
+        for continent, continent_name in continents
+        for code, name in names.items()
+        if CONTINENT_OF.get(code) == continent
+    ]
+    elsewhere = [
         SelectChoice(code, name, optgroup=str(COUNTRIES))
-        for code, name in pairs
-        if not code.isdigit()
+        for code, name in names.items()
+        if not code.isdigit() and code not in CONTINENT_OF
     ]
-    return areas + countries
+    return areas + grouped + elsewhere
 
 
 def languages_grouped() -> list[SelectChoice]:

@@ -78,6 +78,10 @@
       options.forEach(function (option, i) {
         option.hidden = names[i].indexOf(wanted) === -1;
       });
+      // A group with nothing left to show is hidden too, heading included.
+      Array.prototype.forEach.call(select.querySelectorAll("optgroup"), function (group) {
+        group.hidden = !group.querySelector("option:not([hidden])");
+      });
     });
     // Enter in the filter would send the form; it picks the first option shown instead.
     filter.addEventListener("keydown", function (event) {

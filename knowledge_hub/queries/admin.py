@@ -77,9 +77,9 @@ def organizations() -> list[tuple[Organization, int]]:
 
 
 def organization_choices() -> list[tuple[str, str]]:
-    """(acronym, "acronym — name") for a select box."""
+    """(acronym, name) of every organization, by acronym, for a select box."""
     return [
-        (org.acronym, f"{org.acronym} — {org.name}")
+        (org.acronym, org.name)
         for org in db.session.scalars(
             select(Organization).order_by(func.lower(Organization.acronym))
         )

@@ -40,7 +40,6 @@ from knowledge_hub.web.forms.admin import ResetForm
 from knowledge_hub.web.forms.admin import UserFilterForm
 from knowledge_hub.web.forms.admin import UserForm
 from knowledge_hub.web.forms.admin import VocabularyEntryForm
-from knowledge_hub.web.forms.admin import split_languages
 from knowledge_hub.web.permissions import requires
 from knowledge_hub.web.permissions import viewer
 
@@ -128,7 +127,7 @@ def _invitation_page(invitation: user_service.Invitation, *, reset: bool):
 @requires("manage_users")
 def invite():
     form = InviteForm()
-    form.set_organizations(admin_queries.organization_choices())
+    form.set_choices(admin_queries.organization_choices())
     if form.validate_on_submit():
         try:
             invitation = user_service.invite_user(
@@ -137,7 +136,7 @@ def invite():
                 form.name.data,
                 form.roles.data or [],
                 form.organization.data or None,
-                split_languages(form.languages.data),
+                form.languages.data or [],
             )
         except ServiceError as e:
             _show_error(form, e)
@@ -160,10 +159,10 @@ def user(user_id: int):
             "name": account.name,
             "roles": list(account.roles),
             "organization": account.organization.acronym if account.organization else "",
-            "languages": ", ".join(account.languages),
+            "languages": list(account.languages),
         }
     )
-    form.set_organizations(admin_queries.organization_choices())
+    form.set_choices(admin_queries.organization_choices())
     if form.validate_on_submit():
         try:
             changed = user_service.update_user(
@@ -172,7 +171,7 @@ def user(user_id: int):
                 name=form.name.data,
                 roles=form.roles.data or [],
                 organization=form.organization.data or None,
-                languages=split_languages(form.languages.data),
+                languages=form.languages.data or [],
             )
         except ServiceError as e:
             _show_error(form, e)

@@ -27,6 +27,9 @@ from knowledge_hub.models import CriterionKind
 from knowledge_hub.models import OrganizationKind
 from knowledge_hub.models import Role
 from knowledge_hub.services.users import MIN_PASSWORD_LENGTH
+from knowledge_hub.web.forms.choices import CodeListField
+from knowledge_hub.web.forms.choices import languages_grouped
+from knowledge_hub.web.forms.choices import organization_label
 
 ROLE_LABELS = {
     Role.MEMBER: _l("Member (reads members-only records)"),
@@ -58,11 +61,6 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-def split_languages(value: str | None) -> list[str]:
-    """Language codes typed as "fr, es" or "fr es"."""
-    return [tag for tag in (value or "").replace(",", " ").split() if tag]
-
-
 class _AccountFields(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
     roles = MultiCheckboxField(
@@ -70,19 +68,22 @@ class _AccountFields(FlaskForm):
     )
     # The service checks the acronym, with a clearer message than "not a valid choice".
     organization = SelectField(_l("Organization"), choices=[], validate_choice=False)
-    languages = StringField(
+    languages = CodeListField(
         _l("Languages"),
-        validators=[Length(max=200)],
         description=_l(
-            "For translators: the languages they translate into, as codes "
-            "separated by commas (ar, zh, en, fr, ru, es)."
+            "For translators: the languages they translate into. Type a name's first "
+            "letters to reach it; hold Ctrl (Cmd on a Mac) to choose more than one."
         ),
     )
 
-    def set_organizations(self, choices: list[tuple[str, str]]) -> None:
+    def set_choices(self, organizations: list[tuple[str, str]]) -> None:
+        """The organizations, given as (acronym, name), by acronym and name in the
+        reader's language; the languages by name."""
         self.organization.choices = [SelectChoice("", _l("None"))] + [
-            SelectChoice(value, label) for value, label in choices
+            SelectChoice(acronym, organization_label(acronym, name))
+            for acronym, name in organizations
         ]
+        self.languages.choices = languages_grouped()
 
 
 class InviteForm(_AccountFields):

@@ -24,6 +24,8 @@ from knowledge_hub import i18n
 from knowledge_hub.i18n.vocabularies import topic_label
 from knowledge_hub.i18n.vocabularies import type_label
 from knowledge_hub.queries.staff import Vocabularies
+from knowledge_hub.web.forms.choices import by_name
+from knowledge_hub.web.forms.choices import places
 
 #: Words the query language reads as operators when written in capitals; typed in a
 #: box of words they are words, so they are written in small letters.
@@ -39,10 +41,6 @@ _YEAR = re.compile(r"^\d{4}$")
 #: The filters of /search the form sets (web/params.py, search/schema.py FACET_FIELDS).
 FILTERS = ("type", "language", "organization", "topic", "region")
 SORTS = ("relevance", "newest", "oldest")
-#: Countries (ISO 3166) and UN M49 areas, as records name their regions; CLDR's
-#: "unknown region" and its pseudo-locales' codes are no place a record is about.
-_REGION = re.compile(r"^(?:[A-Z]{2}|\d{3})$")
-_NOT_PLACES = frozenset({"ZZ", "XA", "XB"})
 
 
 @dataclass(frozen=True)
@@ -124,11 +122,6 @@ def _either(words: list[str], grouped: bool) -> str:
 
 def _any(pairs: list[tuple[str, str]]) -> list[SelectChoice]:
     return [SelectChoice("", _("Any")), *(SelectChoice(value, label) for value, label in pairs)]
-
-
-def _by_name(pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
-    """In the reader's alphabetical order of the names."""
-    return sorted(pairs, key=lambda pair: i18n.collation_key(pair[1]))
 
 
 def _year(form: Form, field: Field) -> None:
@@ -225,18 +218,9 @@ class AdvancedSearchForm(Form):
             [(t.code, topic_label(t.code, t.label)) for t in [*lists.themes, *lists.sdgs]]
         )
         self.language.choices = _any(
-            _by_name([(code, i18n.language_name(code)) for code in languages])
+            by_name([(code, i18n.language_name(code)) for code in languages])
         )
-        territories = i18n.territory_names()
-        self.region.choices = _any(
-            _by_name(
-                [
-                    (code, name)
-                    for code, name in territories.items()
-                    if _REGION.match(code) and code not in _NOT_PLACES
-                ]
-            )
-        )
+        self.region.choices = _any(places())
 
     def submitted(self, args: object) -> bool:
         """Whether the query string is this form sent (not a bare visit, nor ?lang=)."""

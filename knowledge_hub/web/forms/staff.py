@@ -34,10 +34,12 @@ from knowledge_hub.i18n.vocabularies import type_label
 from knowledge_hub.models import Document
 from knowledge_hub.queries.staff import Vocabularies
 from knowledge_hub.services.documents import RecordFields
+from knowledge_hub.web.forms.choices import CodeListField
+from knowledge_hub.web.forms.choices import organization_label
+from knowledge_hub.web.forms.choices import places_grouped
 
 OTHER_LANGUAGE = "other"
 REGION_CODE = re.compile(r"^(?:[A-Za-z]{2}|\d{3})$")
-REGION_SEPARATORS = re.compile(r"[\s,;]+")
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -57,12 +59,8 @@ def _partial_date(form: Form, field: Field) -> None:
             ) from e
 
 
-def split_regions(text: str | None) -> list[str]:
-    return [code.upper() for code in REGION_SEPARATORS.split(text or "") if code]
-
-
 def _region_codes(form: Form, field: Field) -> None:
-    bad = [code for code in split_regions(field.data) if not REGION_CODE.match(code)]
+    bad = [code for code in field.data or [] if not REGION_CODE.match(code)]
     if bad:
         raise ValidationError(
             _(
@@ -137,11 +135,13 @@ class RecordForm(LanguageMixin, FlaskForm):
     )
     themes = MultiCheckboxField(_l("SSE themes"), choices=[])
     sdgs = MultiCheckboxField(_l("Sustainable Development Goals"), choices=[])
-    regions = StringField(
+    regions = CodeListField(
         _l("Regions and countries"),
-        validators=[Length(max=2000), _region_codes],
+        validators=[_region_codes],
+        upper=True,
         description=_l(
-            "ISO 3166 country codes or UN M49 area codes, separated by commas: SN, BR, 002, 419."
+            "Choose the countries and areas the record is about; type a name's first "
+            "letters to reach it. Hold Ctrl (Cmd on a Mac) to choose more than one."
         ),
     )
     access = SelectField(
@@ -188,7 +188,8 @@ class RecordForm(LanguageMixin, FlaskForm):
             SelectChoice(t.code, type_label(t.code, t.label)) for t in vocab.doc_types
         ]
         organizations = [
-            SelectChoice(o.acronym, f"{o.acronym}: {o.name}") for o in vocab.organizations
+            SelectChoice(o.acronym, organization_label(o.acronym, o.name))
+            for o in vocab.organizations
         ]
         self.lead_organization.choices = [SelectChoice("", str(_l("— none —")))] + organizations
         self.organizations.choices = organizations
@@ -197,6 +198,7 @@ class RecordForm(LanguageMixin, FlaskForm):
         ]
         self.sdgs.choices = [SelectChoice(t.code, topic_label(t.code, t.label)) for t in vocab.sdgs]
         self.language.choices = language_choices()
+        self.regions.choices = places_grouped()
 
     def set_defaults(self) -> None:
         self.kind.data = "publication"
@@ -215,7 +217,7 @@ class RecordForm(LanguageMixin, FlaskForm):
         self.authors.data = "\n".join(document.authors or [])
         self.themes.data = [t.code for t in document.topics if not t.is_sdg]
         self.sdgs.data = [t.code for t in document.topics if t.is_sdg]
-        self.regions.data = ", ".join(r.code for r in document.regions)
+        self.regions.data = [r.code for r in document.regions]
         self.access.data = document.access.value
         self.series.data = document.series or ""
         self.set_language(document.original_language)
@@ -242,7 +244,7 @@ class RecordForm(LanguageMixin, FlaskForm):
             organizations=([lead] if lead else []) + contributors,
             authors=[line.strip() for line in (self.authors.data or "").splitlines()],
             topics=list(self.themes.data or []) + list(self.sdgs.data or []),
-            regions=split_regions(self.regions.data),
+            regions=list(self.regions.data or []),
             access=self.access.data or "public",
             series=self.series.data or "",
         )

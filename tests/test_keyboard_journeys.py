@@ -166,7 +166,19 @@ def test_staff_create_a_record_and_send_it_to_review_with_the_keyboard(
     sign_in(journey, live_hub, email)
     journey.press("Records")
     journey.press("New record")
-    journey.field("ref", "KB-2026-01")
+    # Sent without its reference and title: the form says so, and the focus waits on
+    # the first field to correct, which names its error.
+    journey.press("Create the record")
+    first = journey.page.evaluate(
+        """() => { const e = document.activeElement;
+            const said = (e.getAttribute('aria-describedby') || '').split(' ')
+                .map(id => document.getElementById(id)).filter(Boolean)
+                .map(n => n.innerText).join(' ');
+            return {name: e.name, invalid: e.getAttribute('aria-invalid'), said: said}; }"""
+    )
+    assert first == {"name": "ref", "invalid": "true", "said": first["said"]}
+    assert "Give the record a reference." in first["said"]
+    journey.page.keyboard.type("KB-2026-01")
     journey.tab_to(lambda f: f["name"] == "kind", "the kind")
     journey.page.keyboard.type("Archive")  # a closed list answers to typing
     journey.field("date", "2026-05")

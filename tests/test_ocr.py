@@ -242,6 +242,54 @@ def test_a_partly_scanned_pdf_queues_only_its_pages_without_text(app, staff) -> 
     ]
 
 
+def mixed_pdf(typed: str, scanned: str, last: str) -> bytes:
+    """Three pages: text typed into the PDF, a scan, typed text again."""
+    from fpdf import FPDF
+    from pypdf import PdfReader
+    from pypdf import PdfWriter
+
+    def typed_page(text: str) -> PdfReader:
+        document = FPDF()
+        document.add_page()
+        document.set_font("helvetica", size=14)
+        document.multi_cell(w=0, text=text)
+        return PdfReader(io.BytesIO(bytes(document.output())))
+
+    writer = PdfWriter()
+    for reader_ in (
+        typed_page(typed),
+        PdfReader(io.BytesIO(scan_pdf([scanned]))),
+        typed_page(last),
+    ):
+        writer.append(reader_)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+@pytest.mark.slow
+def test_a_partly_scanned_pdf_gets_its_scanned_page_read_in_its_place(app, staff) -> None:
+    document_id = make_record(app, staff, "MIN-6", "en")
+    data = mixed_pdf(
+        "Agenda typed by the secretariat.", "Handwritten notes of the chair.", "Annex."
+    )
+    file_id = upload(app, staff, document_id, "en", "mixed.pdf", data)
+    assert [(p, s) for __, p, ___, s, ____ in queue(app)] == [(2, "waiting")]
+    with app.app_context():
+        stored = db.session.get(StoredFile, file_id)
+        assert stored.extraction_error == (
+            "No text layer on page 2 of 3: it looks like a scanned image, and OCR is not available."
+        )
+    result = app.test_cli_runner().invoke(args=["hub", "ocr"])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        stored = db.session.get(StoredFile, file_id)
+        assert stored.extraction_error is None and stored.ocr_pages == 1
+        text = stored.text
+    assert text.index("secretariat") < text.index("chair") < text.index("Annex")
+    assert found(app, staff, "handwritten") == {document_id}
+
+
 def test_two_workers_never_claim_the_same_page(app, staff) -> None:
     document_id = make_record(app, staff, "MIN-2", "fr")
     upload(app, staff, document_id, "fr", "a.pdf", scan_pdf(["un", "deux"], "fr"))
@@ -295,6 +343,27 @@ def test_hub_ocr_makes_a_scan_findable_and_staff_see_it(app, client, staff) -> N
         f"/staff/{document_id}/versions"
     ).get_data(as_text=True)
     assert client.post(f"/staff/{document_id + 1}/files/{file_id}/ocr").status_code == 404
+
+
+def test_a_page_that_fails_says_why_to_staff_and_can_be_queued_again(app, client, staff) -> None:
+    document_id = make_record(app, staff, "MIN-7", "en")
+    file_id = upload(app, staff, document_id, "en", "scan.pdf", scan_pdf(["A page."]))
+    app.config["OCR_SECONDS"] = 0.01
+    result = app.test_cli_runner().invoke(args=["hub", "ocr"])
+    assert result.exit_code == 0, result.output
+    assert "0 pages read, 1 failed, 1 files finished" in result.output
+    with app.app_context():
+        stored = db.session.get(StoredFile, file_id)
+        message = "OCR failed on page 1: OCR took longer than 0.01 s and was stopped."
+        assert (stored.text, stored.ocr_pages, stored.extraction_error) == (None, None, message)
+        facts = review.version_facts(stored.variant)
+        assert not facts.files[0].ocr_done
+    sign_in(client, staff)
+    page = client.get(f"/staff/{document_id}/versions").get_data(as_text=True)
+    assert "OCR failed: OCR took longer than 0.01 s and was stopped." in page
+    assert f"/staff/{document_id}/files/{file_id}/ocr" in page
+    client.post(f"/staff/{document_id}/files/{file_id}/ocr")
+    assert [(s, a) for *__, s, a in queue(app)] == [("waiting", 0)]
 
 
 def test_without_tesseract_files_wait_and_staff_are_told_what_to_install(

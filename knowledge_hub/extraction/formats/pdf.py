@@ -157,6 +157,11 @@ def _read_pages(pypdfium2: Any, document: Any, path: Path, sink: Sink) -> str | 
     if not found_text:
         return _NO_TEXT_LAYER if scanned else "The PDF contains no text."
     # Named however few, so that OCR reads exactly these pages (services/ocr.py).
+    if len(scanned) == 1:
+        return (
+            f"No text layer on {page_ranges(scanned, count)}: it looks like a scanned image, "
+            "and OCR is not available."
+        )
     if scanned:
         return (
             f"No text layer on {page_ranges(scanned, count)}: they look like scanned images, "

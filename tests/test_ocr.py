@@ -473,3 +473,32 @@ def test_a_worker_killed_mid_page_loses_nothing_and_repeats_nothing(app, staff) 
         assert stored.ocr_pages == 2 and stored.extraction_error is None
     assert found(app, staff, "delegates") == found(app, staff, "Geneva") == {document_id}
     assert all(state == OcrState.DONE for *__, state, ___ in queue(app))
+
+
+@pytest.mark.slow
+def test_hub_ocr_watch_reads_scans_stored_while_it_runs(app, staff) -> None:
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "flask", "--app", "app", "hub", "ocr", "--watch"],
+        cwd=PROJECT_ROOT,
+        env=environment(app.config, FLASK_OCR_WATCH_POLL_SECONDS="0.2"),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        document_id = make_record(app, staff, "MIN-8", "en")
+        scan = scan_pdf(["Minutes of the plenary on cooperatives."])
+        upload(app, staff, document_id, "en", "plenary.pdf", scan)
+        deadline = time.monotonic() + 120
+        while queue(app)[0][3] != "done" and time.monotonic() < deadline:
+            assert worker.poll() is None, worker.stdout.read()
+            time.sleep(0.1)
+        assert found(app, staff, "plenary") == {document_id}
+        assert worker.poll() is None  # still watching
+    finally:
+        worker.terminate()
+        output = worker.communicate(timeout=30)[0]
+    assert "read: MIN-8 [en] plenary.pdf page 1" in output

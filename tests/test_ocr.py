@@ -18,6 +18,7 @@ import sys
 import time
 import unicodedata
 from collections import Counter
+from pathlib import Path
 
 import pytest
 from flask import Flask
@@ -180,6 +181,19 @@ def found(app: Flask, email: str, q: str) -> set[int]:
         return {hit.document_id for hit in result.hits}
 
 
+def processes_reading(folder: Path) -> list[int]:
+    """The processes whose command line names a file under the folder (a page's reader)."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        try:
+            command = (entry / "cmdline").read_bytes().decode("utf-8", "replace")
+        except OSError:
+            continue
+        if entry.name.isdigit() and str(folder) in command:
+            pids.append(int(entry.name))
+    return pids
+
+
 @pytest.fixture
 def staff(app: Flask, make_user) -> str:
     return make_user("staff")
@@ -233,6 +247,7 @@ def test_a_page_over_its_time_limit_is_stopped_with_a_reason() -> None:
 # --- the queue
 
 
+@pytest.mark.slow
 def test_a_partly_scanned_pdf_queues_only_its_pages_without_text(app, staff) -> None:
     document_id = make_record(app, staff, "MIN-1", "en")
     data = (REALFILES / "ocrmypdf__multipage.pdf").read_bytes()
@@ -345,6 +360,7 @@ def test_hub_ocr_makes_a_scan_findable_and_staff_see_it(app, client, staff) -> N
     assert client.post(f"/staff/{document_id + 1}/files/{file_id}/ocr").status_code == 404
 
 
+@pytest.mark.slow
 def test_a_page_that_fails_says_why_to_staff_and_can_be_queued_again(app, client, staff) -> None:
     document_id = make_record(app, staff, "MIN-7", "en")
     file_id = upload(app, staff, document_id, "en", "scan.pdf", scan_pdf(["A page."]))
@@ -450,6 +466,12 @@ def test_a_worker_killed_mid_page_loses_nothing_and_repeats_nothing(app, staff) 
     finally:
         worker.kill()
         worker.wait()
+    # The page's reader dies with the worker instead of running on (and its tesseract
+    # with it, by the same means).
+    deadline = time.monotonic() + 1
+    while processes_reading(app.config["UPLOAD_DIR"]) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert processes_reading(app.config["UPLOAD_DIR"]) == []
     with app.app_context():
         page_one = db.session.scalar(select(OcrPage).where(OcrPage.page == 1))
         first_finished = page_one.finished_at

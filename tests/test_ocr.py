@@ -514,11 +514,13 @@ def test_hub_ocr_watch_reads_scans_stored_while_it_runs(app, staff) -> None:
         document_id = make_record(app, staff, "MIN-8", "en")
         scan = scan_pdf(["Minutes of the plenary on cooperatives."])
         upload(app, staff, document_id, "en", "plenary.pdf", scan)
+        # The page is committed first, then the index follows it.
         deadline = time.monotonic() + 120
-        while queue(app)[0][3] != "done" and time.monotonic() < deadline:
+        while not found(app, staff, "plenary") and time.monotonic() < deadline:
             assert worker.poll() is None, worker.stdout.read()
             time.sleep(0.1)
         assert found(app, staff, "plenary") == {document_id}
+        assert [s for *__, s, ___ in queue(app)] == ["done"]
         assert worker.poll() is None  # still watching
     finally:
         worker.terminate()

@@ -13,11 +13,13 @@ import io
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import time
 import unicodedata
 from collections import Counter
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -315,11 +317,30 @@ def test_two_workers_never_claim_the_same_page(app, staff) -> None:
         assert first != second and None not in (first, second) and third is None
         # A worker on another machine holds its page until its lease runs out.
         db.session.execute(
-            OcrPage.__table__.update().where(OcrPage.id == first).values(lease_until=None)
+            OcrPage.__table__.update()
+            .where(OcrPage.id == first)
+            .values(lease_until=datetime(2000, 1, 1))
         )
         db.session.commit()
         assert ocr.claim_next_page("elsewhere:3", 600) == first
-    assert [attempts for *__, attempts in queue(app)] == [2, 1]
+        # On this machine, a live worker keeps its page; a dead one's is taken at once.
+        here = socket.gethostname()
+        alive, dead = f"{here}:{os.getpid()}", f"{here}:{dead_pid()}"
+        for holder in (alive, dead):
+            db.session.execute(
+                OcrPage.__table__.update().where(OcrPage.id == second).values(worker=holder)
+            )
+            db.session.commit()
+            taken = ocr.claim_next_page("elsewhere:4", 600)
+            assert taken == (None if holder == alive else second)
+    assert [attempts for *__, attempts in queue(app)] == [2, 2]
+
+
+def dead_pid() -> int:
+    """The id of a process that has ended."""
+    ended = subprocess.Popen(["true"])
+    ended.wait()
+    return ended.pid
 
 
 @pytest.mark.slow

@@ -179,20 +179,28 @@ def run(
 def claim_next_page(worker: str, lease_seconds: float) -> int | None:
     """Claim the oldest page that waits (or whose worker is gone); return its id, or None."""
     now = utcnow()
-    with transaction() as session:
-        candidates = session.execute(
-            select(OcrPage.id, OcrPage.state, OcrPage.worker, OcrPage.attempts)
-            .where(
-                or_(
-                    OcrPage.state == OcrState.WAITING,
+    here = socket.gethostname()
+    candidates = db.session.execute(
+        select(OcrPage.id, OcrPage.state, OcrPage.worker, OcrPage.attempts, OcrPage.lease_until)
+        .where(
+            or_(
+                OcrPage.state == OcrState.WAITING,
+                and_(
                     OcrPage.state == OcrState.WORKING,
-                )
+                    # Held past its lease, or by a worker of this machine that may be dead.
+                    or_(
+                        OcrPage.lease_until < now,
+                        OcrPage.worker.startswith(f"{here}:", autoescape=True),
+                    ),
+                ),
             )
-            .order_by(OcrPage.id)
-            .limit(50)
-        ).all()
-    for page_id, state, holder, attempts in candidates:
-        if state == OcrState.WORKING and not _abandoned(page_id, holder, now):
+        )
+        .order_by(OcrPage.id)
+        .limit(50)
+    ).all()
+    db.session.rollback()  # end the read, so that no snapshot outlives it
+    for page_id, state, holder, attempts, lease_until in candidates:
+        if state == OcrState.WORKING and lease_until >= now and _alive_here(holder):
             continue
         if attempts >= MAX_ATTEMPTS:
             _give_up(page_id, state, holder)
@@ -220,21 +228,18 @@ def _same_holder(holder: str | None):
     return OcrPage.worker.is_(None) if holder is None else OcrPage.worker == holder
 
 
-def _abandoned(page_id: int, holder: str | None, now) -> bool:
-    """Whether a working page's worker is gone: its lease ran out, or it is dead here."""
-    lease_until = db.session.scalar(select(OcrPage.lease_until).where(OcrPage.id == page_id))
-    if lease_until is None or lease_until < now:
-        return True
-    host, __, pid = (holder or "").rpartition(":")
-    if host != socket.gethostname() or not pid.isdigit():
+def _alive_here(holder: str | None) -> bool:
+    """Whether the worker "host:pid" holding a page is a live process of this machine."""
+    pid = (holder or "").rpartition(":")[2]
+    if not pid.isdigit():
         return False
     try:
         os.kill(int(pid), 0)
     except ProcessLookupError:
-        return True
-    except PermissionError:
         return False
-    return False
+    except PermissionError:
+        return True  # someone else's live process
+    return True
 
 
 def _give_up(page_id: int, state: OcrState, holder: str | None) -> None:

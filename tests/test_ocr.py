@@ -307,6 +307,7 @@ def test_a_partly_scanned_pdf_gets_its_scanned_page_read_in_its_place(app, staff
     assert found(app, staff, "handwritten") == {document_id}
 
 
+@pytest.mark.slow
 def test_two_workers_never_claim_the_same_page(app, staff) -> None:
     document_id = make_record(app, staff, "MIN-2", "fr")
     upload(app, staff, document_id, "fr", "a.pdf", scan_pdf(["un", "deux"], "fr"))
@@ -403,6 +404,7 @@ def test_a_page_that_fails_says_why_to_staff_and_can_be_queued_again(app, client
     assert [(s, a) for *__, s, a in queue(app)] == [("waiting", 0)]
 
 
+@pytest.mark.slow
 def test_without_tesseract_files_wait_and_staff_are_told_what_to_install(
     app, client, staff, monkeypatch, tmp_path
 ) -> None:

@@ -372,6 +372,8 @@ def test_hub_ocr_makes_a_scan_findable_and_staff_see_it(app, client, staff) -> N
     page = client.get(f"/staff/{document_id}/versions").get_data(as_text=True)
     assert "OCR done (1 pages)" in page
     assert "Text read by OCR: it may contain errors." in page
+    landing = client.get(f"/documents/{document_id}").get_data(as_text=True)
+    assert "text read by OCR (it may contain errors)" in landing
 
     response = client.post(f"/staff/{document_id}/files/{file_id}/ocr")
     assert response.status_code == 302

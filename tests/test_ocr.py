@@ -241,9 +241,12 @@ def test_a_page_that_is_not_there_or_not_a_pdf_is_a_message_not_a_crash(tmp_path
     assert broken.text == "" and broken.error.startswith("The PDF could not be opened")
 
 
-def test_a_page_over_its_time_limit_is_stopped_with_a_reason() -> None:
-    reading = reader.read_page(REALFILES / "ocrmypdf__linn.pdf", 1, "eng", seconds=0.2)
+def test_a_page_over_its_time_or_memory_limit_is_stopped_with_a_reason() -> None:
+    path = REALFILES / "ocrmypdf__linn.pdf"
+    reading = reader.read_page(path, 1, "eng", seconds=0.2)
     assert reading == reader.PageReading("", "OCR took longer than 0.2 s and was stopped.")
+    reading = reader.read_page(path, 1, "eng", memory_mb=30)
+    assert reading == reader.PageReading("", "OCR ran out of memory on this page (limit 30 MB).")
 
 
 # --- the queue

@@ -63,6 +63,9 @@ MAX_PIXELS_PER_SIDE = 6000
 _EXIT_NO_PAGE = 3
 _EXIT_RENDER_FAILED = 4
 _EXIT_TESSERACT_FAILED = 5
+_EXIT_OUT_OF_MEMORY = 6
+# What the loader and the C++ runtime say when the address-space limit refuses them.
+_MEMORY_WORDS = ("failed to map", "bad_alloc", "cannot allocate", "out of memory")
 _PR_SET_PDEATHSIG = 1
 
 
@@ -115,7 +118,7 @@ def read_page(
         from knowledge_hub.extraction.text import normalise_text
 
         return PageReading(normalise_text(done.stdout.decode("utf-8", "replace")))
-    return PageReading("", _failure(done))
+    return PageReading("", _failure(done, memory_mb))
 
 
 def read_text_layer(path: Path) -> list[str]:
@@ -166,19 +169,20 @@ def _run_child(command: list[str], seconds: float, memory_mb: int) -> subprocess
     return subprocess.CompletedProcess(command, process.returncode, stdout, stderr)
 
 
-def _failure(done: subprocess.CompletedProcess) -> str:
+def _failure(done: subprocess.CompletedProcess, memory_mb: int) -> str:
     """Word for staff why a child ended without a reading."""
     said = " ".join(done.stderr.decode("utf-8", "replace").split())[-300:]
     if said.startswith("OCR took longer"):
         return said
     if done.returncode == _EXIT_NO_PAGE:
         return "The PDF has no such page."
+    if done.returncode == _EXIT_OUT_OF_MEMORY or done.returncode == -signal.SIGABRT:
+        # Tesseract and PDFium abort when an allocation fails.
+        return f"OCR ran out of memory on this page (limit {memory_mb} MB)."
+    if done.returncode == -signal.SIGXCPU:
+        return "OCR used up its CPU time on this page."
     if done.returncode in (_EXIT_RENDER_FAILED, _EXIT_TESSERACT_FAILED) and said:
         return said
-    if done.returncode in (-signal.SIGKILL, -signal.SIGXCPU, -signal.SIGABRT) or (
-        "MemoryError" in said or "alloc" in said.lower()
-    ):
-        return "OCR ran out of time or memory on this page."
     return f"OCR stopped unexpectedly (exit code {done.returncode}): {said}".rstrip(": ")
 
 
@@ -227,6 +231,8 @@ def _child_page(path: str, page: int, languages: str) -> int:
             scale = min(DPI / 72, MAX_PIXELS_PER_SIDE / max(width, height, 1))
             bitmap = pdf_page.render(scale=scale, grayscale=True)
             bitmap.to_pil().save(image_path)
+        except MemoryError:
+            return _EXIT_OUT_OF_MEMORY
         except Exception as exc:  # noqa: BLE001
             print(f"Page {page} could not be rendered: {exc}.", file=sys.stderr)
             return _EXIT_RENDER_FAILED
@@ -244,6 +250,11 @@ def _child_page(path: str, page: int, languages: str) -> int:
         )
     if done.returncode != 0:
         said = " ".join(done.stderr.decode("utf-8", "replace").split())[-300:]
+        if done.returncode == -signal.SIGXCPU:
+            print(f"Tesseract used up its CPU time on page {page}.", file=sys.stderr)
+            return _EXIT_TESSERACT_FAILED
+        if done.returncode < 0 or any(words in said for words in _MEMORY_WORDS):
+            return _EXIT_OUT_OF_MEMORY
         print(f"Tesseract failed on page {page}: {said}", file=sys.stderr)
         return _EXIT_TESSERACT_FAILED
     sys.stdout.buffer.write(done.stdout)
@@ -251,4 +262,8 @@ def _child_page(path: str, page: int, languages: str) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(_child_page(sys.argv[1], int(sys.argv[2]), sys.argv[3]))
+    try:
+        status = _child_page(sys.argv[1], int(sys.argv[2]), sys.argv[3])
+    except MemoryError:
+        status = _EXIT_OUT_OF_MEMORY
+    sys.exit(status)

@@ -388,6 +388,20 @@ def test_hub_ocr_makes_a_scan_findable_and_staff_see_it(app, client, staff) -> N
 
 
 @pytest.mark.slow
+def test_hub_ocr_limit_reads_that_many_pages_and_leaves_the_rest_waiting(app, staff) -> None:
+    document_id = make_record(app, staff, "MIN-9", "en")
+    upload(app, staff, document_id, "en", "two.pdf", scan_pdf(["First.", "Second."]))
+    result = app.test_cli_runner().invoke(args=["hub", "ocr", "--limit", "1"])
+    assert result.exit_code == 0, result.output
+    assert "1 pages read, 0 failed, 0 files finished" in result.output
+    assert [(p, s) for __, p, ___, s, ____ in queue(app)] == [(1, "done"), (2, "waiting")]
+    with app.app_context():
+        stored = db.session.scalar(select(StoredFile))
+        assert "First" in stored.text and stored.ocr_pages == 1
+        assert stored.extraction_error == "No text layer on page 2 of 2: waiting for OCR."
+
+
+@pytest.mark.slow
 def test_a_page_that_fails_says_why_to_staff_and_can_be_queued_again(app, client, staff) -> None:
     document_id = make_record(app, staff, "MIN-7", "en")
     file_id = upload(app, staff, document_id, "en", "scan.pdf", scan_pdf(["A page."]))

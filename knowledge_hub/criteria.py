@@ -32,6 +32,8 @@ class FileFacts:
     media_type: str
     has_text: bool
     extraction_error: str | None = None
+    #: Every scanned page of the file has been through OCR (even if it found no words).
+    ocr_done: bool = False
 
 
 @dataclass(frozen=True)
@@ -225,7 +227,8 @@ def title_summary_translated(version: VersionFacts) -> Outcome:
 def _text_extracted(code: str, version: VersionFacts | None) -> Outcome:
     if version is None or not version.files:
         return Outcome(code, False, N_("no file"))
-    if any(f.has_text for f in version.files):
+    # Once OCR has read a scan, its text is extracted, even if the scan held no words.
+    if any(f.has_text or f.ocr_done for f in version.files):
         return Outcome(code, True)
     errors = "; ".join(f.extraction_error for f in version.files if f.extraction_error)
     return Outcome(code, False, errors or N_("no text could be extracted"))

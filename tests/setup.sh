@@ -7,11 +7,19 @@
 #   themselves, so the package's own service is left alone;
 # - poppler-utils (pdftotext) and antiword, the independent readers that the
 #   extraction of real files is compared with (tests/references.py). The hub itself
-#   needs neither.
+#   needs neither;
+# - Tesseract with the language packs of the six UN languages, for OCR of scanned pages
+#   (tests/test_ocr.py); the hub runs without it, its scans waiting for OCR.
 set -euo pipefail
 packages=()
 if ! command -v pdftotext >/dev/null; then packages+=(poppler-utils); fi
 if ! command -v antiword >/dev/null; then packages+=(antiword); fi
+if ! command -v tesseract >/dev/null; then packages+=(tesseract-ocr); fi
+for pack in ara chi_sim eng fra rus spa; do
+  if ! tesseract --list-langs 2>/dev/null | grep -qx "$pack"; then
+    packages+=("tesseract-ocr-${pack//_/-}")
+  fi
+done
 if ! command -v chromium >/dev/null; then packages+=(chromium); fi
 if ! fc-list :lang=zh 2>/dev/null | grep -q .; then packages+=(fonts-noto-cjk); fi
 if ! fc-list :lang=ar 2>/dev/null | grep -q .; then packages+=(fonts-noto-core); fi

@@ -8,6 +8,7 @@ from knowledge_hub.cli.accounts import create_token_command
 from knowledge_hub.cli.accounts import create_user_command
 from knowledge_hub.cli.files import backup_command
 from knowledge_hub.cli.files import check_command
+from knowledge_hub.cli.files import ocr_command
 from knowledge_hub.cli.files import reextract_command
 from knowledge_hub.cli.files import restore_command
 from knowledge_hub.cli.index import reindex_command
@@ -28,6 +29,7 @@ for command in (
     reindex_command,  # index
     check_command,  # files: fixity, their text, backup and restore
     reextract_command,
+    ocr_command,
     backup_command,
     restore_command,
 ):

@@ -1,5 +1,5 @@
-"""`hub check`, `hub reextract`, `hub backup` and `hub restore`: keeping what the hub
-holds safe, and its files' text current."""
+"""`hub check`, `hub reextract`, `hub ocr`, `hub backup` and `hub restore`: keeping what
+the hub holds safe, and its files' text current."""
 
 from __future__ import annotations
 
@@ -13,9 +13,11 @@ from flask.cli import with_appcontext
 
 from knowledge_hub.cli.terminal import fail
 from knowledge_hub.cli.terminal import progress_on_terminal
+from knowledge_hub.queries import ocr as ocr_queries
 from knowledge_hub.services import ServiceError
 from knowledge_hub.services import backup as backups
 from knowledge_hub.services import fixity
+from knowledge_hub.services import ocr
 from knowledge_hub.services import texts
 from knowledge_hub.services import users
 
@@ -70,6 +72,28 @@ def reextract_command(types: tuple[str, ...], since: date | None) -> None:
         )
     except ServiceError as e:
         fail(str(e))
+    for line in report.lines():
+        click.echo(line)
+
+
+@click.command("ocr")
+@with_appcontext
+@click.option("--watch", is_flag=True, help="Keep running, reading pages as they are queued.")
+@click.option("--limit", type=click.IntRange(min=1), help="Read at most N pages, then stop.")
+def ocr_command(watch: bool, limit: int | None) -> None:
+    """Read queued scanned pages with OCR, one at a time; exit when the queue is empty."""
+    missing = ocr_queries.packages_to_install()
+    if missing:
+        queued = ocr.queue_files_stored_before()
+        fail(
+            f"OCR cannot run: install {' '.join(missing)} (Debian or Ubuntu: apt-get install). "
+            f"The scanned pages wait in the queue ({queued} newly queued)."
+        )
+    try:
+        report = ocr.run(limit=limit, watch=watch, echo=click.echo)
+    except KeyboardInterrupt:
+        click.echo("Stopped; the page being read is read again by the next run.")
+        return
     for line in report.lines():
         click.echo(line)
 

@@ -37,6 +37,10 @@ Modules:
 * ``outcome``: ``text_outcome``, which reads a stored text and message back
   into a state (complete, partial, needs OCR, password, failed) and, for a
   partial one, the pages missing and what stopped them.
+* ``ocr``: ``read_page``, a scanned PDF page rendered by PDFium and read by
+  the ``tesseract`` program in a child process with its own limits, and
+  ``read_text_layer``, the tidy text of each page; the OCR worker
+  (services/ocr.py) imports it, the fork server does not preload it.
 * ``formats``: one reader per format (``plain``, ``markdown``, ``html``,
   ``rtf``, ``pdf``, ``docx``, ``doc``, ``odf``, ``pptx``, ``ppt``, ``sheets``,
   ``epub``), registered by media type, with ``xmlparts`` for the ZIP-based

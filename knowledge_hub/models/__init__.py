@@ -17,6 +17,8 @@ from knowledge_hub.models.documents import Topic
 from knowledge_hub.models.documents import Variant
 from knowledge_hub.models.documents import VariantStatus
 from knowledge_hub.models.fixity import FileCheck
+from knowledge_hub.models.ocr import OcrPage
+from knowledge_hub.models.ocr import OcrState
 from knowledge_hub.models.people import LoginAttempt
 from knowledge_hub.models.people import Organization
 from knowledge_hub.models.people import OrganizationKind
@@ -54,6 +56,8 @@ __all__ = [
     "DocumentStatus",
     "FileCheck",
     "LoginAttempt",
+    "OcrPage",
+    "OcrState",
     "Organization",
     "OrganizationKind",
     "OrganizationRole",

@@ -262,6 +262,8 @@ class StoredFile(db.Model):
     page_count: Mapped[int | None]
     text: Mapped[str | None] = mapped_column(Text)
     extraction_error: Mapped[str | None] = mapped_column(Text)
+    #: How many pages of the text were read by OCR (and may hold its errors); None if none.
+    ocr_pages: Mapped[int | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
 

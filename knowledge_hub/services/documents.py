@@ -42,6 +42,7 @@ from knowledge_hub.services import Invalid
 from knowledge_hub.services import ReleaseRefused
 from knowledge_hub.services import ReviewRequired
 from knowledge_hub.services import audit
+from knowledge_hub.services import ocr
 from knowledge_hub.services import transaction
 from knowledge_hub.storage import CHUNK
 from knowledge_hub.storage import BlobStore
@@ -629,6 +630,7 @@ def attach_file(
         )
         session.add(stored)
         session.flush()
+        ocr.queue_scanned_pages(stored)  # read in the background by `hub ocr`
         audit(
             actor,
             "upload",

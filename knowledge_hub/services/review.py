@@ -59,7 +59,13 @@ def version_facts(variant: Variant, original: Variant | None = None) -> criteria
         title=variant.title,
         summary=variant.summary or "",
         files=tuple(
-            criteria.FileFacts(f.sha256, f.media_type, bool(f.text), f.extraction_error)
+            criteria.FileFacts(
+                f.sha256,
+                f.media_type,
+                bool(f.text),
+                f.extraction_error,
+                ocr_done=f.ocr_pages is not None and not f.extraction_error,
+            )
             for f in variant.files
         ),
         detected_language=detect_language(text) if text else None,

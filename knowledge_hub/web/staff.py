@@ -20,12 +20,14 @@ from knowledge_hub.models import Document
 from knowledge_hub.models import DocumentKind
 from knowledge_hub.models import DocumentStatus
 from knowledge_hub.models import Variant
+from knowledge_hub.queries import ocr as ocr_queries
 from knowledge_hub.queries import staff as staff_queries
 from knowledge_hub.services import Invalid
 from knowledge_hub.services import NotFound
 from knowledge_hub.services import ServiceError
 from knowledge_hub.services import documents
 from knowledge_hub.services import imports
+from knowledge_hub.services import ocr
 from knowledge_hub.web.forms.staff import ConfirmImportForm
 from knowledge_hub.web.forms.staff import ImportForm
 from knowledge_hub.web.forms.staff import RecordForm
@@ -171,6 +173,8 @@ def _versions_page(document: Document, version_form: VersionForm | None = None, 
             document=document,
             version_form=version_form,
             upload_form=UploadForm(),
+            ocr=ocr_queries.file_ocr(f.id for v in document.variants for f in v.files),
+            ocr_packages=ocr_queries.packages_to_install,
             max_mb=(current_app.config.get("MAX_CONTENT_LENGTH") or 0) // (1024 * 1024),
         ),
         status,
@@ -305,6 +309,18 @@ def upload(document_id: int, language: str):
     for outcome in outcomes:
         flash(*_say(outcome))
     return back
+
+
+@bp.post("/<int:document_id>/files/<int:file_id>/ocr")
+@requires("upload")
+def requeue_ocr(document_id: int, file_id: int):
+    try:
+        stored = ocr.requeue(viewer(), document_id, file_id)
+    except NotFound:
+        abort(404)
+    flash(_("%(name)s waits for OCR again.", name=stored.original_name), "success")
+    language = stored.variant.language
+    return redirect(url_for("staff.versions", document_id=document_id, _anchor=f"v-{language}"))
 
 
 # --- bulk import ------------------------------------------------------------------

@@ -47,8 +47,9 @@ reading, and are never read twice.
 
 Pages: the text of each page goes to the sink as soon as it is read, so that
 the pages read before a time or memory limit stops the child are kept (see
-``sandbox``). Pages without text that draw an image are scanned pages: a PDF
-made only of them, or mostly of them, gets a message that it needs OCR.
+``sandbox``). Pages without text that draw an image are scanned pages: the
+message names them (all of them: "No text layer"; some: "No text layer on
+pages 1–3 of 6"), and OCR reads those pages in the background.
 """
 
 from __future__ import annotations
@@ -155,7 +156,13 @@ def _read_pages(pypdfium2: Any, document: Any, path: Path, sink: Sink) -> str | 
         return first_failure
     if not found_text:
         return _NO_TEXT_LAYER if scanned else "The PDF contains no text."
-    if len(scanned) * 2 > count:
+    # Named however few, so that OCR reads exactly these pages (services/ocr.py).
+    if len(scanned) == 1:
+        return (
+            f"No text layer on {page_ranges(scanned, count)}: it looks like a scanned image, "
+            "and OCR is not available."
+        )
+    if scanned:
         return (
             f"No text layer on {page_ranges(scanned, count)}: they look like scanned images, "
             "and OCR is not available."

@@ -373,7 +373,7 @@ def test_hub_ocr_makes_a_scan_findable_and_staff_see_it(app, client, staff) -> N
         facts = review.version_facts(stored.variant)
         assert facts.files[0].ocr_done and facts.files[0].has_text
     page = client.get(f"/staff/{document_id}/versions").get_data(as_text=True)
-    assert "OCR done (1 pages)" in page
+    assert "OCR done (pages read: 1)" in page
     assert "Text read by OCR: it may contain errors." in page
     landing = client.get(f"/documents/{document_id}").get_data(as_text=True)
     assert "text read by OCR (it may contain errors)" in landing

@@ -140,8 +140,10 @@ def test_a_translator_claims_and_delivers_with_the_keyboard(
     assert "/translate/" in journey.page.url and journey.page.locator("input[name=title]").count()
     journey.field("title", "Titre livré au clavier")
     journey.field("summary", "Un résumé tapé sans souris.")
-    journey.tab_to(lambda f: f["type"] == "file", "the file field")
+    # Playwright subscribes to file choosers without waiting for the browser's answer:
+    # waiting for one from before the first Tab gives the subscription time to land.
     with journey.page.expect_file_chooser() as chooser:
+        journey.tab_to(lambda f: f["type"] == "file", "the file field")
         journey.page.keyboard.press("Space")
     chooser.value.set_files(str(delivered))
     journey.press("Submit for review")

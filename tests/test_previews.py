@@ -11,8 +11,10 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from flask_babel import force_locale
 from sqlalchemy import select
 
+from knowledge_hub import i18n
 from knowledge_hub.extensions import db
 from knowledge_hub.extraction.thumbnails import WIDTH
 from knowledge_hub.models import Document
@@ -216,10 +218,12 @@ def test_the_record_page_shows_each_file_as_a_card_in_the_readers_language(
         return cards[0]
 
     pdf_card = card_of(pdf)
-    facts = " ".join(re.sub(r"<[^>]+>", " ", pdf_card).split())
-    kilobytes = max(1, round(pdf.size / 1000))
+    facts = re.sub(r"[ \t\n]+", " ", re.sub(r"<[^>]+>", " ", pdf_card))
+    with app.test_request_context(), force_locale("fr"):
+        size = i18n.format_size(pdf.size)
+    assert size.endswith("ko")
     pages = "page" if pdf.page_count == 1 else "pages"
-    assert f"PDF, {pdf.page_count} {pages}, {kilobytes}\u00a0ko" in facts
+    assert f"PDF, {pdf.page_count} {pages}, {size}" in facts
     assert "anglais" in facts  # the version's language, in French
     assert f'src="/documents/{pdf.document_id}/files/{pdf.id}/thumbnail.png"' in pdf_card
     assert 'alt=""' in pdf_card  # the file's name is next to it

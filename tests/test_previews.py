@@ -12,12 +12,15 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from flask_babel import force_locale
+from playwright.sync_api import Browser
 from sqlalchemy import select
 
 from knowledge_hub import i18n
 from knowledge_hub.extensions import db
 from knowledge_hub.extraction.thumbnails import WIDTH
+from knowledge_hub.models import AccessLevel
 from knowledge_hub.models import Document
+from knowledge_hub.models import DocumentStatus
 from knowledge_hub.models import StoredFile
 from knowledge_hub.services import previews
 from knowledge_hub.services import review
@@ -25,6 +28,9 @@ from knowledge_hub.services import users
 from knowledge_hub.services.documents import blob_store
 from tests.conftest import shared_data
 from tests.conftest import sign_in
+from tests.test_browser import CHROMIUM
+from tests.test_browser import browser  # noqa: F401  (the Chromium fixture)
+from tests.test_browser import live_hub  # noqa: F401  (the hub with its demo, served)
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -244,3 +250,51 @@ def test_a_search_result_shows_the_thumbnail_of_its_pdf(app: Flask, import_rows)
     images = re.findall(r'<img class="hit-thumb"[^>]*>', page)
     assert len(images) == 1
     assert thumbnail_url(pdf) in images[0] and 'loading="lazy"' in images[0]
+
+
+def a_public_record_with_a_pdf(app: Flask) -> int:
+    with app.app_context():
+        return db.session.scalar(
+            select(Document.id)
+            .join(Document.variants)
+            .join(StoredFile)
+            .where(
+                StoredFile.media_type == previews.PDF,
+                Document.status == DocumentStatus.RELEASED,
+                Document.access == AccessLevel.PUBLIC,
+            )
+            .order_by(Document.id)
+            .limit(1)
+        )
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Chromium is installed by tests/setup.sh")
+def test_a_reader_sees_the_thumbnails_and_opens_a_pdf_in_the_browser(
+    app: Flask,
+    live_hub: str,  # noqa: F811
+    browser: Browser,  # noqa: F811
+) -> None:
+    document_id = a_public_record_with_a_pdf(app)
+    page = browser.new_page()
+    page.goto(f"{live_hub}/documents/{document_id}?lang=en")
+    card = page.locator("li.file-card").filter(has=page.locator("img.file-thumb")).first
+    thumbnail = card.locator("img.file-thumb")
+    thumbnail.scroll_into_view_if_needed()
+    page.wait_for_function(
+        "img => img.complete && img.naturalWidth > 0", arg=thumbnail.element_handle()
+    )
+    assert thumbnail.evaluate("img => img.naturalWidth") == WIDTH
+    download = card.get_by_role("link", name=re.compile("^Download"))
+    assert download.is_visible() and download.get_attribute("download") is not None
+    box = download.bounding_box()
+    assert box is not None and box["height"] >= 44  # a tap target
+    view = card.get_by_role("link", name=re.compile("^View"))
+    assert view.is_visible()
+    answer = page.request.get(f"{live_hub}{view.get_attribute('href')}")
+    assert answer.status == 200
+    assert answer.headers["content-type"] == "application/pdf"
+    assert answer.headers["content-disposition"].startswith("inline")
+    assert answer.headers["content-security-policy"].startswith("sandbox")
+    assert answer.body()[:5] == b"%PDF-"
+    page.close()

@@ -219,7 +219,7 @@ def test_the_record_page_shows_each_file_as_a_card_in_the_readers_language(
 
     def card_of(stored: StoredFile) -> str:
         page = client.get(f"/documents/{stored.document_id}?lang=fr").get_data(as_text=True)
-        cards = re.findall(r'<li class="file-card">(.*?)</li>', page, re.S)
+        cards = re.findall(r'<li class="file-card"[^>]*>(.*?)</li>', page, re.S)
         assert len(cards) == 1
         return cards[0]
 

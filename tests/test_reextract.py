@@ -337,9 +337,13 @@ def test_reextract_over_the_demo_catalogue_as_the_readme_installs_it(
     files = re.fullmatch(
         r"Files: (\d+) read, 0 text changed, 0 newly readable, 0 still unreadable, "
         r"(\d+) unchanged, 0 earlier text kept, 0 not read\.",
-        done.stdout.strip(),
+        done.stdout.strip().splitlines()[0],
     )
     assert files and files.group(1) == files.group(2) and int(files.group(1)) >= 70, done.stdout
+    thumbnails = re.fullmatch(
+        r"Thumbnails: (\d+) drawn, 0 could not be drawn\.", done.stdout.strip().splitlines()[-1]
+    )
+    assert thumbnails and int(thumbnails.group(1)) >= 10, done.stdout
     assert searched() == before
     checked = run_hub(config, "hub", "check")
     assert checked.returncode == 0, checked.stdout

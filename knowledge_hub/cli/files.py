@@ -18,8 +18,10 @@ from knowledge_hub.services import ServiceError
 from knowledge_hub.services import backup as backups
 from knowledge_hub.services import fixity
 from knowledge_hub.services import ocr
+from knowledge_hub.services import previews
 from knowledge_hub.services import texts
 from knowledge_hub.services import users
+from knowledge_hub.services.documents import blob_store
 
 
 @click.command("check")
@@ -62,17 +64,20 @@ class Day(click.ParamType):
 )
 @click.option("--since", type=Day(), help="Only files uploaded on or after this day (UTC).")
 def reextract_command(types: tuple[str, ...], since: date | None) -> None:
-    """Extract the text of stored files again with the current extractor; update the index."""
+    """Extract the text of stored files again with the current extractor; update the index;
+    draw the PDFs' thumbnails again."""
+    media_types = [texts.TYPE_NAMES[name.lower()] for name in types]
     try:
         report = texts.reextract(
             users.system_user(),
-            [texts.TYPE_NAMES[name.lower()] for name in types],
+            media_types,
             since,
             progress=progress_on_terminal("Re-extracting"),
         )
+        drawn = previews.redraw_thumbnails(users.system_user(), blob_store(), media_types, since)
     except ServiceError as e:
         fail(str(e))
-    for line in report.lines():
+    for line in report.lines() + drawn.lines():
         click.echo(line)
 
 

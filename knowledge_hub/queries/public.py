@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import field
 
+from flask import current_app
 from sqlalchemy import func
 from sqlalchemy import literal
 from sqlalchemy import select
@@ -19,6 +20,7 @@ from sqlalchemy.orm import selectinload
 from knowledge_hub import access
 from knowledge_hub import search
 from knowledge_hub.extensions import db
+from knowledge_hub.extraction.thumbnails import thumbnail_beside
 from knowledge_hub.language_detection import query_language
 from knowledge_hub.models import DocType
 from knowledge_hub.models import Document
@@ -31,6 +33,7 @@ from knowledge_hub.models import Variant
 from knowledge_hub.search import SNIPPET_SCAN_CHARS
 from knowledge_hub.search import UNBIS_ACKNOWLEDGEMENT
 from knowledge_hub.search import SearchRequest
+from knowledge_hub.storage import BlobStore
 
 
 @dataclass
@@ -43,6 +46,8 @@ class RecordHit:
     languages: list[str]
     snippet: str
     score: float
+    #: The matched version's main file, when it is a PDF with a thumbnail.
+    thumbnail_file_id: int | None = None
 
 
 @dataclass
@@ -182,6 +187,7 @@ def search_records(
     # Snippets are cut from the shown versions' text, when there are words to match.
     wanted = with_snippets and result.searched_words
     texts = _texts_of([shown.id for *__, shown in chosen]) if wanted else {}
+    thumbnails = _thumbnailed_main_files([matched[0].id for __, __, __, matched, __ in chosen])
     hits = []
     for hit, document, variants, matched, shown in chosen:
         # Past the search's deadline the rest of the page goes without snippets.
@@ -202,6 +208,7 @@ def search_records(
                 languages=[v.language for v in variants],
                 snippet=cut,
                 score=hit.score,
+                thumbnail_file_id=thumbnails.get(matched[0].id),
             )
         )
     return RecordResults(
@@ -229,6 +236,28 @@ def _texts_of(variant_ids: list[int]) -> dict[int, str]:
         if text:
             parts.setdefault(variant_id, []).append(text)
     return {variant_id: "\n\n".join(texts) for variant_id, texts in parts.items()}
+
+
+def _thumbnailed_main_files(variant_ids: list[int]) -> dict[int, int]:
+    """The id of each version's main (first) file, for those where it is a PDF whose
+    thumbnail is drawn: one query for the whole result page."""
+    if not variant_ids:
+        return {}
+    first = (
+        select(func.min(StoredFile.id))
+        .where(StoredFile.variant_id.in_(variant_ids))
+        .group_by(StoredFile.variant_id)
+    )
+    store = BlobStore(current_app.config["UPLOAD_DIR"])
+    return {
+        variant_id: file_id
+        for file_id, variant_id, sha256 in db.session.execute(
+            select(StoredFile.id, StoredFile.variant_id, StoredFile.sha256).where(
+                StoredFile.id.in_(first), StoredFile.media_type == "application/pdf"
+            )
+        )
+        if thumbnail_beside(store.path(sha256)).is_file()
+    }
 
 
 def landing_page(

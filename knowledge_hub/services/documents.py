@@ -43,6 +43,7 @@ from knowledge_hub.services import ReleaseRefused
 from knowledge_hub.services import ReviewRequired
 from knowledge_hub.services import audit
 from knowledge_hub.services import ocr
+from knowledge_hub.services import previews
 from knowledge_hub.services import transaction
 from knowledge_hub.storage import CHUNK
 from knowledge_hub.storage import BlobStore
@@ -551,8 +552,9 @@ def prepare_file(path: Path, original_name: str) -> PreparedFile:
     except OSError as e:
         raise Invalid(_("The file cannot be read: %(reason)s.", reason=e.strerror)) from e
     config = current_app.config
+    store = blob_store()
     try:
-        blob = blob_store().put_file(path, max_size=config["MAX_CONTENT_LENGTH"])
+        blob = store.put_file(path, max_size=config["MAX_CONTENT_LENGTH"])
     except StorageError as e:
         message = storage_full_message() if isinstance(e, StorageFull) else str(e)
         raise Invalid(message, {"file": message}) from e
@@ -571,6 +573,7 @@ def prepare_file(path: Path, original_name: str) -> PreparedFile:
             seconds=config["EXTRACTION_SECONDS"],
             memory_mb=config["EXTRACTION_MEMORY_MB"],
         )
+    previews.make_thumbnail(store, blob.sha256, media_type)  # logged, never refused
     return PreparedFile(blob, media_type, safe_file_name(original_name), result)
 
 

@@ -24,11 +24,14 @@ from knowledge_hub.citations import Citable
 from knowledge_hub.models import Document
 from knowledge_hub.models import DocumentStatus
 from knowledge_hub.models import OrganizationRole
+from knowledge_hub.models import StoredFile
 from knowledge_hub.models import Variant
 from knowledge_hub.queries import public as public_queries
+from knowledge_hub.services import previews
 from knowledge_hub.services.documents import blob_store
 from knowledge_hub.storage import StorageError
 from knowledge_hub.web.permissions import viewer
+from knowledge_hub.web.security import DOWNLOAD_POLICY
 
 bp = Blueprint("documents", __name__, url_prefix="/documents")
 
@@ -50,44 +53,103 @@ def landing(document_id: int):
     shown = public_queries.pick_variant(variants, shown_languages())
     others = [v for v in variants if v is not shown]
     cited = citable(document, shown)
+    store = blob_store()
+    drawn = {
+        f.id
+        for v in variants
+        for f in v.files
+        if f.media_type == previews.PDF and previews.has_thumbnail(store, f.sha256)
+    }
     return render_template(
         "documents/landing.html",
         document=document,
         shown=shown,
         others=others,
+        with_thumbnail=drawn,
         scholar_meta=scholar_meta(document, shown, variants),
         json_ld=json_ld(document, shown, variants),
         reference=Markup(citations.format_reference(cited)),  # escaped inside, see there
     )
 
 
-@bp.get("/<int:document_id>/files/<int:file_id>")
-def download(document_id: int, file_id: int):
+def served_file(document_id: int, file_id: int) -> StoredFile:
+    """The file if the reader may have it (its record and version visible to them, the
+    record not withdrawn), else 404: downloads, views and thumbnails alike."""
     stored = public_queries.downloadable_file(viewer(), document_id, file_id)
     if stored is None:
         abort(404, description=_("There is no such file, or it is not public."))
+    return stored
+
+
+def open_stored(stored: StoredFile):
     try:
-        stream = blob_store().open(stored.sha256)
+        return blob_store().open(stored.sha256)
     except StorageError:
         current_app.logger.error("stored file %s is missing from the blob store", stored.sha256)
         missing = _("The file is missing from storage; the secretariat has been told.")
         abort(410, description=missing)
-    public = access.is_public(stored.variant.document, stored.variant)
-    # Uploaded HTML must never run in the hub's origin: it is always an attachment.
-    response = send_file(
-        stream,
-        mimetype=stored.media_type,
-        as_attachment=True,
-        download_name=stored.original_name,
-        etag=stored.sha256,
-        conditional=True,
-        max_age=3600 if public else None,
-    )
-    if not public:
+
+
+def cached_as_its_record(response: Response, stored: StoredFile) -> Response:
+    """A public file may be kept by caches; any other must not be."""
+    if not access.is_public(stored.variant.document, stored.variant):
         # A members-only, internal or unreleased file must not be kept by a shared cache
         # (a proxy would hand it to the next reader) nor written to the reader's disk.
         response.headers["Cache-Control"] = "private, no-store"
     return response
+
+
+def max_age(stored: StoredFile) -> int | None:
+    return 3600 if access.is_public(stored.variant.document, stored.variant) else None
+
+
+def send_stored(stored: StoredFile, *, inline: bool = False) -> Response:
+    """The stored file's bytes, cached as its record allows."""
+    response = send_file(
+        open_stored(stored),
+        mimetype=stored.media_type,
+        as_attachment=not inline,
+        download_name=stored.original_name,
+        etag=stored.sha256,
+        conditional=True,
+        max_age=max_age(stored),
+    )
+    return cached_as_its_record(response, stored)
+
+
+@bp.get("/<int:document_id>/files/<int:file_id>")
+def download(document_id: int, file_id: int):
+    # Uploaded HTML must never run in the hub's origin: it is always an attachment.
+    return send_stored(served_file(document_id, file_id))
+
+
+@bp.get("/<int:document_id>/files/<int:file_id>/view")
+def view(document_id: int, file_id: int):
+    """A PDF opened in the browser's own viewer; no other type is ever shown inline."""
+    stored = served_file(document_id, file_id)
+    if stored.media_type != previews.PDF:
+        abort(404, description=_("Only PDF files open in the browser; download this one."))
+    response = send_stored(stored, inline=True)
+    # The viewer is the browser's; the bytes get a unique origin and may fetch nothing.
+    response.headers["Content-Security-Policy"] = DOWNLOAD_POLICY
+    return response
+
+
+@bp.get("/<int:document_id>/files/<int:file_id>/thumbnail.png")
+def thumbnail(document_id: int, file_id: int):
+    """The first page of a PDF, small; 404 where the file has none or is not served."""
+    stored = served_file(document_id, file_id)
+    path = previews.thumbnail_path(blob_store(), stored.sha256)
+    if stored.media_type != previews.PDF or not path.is_file():
+        abort(404, description=_("This file has no preview."))
+    response = send_file(
+        path,
+        mimetype="image/png",
+        etag=f"{stored.sha256}-thumbnail",
+        conditional=True,
+        max_age=max_age(stored),
+    )
+    return cached_as_its_record(response, stored)
 
 
 #: format -> (media type, file extension, writer of a list of Citable).

@@ -11,6 +11,11 @@ On the scans of `../shared/data/realfiles/` (ocrmypdf__francais, __linn, __c02-2
   pytesseract does: it writes the image to a file and runs the same program), timed
   from the rendering to the text, without a child process or limits around it.
 
+Then pages made from a sentence in each of the other UN languages (Arabic, Chinese,
+Russian as tests/test_ocr.py makes them, and Spanish), drawn as an image-only page at
+300 dpi, read in their own language: seconds per page and pages per minute on one core
+(Tesseract runs with one OpenMP thread).
+
 Words recovered: the share of the words a person reads on the page (tests/test_ocr.py
 holds them for francais and linn) found in the output. Times are the best of --repeat
 runs; the load average is printed first, since other work on the machine slows both.
@@ -28,9 +33,16 @@ from pathlib import Path
 from knowledge_hub.extraction import ocr
 from tests.test_ocr import ENGLISH
 from tests.test_ocr import FRENCH
+from tests.test_ocr import MADE
 from tests.test_ocr import recovered
+from tests.test_ocr import scan_pdf
 
 REALFILES = Path(__file__).resolve().parents[2] / "shared" / "data" / "realfiles"
+#: The Spanish sentence of the made pages (the others are the tests').
+SPANISH = (
+    "La economía social y solidaria contribuye a alcanzar los objetivos de desarrollo "
+    "sostenible en todo el mundo"
+)
 SCANS = [
     ("ocrmypdf__francais.pdf", "fr", FRENCH),
     ("ocrmypdf__linn.pdf", "en", ENGLISH),
@@ -86,6 +98,17 @@ def main() -> None:
             seconds, text = best(args.repeat, lambda: read(path, languages))  # noqa: B023
             share = f"{recovered(expected, text):.3f}" if expected else "-"
             print(f"{name:24} {way:22} {seconds:7.2f} {share:>6}")
+    print()
+    print(f"{'made page':10} {'s/page':>7} {'pages/min':>9} {'words':>6}")
+    made = {**MADE, "es": SPANISH}
+    with tempfile.TemporaryDirectory() as folder:
+        for language, sentence in made.items():
+            path = Path(folder) / f"{language}.pdf"
+            path.write_bytes(scan_pdf([sentence], language))
+            own = ocr.tesseract_languages(language)
+            seconds, text = best(args.repeat, lambda: hub(path, own))  # noqa: B023
+            share = recovered(sentence, text)
+            print(f"{language:10} {seconds:7.2f} {60 / seconds:9.1f} {share:6.3f}")
 
 
 if __name__ == "__main__":

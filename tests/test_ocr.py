@@ -363,7 +363,7 @@ def test_hub_ocr_makes_a_scan_findable_and_staff_see_it(app, client, staff) -> N
     result = app.test_cli_runner().invoke(args=["hub", "ocr"])
     assert result.exit_code == 0, result.output
     assert "read: MIN-3 [fr] pangramme.pdf page 1" in result.output
-    assert "1 pages read, 0 failed, 1 files finished" in result.output
+    assert "pages read: 1, failed: 0; files finished: 1" in result.output
 
     assert found(app, staff, "capharnaüm") == {document_id}
     assert found(app, staff, "whisky") == {document_id}
@@ -393,7 +393,7 @@ def test_hub_ocr_limit_reads_that_many_pages_and_leaves_the_rest_waiting(app, st
     upload(app, staff, document_id, "en", "two.pdf", scan_pdf(["First.", "Second."]))
     result = app.test_cli_runner().invoke(args=["hub", "ocr", "--limit", "1"])
     assert result.exit_code == 0, result.output
-    assert "1 pages read, 0 failed, 0 files finished" in result.output
+    assert "pages read: 1, failed: 0; files finished: 0" in result.output
     assert [(p, s) for __, p, ___, s, ____ in queue(app)] == [(1, "done"), (2, "waiting")]
     with app.app_context():
         stored = db.session.scalar(select(StoredFile))
@@ -408,7 +408,7 @@ def test_a_page_that_fails_says_why_to_staff_and_can_be_queued_again(app, client
     app.config["OCR_SECONDS"] = 0.01
     result = app.test_cli_runner().invoke(args=["hub", "ocr"])
     assert result.exit_code == 0, result.output
-    assert "0 pages read, 1 failed, 1 files finished" in result.output
+    assert "pages read: 0, failed: 1; files finished: 1" in result.output
     with app.app_context():
         stored = db.session.get(StoredFile, file_id)
         message = "OCR failed on page 1: OCR took longer than 0.01 s and was stopped."
@@ -460,8 +460,8 @@ def test_a_scan_imported_after_hub_init_is_found_after_hub_ocr(tmp_path) -> None
     assert imported.returncode == 0, imported.stderr
     done = run_hub(config, "hub", "ocr")
     assert done.returncode == 0, done.stderr
-    assert "1 pages read, 0 failed, 1 files finished" in done.stdout
-    assert run_hub(config, "hub", "ocr").stdout.startswith("OCR: 0 pages read")
+    assert "pages read: 1, failed: 0; files finished: 1" in done.stdout
+    assert run_hub(config, "hub", "ocr").stdout.startswith("OCR: pages read: 0,")
     # Staff search, in a process of its own, finds words read off the page.
     from knowledge_hub import create_app
 
@@ -524,7 +524,7 @@ def test_a_worker_killed_mid_page_loses_nothing_and_repeats_nothing(app, staff) 
     # The next worker takes the dead worker's page at once, and only that page.
     result = app.test_cli_runner().invoke(args=["hub", "ocr"])
     assert result.exit_code == 0, result.output
-    assert "1 pages read, 0 failed, 1 files finished" in result.output
+    assert "pages read: 1, failed: 0; files finished: 1" in result.output
     assert [(p, s, a) for __, p, ___, s, a in queue(app)] == [(1, "done", 1), (2, "done", 2)]
     with app.app_context():
         assert db.session.scalar(select(OcrPage.finished_at).where(OcrPage.page == 1)) == (

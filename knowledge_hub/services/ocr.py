@@ -144,8 +144,8 @@ class OcrReport:
     def lines(self) -> list[str]:
         out = list(self.notes)
         out.append(
-            f"OCR: {self.pages_read} pages read, {self.pages_failed} failed, "
-            f"{self.files_finished} files finished; {self.queued} pages newly queued."
+            f"OCR: pages read: {self.pages_read}, failed: {self.pages_failed}; "
+            f"files finished: {self.files_finished}; pages newly queued: {self.queued}."
         )
         return out
 

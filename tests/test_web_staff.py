@@ -16,6 +16,7 @@ from sqlalchemy import func
 from sqlalchemy import select
 
 from knowledge_hub.extensions import db
+from knowledge_hub.extraction.thumbnails import SUFFIX
 from knowledge_hub.models import AuditEvent
 from knowledge_hub.models import Document
 from knowledge_hub.models import DocumentStatus
@@ -539,8 +540,10 @@ def test_the_same_file_on_two_records_is_stored_once_and_noticed(
     with staff_app.app_context():
         files = db.session.scalars(select(StoredFile)).all()
         assert len(files) == 2 and len({f.sha256 for f in files}) == 1
-    blobs = [p for p in Path(staff_app.config["UPLOAD_DIR"]).rglob("*") if p.is_file()]
-    assert len(blobs) == 1
+    # One stored copy of the bytes, and beside it the one thumbnail drawn from them.
+    stored = sorted(p.name for p in Path(staff_app.config["UPLOAD_DIR"]).rglob("*") if p.is_file())
+    sha256 = files[0].sha256
+    assert stored == [sha256, sha256 + SUFFIX]
 
 
 def test_an_upload_over_the_limit_gets_a_friendly_page(

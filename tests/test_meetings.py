@@ -1,0 +1,220 @@
+"""Meetings of the Task Force: recorded by staff, joined by their documents through the
+record form and the import manifest, listed on their own pages."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from sqlalchemy import select
+
+from knowledge_hub.extensions import db
+from knowledge_hub.models import AuditEvent
+from knowledge_hub.models import Document
+from knowledge_hub.models import Meeting
+from knowledge_hub.services import Invalid
+from knowledge_hub.services import NotAllowed
+from knowledge_hub.services import documents
+from knowledge_hub.services import meetings
+from knowledge_hub.services.users import system_user
+from tests.conftest import write_manifest
+
+FORTY_FIFTH = meetings.MeetingFields(
+    number="45",
+    held_on="2023-09-05",
+    is_virtual=True,
+    participants_count="37",
+    members_present=["UNCTAD", "ilo"],
+    observers_present=["EMES"],
+)
+
+
+def record_meeting(app: Flask, fields: meetings.MeetingFields = FORTY_FIFTH) -> int:
+    with app.app_context():
+        return meetings.create_meeting(system_user(), fields).id
+
+
+def test_a_meeting_keeps_its_attendance_and_is_audited(app: Flask) -> None:
+    meeting_id = record_meeting(app)
+    with app.app_context():
+        meeting = db.session.get(Meeting, meeting_id)
+        assert (meeting.number, meeting.held_on, meeting.place) == (45, date(2023, 9, 5), None)
+        assert meeting.is_virtual and meeting.participants_count == 37
+        assert [o.acronym for o in meeting.members_present] == ["ILO", "UNCTAD"]
+        assert [o.acronym for o in meeting.observers_present] == ["EMES"]
+        (event,) = db.session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "create_meeting")
+        ).all()
+        assert event.details["after"]["members_present"] == ["ILO", "UNCTAD"]
+
+
+def test_a_meeting_edit_records_only_what_changed(app: Flask) -> None:
+    meeting_id = record_meeting(app)
+    with app.app_context():
+        actor = system_user()
+        fields = meetings.MeetingFields(**{**vars(FORTY_FIFTH), "place": "Geneva"})
+        fields.is_virtual = False
+        assert meetings.update_meeting(actor, meeting_id, fields) is True
+        assert meetings.update_meeting(actor, meeting_id, fields) is False
+        (event,) = db.session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "update_meeting")
+        ).all()
+        assert event.details == {
+            "before": {"place": None, "is_virtual": True},
+            "after": {"place": "Geneva", "is_virtual": False},
+        }
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"number": "forty"}, "number"),
+        ({"number": "45"}, "number"),  # taken by the meeting already recorded
+        ({"held_on": "5 September 2023"}, "held_on"),
+        ({"participants_count": "-3"}, "participants_count"),
+        ({"members_present": ["NOPE"]}, "members_present"),
+        ({"observers_present": ["ILO"], "members_present": ["ILO"]}, "observers_present"),
+    ],
+)
+def test_a_wrong_meeting_is_refused_naming_the_field(app: Flask, changes, field) -> None:
+    record_meeting(app)
+    fields = meetings.MeetingFields(**{**vars(FORTY_FIFTH), "number": "46", **changes})
+    with app.app_context(), pytest.raises(Invalid) as refused:
+        meetings.create_meeting(system_user(), fields)
+    assert field in refused.value.problems
+
+
+def test_only_staff_and_administrators_record_meetings(app: Flask, make_user) -> None:
+    reviewer = make_user("reviewer")
+    with app.app_context():
+        actor = db.session.scalar(select(documents.User).where(documents.User.email == reviewer))
+        with pytest.raises(NotAllowed):
+            meetings.create_meeting(actor, FORTY_FIFTH)
+
+
+@pytest.mark.parametrize("text", ["45", "45th", "no. 45", " 45 "])
+def test_a_meeting_is_named_by_its_number(text: str) -> None:
+    assert meetings.parse_meeting_number(text) == 45
+
+
+@pytest.mark.parametrize("text", ["", "0", "forty-five", "4.5", "100000"])
+def test_what_is_not_a_meeting_number(text: str) -> None:
+    with pytest.raises(ValueError):
+        meetings.parse_meeting_number(text)
+
+
+# --- documents join a meeting --------------------------------------------------------
+
+
+def test_a_record_joins_leaves_and_keeps_its_meeting(app: Flask) -> None:
+    record_meeting(app)
+    with app.app_context():
+        actor = system_user()
+        fields = documents.RecordFields(ref="AG-45", kind="archive", meeting="45")
+        document = documents.create_record(actor, fields, "en", "Agenda of the 45th meeting")
+        assert document.meeting.number == 45
+        # Fields that do not speak of a meeting (the API's, say) leave it as it is.
+        documents.edit_document(
+            actor, document, documents.RecordFields(ref="AG-45", kind="archive")
+        )
+        assert document.meeting.number == 45
+        documents.edit_document(
+            actor, document, documents.RecordFields(ref="AG-45", kind="archive", meeting="")
+        )
+        assert document.meeting is None
+        edits = db.session.scalars(
+            select(AuditEvent).where(
+                AuditEvent.action == "edit", AuditEvent.document_id == document.id
+            )
+        ).all()
+        assert [e.details for e in edits] == [
+            {"before": {"meeting": 45}, "after": {"meeting": None}}
+        ]
+        with pytest.raises(Invalid) as refused:
+            documents.edit_document(
+                actor, document, documents.RecordFields(ref="AG-45", kind="archive", meeting="44")
+            )
+        assert "There is no meeting 44" in refused.value.problems["meeting"]
+
+
+MEETING_ROWS = [
+    dict(
+        ref="AG-45",
+        file="ag-45.txt",
+        language="en",
+        title="Agenda of the 45th meeting",
+        kind="archive",
+        type="agenda",
+        meeting="45",
+        content="Agenda of the 45th meeting.",
+    ),
+    dict(
+        ref="AG-45",
+        file="ag-45.fr.txt",
+        language="fr",
+        title="Ordre du jour de la 45e réunion",
+        kind="archive",
+        meeting="45",
+        content="Ordre du jour de la 45e réunion.",
+    ),
+    dict(
+        ref="MIN-44",
+        file="min-44.txt",
+        language="en",
+        title="Minutes of the 44th meeting",
+        kind="archive",
+        type="meeting-minutes",
+        meeting="44",
+        content="Minutes of the 44th.",
+    ),
+    dict(
+        ref="WP-2022",
+        file="wp.txt",
+        language="en",
+        title="Workplan 2022-2024",
+        kind="archive",
+        type="workplan",
+        content="The workplan.",
+    ),
+]
+
+
+def test_the_manifest_meeting_column_joins_records_to_meetings(app: Flask, import_rows) -> None:
+    record_meeting(app)
+    report = import_rows(MEETING_ROWS)
+    assert [(r.ref, r.outcome) for r in report.rows] == [
+        ("AG-45", "created"),
+        ("AG-45", "added"),
+        ("MIN-44", "error"),
+        ("WP-2022", "created"),
+    ]
+    assert "There is no meeting 44: record it under Meetings first." in report.rows[2].message
+    with app.app_context():
+        by_ref = {d.ref: d for d in db.session.scalars(select(Document))}
+        assert set(by_ref) == {"AG-45", "WP-2022"}
+        assert by_ref["AG-45"].meeting.number == 45
+        assert by_ref["WP-2022"].meeting is None
+
+
+def test_hub_import_reports_an_unknown_meeting_on_its_row(app: Flask, tmp_path: Path) -> None:
+    record_meeting(app)
+    folder = tmp_path / "archive"
+    folder.mkdir()
+    rows = [dict(row) for row in MEETING_ROWS]
+    for row in rows:
+        (folder / row["file"]).write_text(row.pop("content"))
+    manifest = write_manifest(tmp_path / "m.csv", rows)
+    result = app.test_cli_runner().invoke(
+        args=["hub", "import", str(folder), "--manifest", str(manifest)]
+    )
+    assert result.exit_code == 1
+    assert (
+        "line 4: MIN-44 [en] error: There is no meeting 44: record it under Meetings first."
+        in result.output
+    )
+    assert "2 records created" in result.output
+    with app.app_context():
+        agenda = db.session.scalar(select(Document).where(Document.ref == "AG-45"))
+        assert agenda.meeting.number == 45

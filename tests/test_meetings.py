@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
+from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from knowledge_hub.extensions import db
@@ -19,7 +20,14 @@ from knowledge_hub.services import NotAllowed
 from knowledge_hub.services import documents
 from knowledge_hub.services import meetings
 from knowledge_hub.services.users import system_user
+from tests.conftest import sign_in
 from tests.conftest import write_manifest
+from tests.test_pickers import chosen
+from tests.test_pickers import names
+from tests.test_pickers import options
+from tests.test_web_staff import record_form
+from tests.test_web_staff import staff  # noqa: F401  (the signed-in staff client)
+from tests.test_web_staff import staff_app  # noqa: F401  (the app with a staff account)
 
 FORTY_FIFTH = meetings.MeetingFields(
     number="45",
@@ -218,3 +226,88 @@ def test_hub_import_reports_an_unknown_meeting_on_its_row(app: Flask, tmp_path: 
     with app.app_context():
         agenda = db.session.scalar(select(Document).where(Document.ref == "AG-45"))
         assert agenda.meeting.number == 45
+
+
+# --- the staff's forms ----------------------------------------------------------------
+
+
+def test_staff_record_and_correct_a_meeting_through_the_forms(
+    staff_app: Flask, staff: FlaskClient
+) -> None:
+    form = staff.get("/meetings/new").get_data(as_text=True)
+    assert '<label for="number">' in form and "data-picker" in form
+    created = staff.post(
+        "/meetings/new",
+        data={
+            "number": "45",
+            "held_on": "2023-09-05",
+            "is_virtual": "y",
+            "participants_count": "37",
+            "members_present": ["UNCTAD", "ILO"],
+            "observers_present": ["EMES"],
+        },
+    )
+    assert created.status_code == 302 and created.headers["Location"].endswith("/meetings/45")
+    page = staff.get("/meetings/45").get_data(as_text=True)
+    assert "Meeting 45" in page and "37 participants" in page and "online" in page
+    assert page.index(">ILO<") < page.index(">UNCTAD<") < page.index(">EMES<")
+
+    refused = staff.post("/meetings/45/edit", data={"number": "45", "held_on": "5/9/2023"})
+    assert refused.status_code == 400
+    moved = staff.post(
+        "/meetings/45/edit",
+        data={"number": "46", "held_on": "2023-09-05", "place": "Geneva", "members_present": "ILO"},
+    )
+    assert moved.headers["Location"].endswith("/meetings/46")
+    assert staff.get("/meetings/45").status_code == 404
+    with staff_app.app_context():
+        (event,) = db.session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "update_meeting")
+        ).all()
+        assert event.details["after"] == {
+            "number": 46,
+            "place": "Geneva",
+            "is_virtual": False,
+            "participants_count": None,
+            "members_present": ["ILO"],
+            "observers_present": [],
+        }
+
+
+def test_the_record_form_places_a_record_in_a_meeting_without_script(
+    staff_app: Flask, staff: FlaskClient
+) -> None:
+    record_meeting(staff_app)
+    record_meeting(staff_app, meetings.MeetingFields(number="47", held_on="2024-03-14"))
+    form = staff.get("/staff/new").get_data(as_text=True)
+    assert [value for value, __, __ in options(form, "meeting")] == ["", "47", "45"]
+    assert names(form, "meeting")["45"] == "Meeting 45, Sep 5, 2023"
+    created = staff.post("/staff/new", data=record_form(ref="AG-45", meeting="45"))
+    assert created.status_code == 302, created.get_data(as_text=True)
+    with staff_app.app_context():
+        document = db.session.scalar(select(Document).where(Document.ref == "AG-45"))
+        document_id = document.id
+        assert document.meeting.number == 45
+    edit = staff.get(f"/staff/{document_id}/edit").get_data(as_text=True)
+    assert chosen(edit, "meeting") == ["45"]
+    unknown = staff.post(f"/staff/{document_id}/edit", data=record_form(ref="AG-45", meeting="44"))
+    assert unknown.status_code == 400
+    assert "There is no meeting 44" in unknown.get_data(as_text=True)
+    staff.post(f"/staff/{document_id}/edit", data=record_form(ref="AG-45", meeting="47"))
+    with staff_app.app_context():
+        assert db.session.get(Document, document_id).meeting.number == 47
+    landing = staff.get(f"/documents/{document_id}").get_data(as_text=True)
+    assert '<a href="/meetings/47">Meeting 47</a>' in landing
+
+
+@pytest.mark.parametrize("role", [None, "member", "translator", "reviewer"])
+def test_only_staff_reach_the_meeting_forms(
+    app: Flask, client: FlaskClient, make_user, role: str | None
+) -> None:
+    record_meeting(app)
+    if role:
+        sign_in(client, make_user(role))
+    for path in ("/meetings/new", "/meetings/45/edit"):
+        response = client.get(path)
+        assert response.status_code == (302 if role is None else 403), path
+    assert client.get("/meetings/45").status_code == 200

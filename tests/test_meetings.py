@@ -311,3 +311,19 @@ def test_only_staff_reach_the_meeting_forms(
         response = client.get(path)
         assert response.status_code == (302 if role is None else 403), path
     assert client.get("/meetings/45").status_code == 200
+
+
+def test_the_api_names_a_records_meeting_or_null(
+    app: Flask, client: FlaskClient, import_rows
+) -> None:
+    record_meeting(app)
+    import_rows([MEETING_ROWS[0], MEETING_ROWS[3]])
+    with app.app_context():
+        ids = {d.ref: d.id for d in db.session.scalars(select(Document))}
+    agenda = client.get(f"/api/documents/{ids['AG-45']}").get_json()
+    assert agenda["meeting"] == {
+        "number": 45,
+        "date": "2023-09-05",
+        "url": "http://hub.test/meetings/45",
+    }
+    assert client.get(f"/api/documents/{ids['WP-2022']}").get_json()["meeting"] is None

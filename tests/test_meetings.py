@@ -3,6 +3,7 @@ record form and the import manifest, listed on their own pages."""
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from knowledge_hub.extensions import db
 from knowledge_hub.models import AuditEvent
 from knowledge_hub.models import Document
 from knowledge_hub.models import Meeting
+from knowledge_hub.queries.meetings import meeting_order
 from knowledge_hub.services import Invalid
 from knowledge_hub.services import NotAllowed
 from knowledge_hub.services import documents
@@ -22,6 +24,7 @@ from knowledge_hub.services import meetings
 from knowledge_hub.services.users import system_user
 from tests.conftest import sign_in
 from tests.conftest import write_manifest
+from tests.test_browser import load_demo_catalogue
 from tests.test_pickers import chosen
 from tests.test_pickers import names
 from tests.test_pickers import options
@@ -327,3 +330,73 @@ def test_the_api_names_a_records_meeting_or_null(
         "url": "http://hub.test/meetings/45",
     }
     assert client.get(f"/api/documents/{ids['WP-2022']}").get_json()["meeting"] is None
+
+
+# --- the demonstration catalogue's meetings --------------------------------------------
+
+
+def linked_refs(page: str, app: Flask) -> list[str]:
+    """The refs of the records a meeting page links to, in the page's order."""
+    ids = [int(i) for i in re.findall(r'href="/documents/(\d+)', page)]
+    with app.app_context():
+        refs = dict(db.session.execute(select(Document.id, Document.ref)).all())
+    return [refs[i] for i in ids]
+
+
+@pytest.mark.slow
+def test_the_demo_meetings_list_their_documents_in_order(
+    app: Flask, client: FlaskClient, kept_states, make_user
+) -> None:
+    load_demo_catalogue(app, kept_states)
+    listing = client.get("/meetings/").get_data(as_text=True)
+    numbers = [int(n) for n in re.findall(r'href="/meetings/(\d+)"', listing)]
+    assert numbers == [47, 45, 43, 42, 41, 40]
+    assert "Mar 14, 2024" in listing and "45 participants" in listing
+    # The draft Action Plan and the minutes of the 45th are for members only.
+    assert re.search(r"Meeting 47</a>.*?2 documents", listing, re.S)
+    assert re.search(r"Meeting 45</a>.*?1 document<", listing, re.S)
+
+    assert linked_refs(client.get("/meetings/47").get_data(as_text=True), app) == [
+        "DEMO-AG-47",
+        "DEMO-MIN-47",
+    ]
+    sign_in(client, make_user("member", organization="ILO"))
+    page = client.get("/meetings/47").get_data(as_text=True)
+    assert linked_refs(page, app) == ["DEMO-AG-47", "DEMO-MIN-47", "DEMO-AP-2024"]
+    assert linked_refs(client.get("/meetings/45").get_data(as_text=True), app) == [
+        "DEMO-AG-45",
+        "DEMO-MIN-45",
+    ]
+    assert "37 participants" in client.get("/meetings/45").get_data(as_text=True)
+    with app.app_context():
+        agenda = db.session.scalar(select(Document).where(Document.ref == "DEMO-AG-47"))
+        agenda_id = agenda.id
+    record = client.get(f"/documents/{agenda_id}").get_data(as_text=True)
+    assert '<a href="/meetings/47">Meeting 47</a>' in record
+    # In French, the agenda is shown by its French title.
+    french = client.get("/meetings/47?lang=fr").get_data(as_text=True)
+    assert "Ordre du jour de la 47e réunion" in french and "Réunion 47" in french
+
+
+def test_documents_of_a_meeting_go_agenda_minutes_notes_presentations_decisions() -> None:
+    shuffled = [
+        ("other", "2023-09-05", "Letter"),
+        ("workplan", "2023-09", "Workplan"),
+        (None, None, "Untyped"),
+        ("presentation", "2023-09-05", "B slides"),
+        ("presentation", "2023-09-05", "a slides"),
+        ("meeting-minutes", "2023-09-05", "Minutes"),
+        ("session-notes", "2023-09-05", "Notes"),
+        ("agenda", "2023-09-05", "Agenda"),
+    ]
+    ordered = sorted(shuffled, key=lambda d: meeting_order(*d))
+    assert [title for __, __, title in ordered] == [
+        "Agenda",
+        "Minutes",
+        "Notes",
+        "a slides",
+        "B slides",
+        "Workplan",
+        "Letter",
+        "Untyped",
+    ]

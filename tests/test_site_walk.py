@@ -55,8 +55,9 @@ MUST_REACH = {
         "/api/",
         ".atom",
         "/sitemap",
+        "/meetings/",
     ),
-    "staff": ("/staff/", "/review/"),
+    "staff": ("/staff/", "/review/", "/meetings/new"),
     "reviewer": ("/review/1",),
     "admin": ("/admin/audit",),
 }

@@ -3,6 +3,7 @@ record form and the import manifest, listed on their own pages."""
 
 from __future__ import annotations
 
+import io
 import re
 from datetime import date
 from pathlib import Path
@@ -28,6 +29,7 @@ from tests.test_browser import load_demo_catalogue
 from tests.test_pickers import chosen
 from tests.test_pickers import names
 from tests.test_pickers import options
+from tests.test_web_staff import manifest_bytes
 from tests.test_web_staff import record_form
 from tests.test_web_staff import staff  # noqa: F401  (the signed-in staff client)
 from tests.test_web_staff import staff_app  # noqa: F401  (the app with a staff account)
@@ -400,3 +402,28 @@ def test_documents_of_a_meeting_go_agenda_minutes_notes_presentations_decisions(
         "Letter",
         "Untyped",
     ]
+
+
+def test_the_web_bulk_import_reports_an_unknown_meeting_on_its_row(
+    staff_app: Flask, staff: FlaskClient
+) -> None:
+    record_meeting(staff_app)
+    rows = [dict(row) for row in MEETING_ROWS]
+    files = [(io.BytesIO(row.pop("content").encode()), row["file"]) for row in rows]
+    response = staff.post(
+        "/staff/import",
+        data={"manifest": (io.BytesIO(manifest_bytes(rows)), "manifest.csv"), "files": files},
+        content_type="multipart/form-data",
+        follow_redirects=True,
+    )
+    preview = response.get_data(as_text=True)
+    assert "There is no meeting 44: record it under Meetings first." in preview
+    batch_id = response.request.path.rsplit("/", 1)[-1]
+    done = staff.post(f"/staff/import/{batch_id}", data={}, follow_redirects=True)
+    assert "2 records created, 1 language versions added, 1 rows not imported" in done.get_data(
+        as_text=True
+    )
+    with staff_app.app_context():
+        agenda = db.session.scalar(select(Document).where(Document.ref == "AG-45"))
+        assert agenda.meeting.number == 45
+        assert db.session.scalar(select(Document).where(Document.ref == "MIN-44")) is None

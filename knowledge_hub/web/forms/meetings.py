@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField
@@ -28,12 +29,10 @@ from knowledge_hub.web.forms.choices import organization_label
 
 def meeting_label(meeting: Meeting) -> str:
     """ "Meeting 45, 5 Sept 2023" in the reader's language."""
-    return str(
-        _l(
-            "Meeting %(number)s, %(date)s",
-            number=format_number(meeting.number),
-            date=format_partial_date(meeting.held_on.isoformat()),
-        )
+    return _(
+        "Meeting %(number)s, %(date)s",
+        number=format_number(meeting.number),
+        date=format_partial_date(meeting.held_on.isoformat()),
     )
 
 

@@ -28,9 +28,10 @@ MEETING_ORDER = ("agenda", "meeting-minutes", "session-notes", "presentation", "
 
 
 def meeting_order(type_code: str | None, date: str | None, title: str) -> tuple:
-    """The sort key of a meeting's document: its type's place, then date, then title."""
+    """The sort key of a meeting's document: its type's place, then date (undated ones
+    last), then title."""
     place = MEETING_ORDER.index(type_code) if type_code in MEETING_ORDER else len(MEETING_ORDER)
-    return (place, date or "", title.casefold())
+    return (place, date is None, date or "", title.casefold())
 
 
 @dataclass

@@ -45,6 +45,8 @@ PUBLIC = [
     "/search/advanced",
     "/documents/{record}",
     "/auth/login",
+    "/meetings/",
+    "/meetings/47",
     "/no-such-page",
 ]
 SIGNED_IN = [
@@ -53,6 +55,8 @@ SIGNED_IN = [
     "/staff/{record}/edit",
     "/staff/{record}/versions",
     "/staff/import",
+    "/meetings/new",
+    "/meetings/47/edit",
     "/review/",
     "/review/{record}",
     "/review/{record}/history",

@@ -233,7 +233,13 @@ def test_every_page_reads_in_each_language(app: Flask, make_user) -> None:
     translator = app.test_client()
     sign_in(translator, make_user("translator", languages=("fr",)))
     anonymous = app.test_client()
-    values = {"document_id": document_id, "lang": "en", "language": "en", "filename": "hub.css"}
+    values = {
+        "document_id": document_id,
+        "number": 47,
+        "lang": "en",
+        "language": "en",
+        "filename": "hub.css",
+    }
     pages = []
     for rule in app.url_map.iter_rules():
         if "GET" not in rule.methods or rule.endpoint == "static":

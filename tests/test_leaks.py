@@ -16,6 +16,9 @@ from sqlalchemy import select
 
 from knowledge_hub.extensions import db
 from knowledge_hub.models import Document
+from knowledge_hub.services import meetings
+from knowledge_hub.services import review
+from knowledge_hub.services import users
 from tests.conftest import sign_in
 
 PUBLIC = [
@@ -215,3 +218,52 @@ def test_scores_do_not_move_when_hidden_records_use_the_same_words(
     after_member = {q: scores(member, q) for q in queries}
     assert "HID-MEMBERS" in after_member["cooperatives"]
     assert after_member["cooperatives"]["PUB-0"] != before_member["cooperatives"]["PUB-0"]
+
+
+WITHDRAWN_WORD = "plumbagorine"
+
+
+@pytest.mark.slow
+def test_meeting_pages_list_and_count_only_what_the_reader_may_see(
+    app: Flask, import_rows, make_user
+) -> None:
+    with app.app_context():
+        meetings.create_meeting(
+            users.system_user(), meetings.MeetingFields(number="45", held_on="2023-09-05")
+        )
+    in_meeting = [
+        {**row, "meeting": "45"}
+        for row in (
+            PUBLIC[0],
+            {**PUBLIC[1], "ref": "WITHDRAWN", "title": f"Withdrawn {WITHDRAWN_WORD}"},
+        )
+    ]
+    assert import_rows(in_meeting).failed == 0
+    assert import_rows([{**HIDDEN[0], "meeting": "45"}], release=False).failed == 0
+    assert import_rows([{**row, "meeting": "45"} for row in HIDDEN[1:]]).failed == 0
+    with app.app_context():
+        withdrawn = db.session.scalar(select(Document).where(Document.ref == "WITHDRAWN"))
+        review.withdraw(users.system_user(), withdrawn, "Filed twice.")
+
+    anonymous = app.test_client()
+    outsider = app.test_client()
+    sign_in(outsider, make_user("translator", languages=("fr",)))
+    member = app.test_client()
+    sign_in(member, make_user("member", organization="ILO"))
+    staff = app.test_client()
+    sign_in(staff, make_user("staff"))
+    hidden_words = (DRAFT_WORD, MEMBERS_WORD, INTERNAL_WORD, WITHDRAWN_WORD)
+    expected = {
+        anonymous: (1, ()),
+        outsider: (1, ()),
+        member: (2, (MEMBERS_WORD,)),
+        # The back office sees every record, as on its other pages.
+        staff: (5, hidden_words),
+    }
+    for client, (count, seen) in expected.items():
+        listing = client.get("/meetings/").get_data(as_text=True)
+        assert f"{count} document" in listing
+        page = client.get("/meetings/45").get_data(as_text=True)
+        assert "Public record 0 on cooperatives" in page
+        for word in hidden_words:
+            assert (word in page) == (word in seen), word

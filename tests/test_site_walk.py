@@ -55,6 +55,7 @@ MUST_REACH = {
         "/api/",
         ".atom",
         "/sitemap",
+        "/meetings/",
     ),
     "staff": ("/staff/", "/review/"),
     "reviewer": ("/review/1",),

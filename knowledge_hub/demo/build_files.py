@@ -34,13 +34,17 @@ HERE = Path(__file__).resolve().parent
 TEXTS_DIR = HERE / "texts"
 FILES_DIR = HERE / "files"
 MANIFEST = HERE / "manifest.csv"
+#: The Task Force meetings `hub demo` records before importing: the manifest's `meeting`
+#: column names them by number.
+MEETINGS_CSV = HERE / "meetings.csv"
 
 COLUMNS = [
     "ref", "file", "language", "title", "summary", "kind", "type", "date",
-    "organizations", "authors", "topics", "regions", "access",
+    "organizations", "authors", "topics", "regions", "access", "meeting",
 ]  # fmt: skip
 RECORD_FIELDS = [
     "kind", "type", "date", "organizations", "authors", "topics", "regions", "access",
+    "meeting",
 ]  # fmt: skip
 
 LANGUAGES = ["en", "fr", "es", "ar", "zh", "ru"]
@@ -285,6 +289,8 @@ def check() -> list[str]:
     access_by_ref: dict[str, str] = {}
     kind_by_ref: dict[str, str] = {}
     total_bytes = 0
+    with MEETINGS_CSV.open(encoding="utf-8", newline="") as handle:
+        meetings = {meeting["number"] for meeting in csv.DictReader(handle)}
     for n, row in enumerate(rows, start=2):
         where = f"manifest line {n} ({row['ref']} {row['language']})"
         key = (row["ref"], row["language"])
@@ -300,6 +306,8 @@ def check() -> list[str]:
             problems.append(f"{where}: type {row['type']!r}")
         if row["access"] not in ACCESS:
             problems.append(f"{where}: access {row['access']!r}")
+        if row["meeting"] and row["meeting"] not in meetings:
+            problems.append(f"{where}: meeting {row['meeting']!r} is not in meetings.csv")
         if not DATE_RE.match(row["date"]):
             problems.append(f"{where}: date {row['date']!r}")
         if not row["title"]:

@@ -17,6 +17,8 @@ from knowledge_hub.models.documents import Topic
 from knowledge_hub.models.documents import Variant
 from knowledge_hub.models.documents import VariantStatus
 from knowledge_hub.models.fixity import FileCheck
+from knowledge_hub.models.meetings import Meeting
+from knowledge_hub.models.meetings import MeetingOrganization
 from knowledge_hub.models.ocr import OcrPage
 from knowledge_hub.models.ocr import OcrState
 from knowledge_hub.models.people import LoginAttempt
@@ -56,6 +58,8 @@ __all__ = [
     "DocumentStatus",
     "FileCheck",
     "LoginAttempt",
+    "Meeting",
+    "MeetingOrganization",
     "OcrPage",
     "OcrState",
     "Organization",

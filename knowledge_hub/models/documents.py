@@ -21,6 +21,8 @@ from sqlalchemy.orm import relationship
 from knowledge_hub.models.base import db
 from knowledge_hub.models.base import str_enum
 from knowledge_hub.models.base import utcnow
+from knowledge_hub.models.meetings import Meeting
+from knowledge_hub.models.meetings import meeting_document
 from knowledge_hub.models.people import Organization
 from knowledge_hub.models.people import User
 
@@ -163,6 +165,9 @@ class Document(db.Model):
     regions: Mapped[list[Region]] = relationship(secondary=document_region)
     created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
     released_by: Mapped[User | None] = relationship(foreign_keys=[released_by_id])
+    meeting: Mapped[Meeting | None] = relationship(
+        secondary=meeting_document, back_populates="documents"
+    )
 
     @property
     def organizations(self) -> list[Organization]:

@@ -16,6 +16,7 @@ from knowledge_hub.models import Document
 from knowledge_hub.models import DocumentKind
 from knowledge_hub.models import DocumentOrganization
 from knowledge_hub.models import DocumentStatus
+from knowledge_hub.models import Meeting
 from knowledge_hub.models import Organization
 from knowledge_hub.models import Topic
 from knowledge_hub.models import User
@@ -131,6 +132,8 @@ class Vocabularies:
     organizations: list[Organization]
     themes: list[Topic]
     sdgs: list[Topic]
+    #: The meetings a record can belong to, newest first.
+    meetings: list[Meeting]
 
 
 def vocabularies(document: Document | None = None) -> Vocabularies:
@@ -153,4 +156,5 @@ def vocabularies(document: Document | None = None) -> Vocabularies:
         ),
         themes=[t for t in topics if not t.is_sdg],
         sdgs=[t for t in topics if t.is_sdg],
+        meetings=list(db.session.scalars(select(Meeting).order_by(Meeting.number.desc()))),
     )

@@ -30,6 +30,7 @@ from knowledge_hub.models import Document
 from knowledge_hub.models import DocumentKind
 from knowledge_hub.models import DocumentOrganization
 from knowledge_hub.models import DocumentStatus
+from knowledge_hub.models import Meeting
 from knowledge_hub.models import Organization
 from knowledge_hub.models import OrganizationRole
 from knowledge_hub.models import Region
@@ -42,6 +43,7 @@ from knowledge_hub.services import Invalid
 from knowledge_hub.services import ReleaseRefused
 from knowledge_hub.services import ReviewRequired
 from knowledge_hub.services import audit
+from knowledge_hub.services import meetings
 from knowledge_hub.services import ocr
 from knowledge_hub.services import previews
 from knowledge_hub.services import transaction
@@ -68,6 +70,8 @@ class RecordFields:
     regions: list[str] = field(default_factory=list)
     access: str = AccessLevel.PUBLIC.value
     series: str = ""
+    #: The meeting's number ("45"); "" for none; None leaves the record's meeting as it is.
+    meeting: str | None = None
 
 
 @dataclass
@@ -84,6 +88,9 @@ class ResolvedFields:
     regions: list[Region]
     access: AccessLevel
     series: str | None
+    meeting: Meeting | None = None
+    #: False when the fields did not speak of a meeting: the record keeps its own.
+    sets_meeting: bool = False
 
 
 def blob_store() -> BlobStore:
@@ -128,6 +135,12 @@ def resolve(fields: RecordFields, existing: Document | None = None) -> ResolvedF
     if retired:
         problems["topics"] = _("Retired topics: %(codes)s.", codes=", ".join(retired))
     regions = _lookup(Region, Region.code, fields.regions, "regions", problems)
+    meeting = None
+    if fields.meeting and fields.meeting.strip():
+        try:
+            meeting = meetings.meeting_numbered(fields.meeting)
+        except Invalid as e:
+            problems["meeting"] = str(e)
     if problems:
         raise Invalid(" ".join(problems.values()), problems)
     return ResolvedFields(
@@ -141,6 +154,8 @@ def resolve(fields: RecordFields, existing: Document | None = None) -> ResolvedF
         regions=regions,
         access=level,
         series=fields.series.strip() or None,
+        meeting=meeting,
+        sets_meeting=fields.meeting is not None,
     )
 
 
@@ -229,6 +244,7 @@ def create_document(actor: User | None, fields: RecordFields, language: str) -> 
             original_language=original_language,
             topics=resolved.topics,
             regions=resolved.regions,
+            meeting=resolved.meeting,
             created_by_id=actor.id if actor else None,
         )
         document.organization_links = [
@@ -283,6 +299,7 @@ def _snapshot(document: Document) -> dict[str, Any]:
         "access": document.access.value if document.access else None,
         "series": document.series,
         "original_language": document.original_language,
+        "meeting": document.meeting.number if document.meeting else None,
     }
 
 
@@ -392,6 +409,8 @@ def edit_document(
         if sorted(r.code for r in document.regions) != sorted(r.code for r in resolved.regions):
             document.regions = resolved.regions
         _set_organizations(document, resolved.organizations)
+        if resolved.sets_meeting and document.meeting is not resolved.meeting:
+            document.meeting = resolved.meeting
         if original_language != document.original_language:
             if original is not None and original.language == document.original_language:
                 original.language = original_language

@@ -69,6 +69,7 @@ COLUMNS = (
     "topics",
     "regions",
     "access",
+    "meeting",
 )
 REQUIRED = ("ref", "file", "language", "title", "kind")
 
@@ -223,6 +224,8 @@ def _import_row(
             topics=split_list(row.get("topics")),
             regions=split_list(row.get("regions")),
             access=row.get("access", "") or "public",
+            # A blank cell says nothing of a meeting: a record named again keeps its own.
+            meeting=row.get("meeting") or None,
         )
         documents.resolve(fields)
         path = _file_in(folder, row["file"])

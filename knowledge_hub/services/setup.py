@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 from pathlib import Path
 
 from flask import current_app
@@ -12,12 +13,15 @@ from sqlalchemy import update
 from knowledge_hub import search
 from knowledge_hub import seed
 from knowledge_hub.extensions import db
+from knowledge_hub.field_values import split_list
 from knowledge_hub.models import Document
+from knowledge_hub.models import Meeting
 from knowledge_hub.models import User
 from knowledge_hub.services import ServiceError
 from knowledge_hub.services import deferred_indexing
 from knowledge_hub.services import documents
 from knowledge_hub.services import imports
+from knowledge_hub.services import meetings
 from knowledge_hub.services import review
 from knowledge_hub.services import transaction
 from knowledge_hub.services.users import system_user
@@ -51,6 +55,7 @@ def load_demo(progress: imports.ProgressCallback | None = None) -> imports.Impor
         return None
     manifest = DEMO_FOLDER / "manifest.csv"
     actor = system_user()
+    _record_demo_meetings(actor)
     with deferred_indexing():
         report = imports.import_manifest(actor, DEMO_FOLDER / "files", manifest, progress=progress)
         refs = list(dict.fromkeys(row.ref for row in report.rows))
@@ -59,6 +64,29 @@ def load_demo(progress: imports.ProgressCallback | None = None) -> imports.Impor
         for ref in refs:
             _attest_and_release_sample(actor, ref, report)
     return report
+
+
+def _record_demo_meetings(actor: User) -> None:
+    """Record the meetings the demonstration manifest names, from demo/meetings.csv (the
+    facts known of each; an unknown one is left empty), unless recorded already."""
+    with open(DEMO_FOLDER / "meetings.csv", encoding="utf-8", newline="") as f:
+        rows = list(csv.DictReader(f))
+    recorded = set(db.session.scalars(select(Meeting.number)))
+    for row in rows:
+        if int(row["number"]) in recorded:
+            continue
+        meetings.create_meeting(
+            actor,
+            meetings.MeetingFields(
+                number=row["number"],
+                held_on=row["date"],
+                place=row["place"],
+                is_virtual=row["online"] == "yes",
+                participants_count=row["participants"],
+                members_present=split_list(row["members_present"]),
+                observers_present=split_list(row["observers_present"]),
+            ),
+        )
 
 
 def _attest_and_release_sample(actor: User, ref: str, report: imports.ImportReport) -> None:

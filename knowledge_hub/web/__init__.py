@@ -17,6 +17,7 @@ from knowledge_hub.web import errors
 from knowledge_hub.web import feeds
 from knowledge_hub.web import fixity
 from knowledge_hub.web import hooks
+from knowledge_hub.web import meetings
 from knowledge_hub.web import oai
 from knowledge_hub.web import public
 from knowledge_hub.web import review
@@ -40,6 +41,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(feeds.bp)  # feeds and sitemaps
     app.register_blueprint(fixity.bp)
     app.register_blueprint(tokens.bp)  # personal API tokens
+    app.register_blueprint(meetings.bp)  # /meetings: the Task Force's meetings
     errors.init_app(app)
     hooks.init_app(app)
     templating.init_app(app)

@@ -25,6 +25,7 @@ from flask import url_for
 from knowledge_hub import i18n
 from knowledge_hub.criteria import GateResult
 from knowledge_hub.models import Document
+from knowledge_hub.models import Meeting
 from knowledge_hub.models import Variant
 from knowledge_hub.queries import public as public_queries
 from knowledge_hub.queries import staff as staff_queries
@@ -475,11 +476,20 @@ def document_json(document: Document) -> dict:
         "regions": [r.code for r in document.regions],
         "series": document.series,
         "identifiers": document.identifiers,
+        "meeting": meeting_json(document.meeting) if document.meeting else None,
         "released_at": document.released_at.isoformat() + "Z" if document.released_at else None,
         "is_sample": document.is_sample,
         "languages": [
             variant_json(document, v) for v in public_queries.visible_variants(reader, document)
         ],
+    }
+
+
+def meeting_json(meeting: Meeting) -> dict:
+    return {
+        "number": meeting.number,
+        "date": meeting.held_on.isoformat(),
+        "url": url_for("meetings.meeting", number=meeting.number, _external=True),
     }
 
 

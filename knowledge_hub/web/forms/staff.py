@@ -37,6 +37,8 @@ from knowledge_hub.services.documents import RecordFields
 from knowledge_hub.web.forms.choices import CodeListField
 from knowledge_hub.web.forms.choices import organization_label
 from knowledge_hub.web.forms.choices import places_grouped
+from knowledge_hub.web.forms.meetings import meeting_choices
+from knowledge_hub.web.forms.meetings import meeting_picker
 
 OTHER_LANGUAGE = "other"
 REGION_CODE = re.compile(r"^(?:[A-Za-z]{2}|\d{3})$")
@@ -153,6 +155,7 @@ class RecordForm(LanguageMixin, FlaskForm):
         ],
     )
     series = StringField(_l("Series"), validators=[Optional(), Length(max=300)])
+    meeting = meeting_picker()
     language = SelectField(_l("Original language"), choices=[])
     other_language = StringField(
         _l("Other language tag"),
@@ -178,6 +181,7 @@ class RecordForm(LanguageMixin, FlaskForm):
         "topics": "themes",
         "regions": "regions",
         "access": "access",
+        "meeting": "meeting",
         "language": "other_language",
         "title": "title",
         "summary": "summary",
@@ -199,6 +203,7 @@ class RecordForm(LanguageMixin, FlaskForm):
         self.sdgs.choices = [SelectChoice(t.code, topic_label(t.code, t.label)) for t in vocab.sdgs]
         self.language.choices = language_choices()
         self.regions.choices = places_grouped()
+        self.meeting.choices = meeting_choices(vocab.meetings)
 
     def set_defaults(self) -> None:
         self.kind.data = "publication"
@@ -220,6 +225,7 @@ class RecordForm(LanguageMixin, FlaskForm):
         self.regions.data = [r.code for r in document.regions]
         self.access.data = document.access.value
         self.series.data = document.series or ""
+        self.meeting.data = str(document.meeting.number) if document.meeting else ""
         self.set_language(document.original_language)
         original = document.original
         self.title.data = original.title if original else ""
@@ -247,6 +253,7 @@ class RecordForm(LanguageMixin, FlaskForm):
             regions=list(self.regions.data or []),
             access=self.access.data or "public",
             series=self.series.data or "",
+            meeting=self.meeting.data or "",
         )
 
 

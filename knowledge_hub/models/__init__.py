@@ -17,6 +17,11 @@ from knowledge_hub.models.documents import Topic
 from knowledge_hub.models.documents import Variant
 from knowledge_hub.models.documents import VariantStatus
 from knowledge_hub.models.fixity import FileCheck
+from knowledge_hub.models.mail import AlertDelivery
+from knowledge_hub.models.mail import AlertFrequency
+from knowledge_hub.models.mail import MailState
+from knowledge_hub.models.mail import OutgoingMail
+from knowledge_hub.models.mail import SavedSearch
 from knowledge_hub.models.ocr import OcrPage
 from knowledge_hub.models.ocr import OcrState
 from knowledge_hub.models.people import LoginAttempt
@@ -40,6 +45,8 @@ from knowledge_hub.models.translations import TranslationRequest
 __all__ = [
     "ACTIVE_REQUEST_STATUSES",
     "APPLIES_TO",
+    "AlertDelivery",
+    "AlertFrequency",
     "ApiToken",
     "AccessLevel",
     "AuditEvent",
@@ -56,16 +63,19 @@ __all__ = [
     "DocumentStatus",
     "FileCheck",
     "LoginAttempt",
+    "MailState",
     "OcrPage",
     "OcrState",
     "Organization",
     "OrganizationKind",
     "OrganizationRole",
+    "OutgoingMail",
     "PendingIndex",
     "ReextractionRun",
     "Region",
     "RequestStatus",
     "Role",
+    "SavedSearch",
     "StoredFile",
     "Topic",
     "TranslationRequest",

@@ -13,6 +13,7 @@ from knowledge_hub.cli.files import reextract_command
 from knowledge_hub.cli.files import restore_command
 from knowledge_hub.cli.index import reindex_command
 from knowledge_hub.cli.mail import invite_command
+from knowledge_hub.cli.mail import send_alerts_command
 from knowledge_hub.cli.mail import send_mail_command
 from knowledge_hub.cli.records import import_command
 from knowledge_hub.cli.records import release_command
@@ -36,5 +37,6 @@ for command in (
     restore_command,
     invite_command,  # mail: invitations, the queue and alerts
     send_mail_command,
+    send_alerts_command,
 ):
     hub.add_command(command)

@@ -7,6 +7,7 @@ from flask.cli import with_appcontext
 
 from knowledge_hub.cli.terminal import fail
 from knowledge_hub.services import ServiceError
+from knowledge_hub.services import alerts
 from knowledge_hub.services import mail
 from knowledge_hub.services import users
 
@@ -48,3 +49,11 @@ def invite_command(email: str, roles: tuple[str, ...], name: str, organization: 
     click.echo(f"Invitation for {invitation.user.email} queued; `hub send-mail` sends it.")
     if not mail.is_configured():
         click.echo("MAIL_SERVER is not set: the message will be written to the log.")
+
+
+@click.command("send-alerts")
+@with_appcontext
+def send_alerts_command() -> None:
+    """Queue the alerts of the saved searches that are due (then run send-mail)."""
+    report = alerts.send_alerts(echo=click.echo)
+    click.echo(report.line())

@@ -127,6 +127,11 @@ def queue(
     return message
 
 
+def queued_during_this_request() -> bool:
+    """Whether mail was queued since the last call (the web layer sends it at once)."""
+    return bool(db.session.info.pop("mail_queued", False))
+
+
 def _domain() -> str:
     sender = str(current_app.config.get("MAIL_DEFAULT_SENDER") or "")
     return sender.rpartition("@")[2].strip("> ") or "knowledge-hub.invalid"

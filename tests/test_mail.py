@@ -124,14 +124,25 @@ def test_forgot_password_mails_a_link_in_the_accounts_language_and_never_says_wh
     assert message["Content-Language"] == "fr"
     assert "mot de passe" in message["Subject"]
     [link] = links_in(message)
-    # The old password still works until the link is used.
-    sign_in(app.test_client(), email)
     reader = app.test_client()
     assert reader.get(link).status_code == 200
     reply = reader.post(link, data={"password": NEW_PASSWORD, "confirm": NEW_PASSWORD})
     assert reply.status_code == 302
     sign_in(app.test_client(), email, NEW_PASSWORD)
     assert reader.get(link).status_code == 410  # used once
+
+
+def test_asking_for_a_reset_locks_nobody_out_and_signing_in_voids_the_link(
+    app: Flask, make_user, mailbox: Mailbox
+) -> None:
+    email = make_user("member")
+    asked = app.test_client().post("/auth/forgot", data={"email": email})
+    asked.close()
+    [link] = links_in(mailbox.messages[0])
+    # Whoever asked, the owner still signs in with the old password, and the link that
+    # was not used then stops working (it is bound to the sessions' token).
+    sign_in(app.test_client(), email)
+    assert app.test_client().get(link).status_code == 410
 
 
 def test_reset_links_are_limited_per_address_and_expire(app: Flask, make_user) -> None:

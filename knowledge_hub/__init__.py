@@ -18,6 +18,7 @@ from knowledge_hub.extensions import babel
 from knowledge_hub.extensions import csrf
 from knowledge_hub.extensions import db
 from knowledge_hub.extensions import login_manager
+from knowledge_hub.extensions import mail
 from knowledge_hub.extensions import migrate
 from knowledge_hub.web import addresses
 
@@ -38,6 +39,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     babel.init_app(app, locale_selector=i18n.select_locale)
     login_manager.init_app(app)
     csrf.init_app(app)
+    mail.init_app(app)
     addresses.init_app(app)
     search.init_app(app)
     web.register_blueprints(app)

@@ -46,6 +46,18 @@ class Config:
     #: The address every absolute link is built from (feeds, sitemap, OAI-PMH, the API,
     #: invitations), whatever Host a request claims: web/addresses.py.
     PUBLIC_URL = os.environ.get("HUB_PUBLIC_URL", "")
+    # Mail, under Flask-Mail's names. Without MAIL_SERVER, `hub send-mail` writes each
+    # message to the log and the admin pages say so.
+    MAIL_SERVER = os.environ.get("MAIL_SERVER") or None
+    MAIL_PORT = int(os.environ.get("MAIL_PORT") or 25)
+    MAIL_USE_TLS = os.environ.get("MAIL_USE_TLS", "0").lower() in ("1", "true", "yes")
+    MAIL_USE_SSL = os.environ.get("MAIL_USE_SSL", "0").lower() in ("1", "true", "yes")
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME") or None
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD") or None
+    MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER") or "hub@localhost"
+    #: Send what a request queued as soon as its response is sent (and `hub send-mail`
+    #: from a scheduler catches up with whatever that left).
+    MAIL_SEND_AFTER_REQUEST = True
     MAX_CONTENT_LENGTH = 200 * 1024 * 1024
     #: How many reverse proxies stand in front (FLASK_TRUST_PROXY=1 for one nginx): the
     #: client's address and scheme are then read from what they append to

@@ -6,6 +6,7 @@ import sqlite3
 
 from flask_babel import Babel
 from flask_login import LoginManager
+from flask_mail import Mail
 from flask_migrate import Migrate
 from flask_wtf import CSRFProtect
 from sqlalchemy import event
@@ -13,12 +14,13 @@ from sqlalchemy.engine import Engine
 
 from knowledge_hub.models.base import db
 
-__all__ = ["babel", "csrf", "db", "login_manager", "migrate"]
+__all__ = ["babel", "csrf", "db", "login_manager", "mail", "migrate"]
 
 migrate = Migrate(compare_type=True, render_as_batch=True)  # batch: SQLite cannot ALTER
 babel = Babel()
 login_manager = LoginManager()
 csrf = CSRFProtect()
+mail = Mail()
 
 #: How long a SQLite writer waits for another process's transaction to end.
 SQLITE_BUSY_MILLISECONDS = 15_000

@@ -16,8 +16,11 @@ from sqlalchemy import select
 from knowledge_hub.extensions import db
 from knowledge_hub.models import Criterion
 from knowledge_hub.models import Document
+from knowledge_hub.models import DocumentStatus
 from knowledge_hub.models import Organization
+from knowledge_hub.models import OutgoingMail
 from knowledge_hub.models import User
+from knowledge_hub.services import alerts as alert_service
 from knowledge_hub.services import imports
 from knowledge_hub.services import translations
 from knowledge_hub.services import users
@@ -47,6 +50,7 @@ PUBLIC = [
     "/auth/login",
     "/meetings/",
     "/meetings/47",
+    "/auth/forgot",
     "/no-such-page",
 ]
 SIGNED_IN = [
@@ -71,6 +75,8 @@ SIGNED_IN = [
     "/admin/audit",
     "/auth/password",
     "/auth/tokens/",
+    "/alerts/",
+    "/admin/mail",
 ]
 
 
@@ -171,6 +177,16 @@ def remaining_pages(app: Flask, email: str) -> dict[str, str]:
             [("a11y.txt", io.BytesIO(b"Text of the record to import."))],
         )
         invitation = users.invite_user(actor, "invited@example.org", "Invited Person", ["staff"])
+        # Saved searches: the staff member's own (their list), and a reader's waiting for
+        # confirmation (the pages its mail links to); a "Forgot your password?" link.
+        alert_service.save_search(actor, None, "social", {"language": ["en"]}, "daily", "en")
+        released = next(d for d in without_french if d.status == DocumentStatus.RELEASED)
+        alert_service.watch_translation(actor, None, released.id, "fr", "en")
+        waiting = alert_service.save_search(
+            None, "reader@example.org", "cooperatives", {}, "weekly", "en"
+        )
+        users.request_password_reset("invited@example.org", "en")
+        reset_mail = db.session.scalar(select(OutgoingMail).where(OutgoingMail.kind == "reset"))
         return {
             "user": str(actor.id),
             "organization": str(db.session.scalar(select(Organization.id).limit(1))),
@@ -180,6 +196,8 @@ def remaining_pages(app: Flask, email: str) -> dict[str, str]:
             "translated": str(without_french[1].id),
             "batch": str(batch.id),
             "token": invitation.token,
+            "alert": waiting.token,
+            "reset": reset_mail.body_text.split("/auth/reset/")[1].split()[0],
         }
 
 
@@ -202,7 +220,15 @@ def test_the_pages_of_one_thing_break_no_wcag_21_aa_rule(
     staff.click("main form button[type=submit]")
     assert "/auth/login" not in staff.url
     invited = browser.new_page()  # nobody signed in opens an invitation
-    pages = [(staff, path) for path in ONE_OF_EACH] + [(invited, "/auth/invitation/{token}")]
+    pages = [(staff, path) for path in ONE_OF_EACH] + [
+        (invited, path)
+        for path in (
+            "/auth/invitation/{token}",
+            "/auth/reset/{reset}",
+            "/alerts/confirm/{alert}",
+            "/alerts/unsubscribe/{alert}",
+        )
+    ]
     for language in LANGUAGES:
         for page, path in pages:
             address = path.format(**ids)

@@ -92,6 +92,7 @@ def test_the_template_holds_every_marked_string() -> None:
         ("knowledge_hub/**.py", "python"),
         ("knowledge_hub/templates/**.html", "jinja2"),
         ("knowledge_hub/templates/**.xml", "jinja2"),
+        ("knowledge_hub/templates/**.txt", "jinja2"),
     ]
     extracted = {
         message[2] if isinstance(message[2], str) else message[2][0]

@@ -42,6 +42,8 @@ ALLOWED: dict[str, frozenset[str]] = {
     "tokens.": SIGNED_IN,
     "auth.login": EVERYONE,
     "auth.invitation": EVERYONE,
+    "auth.forgot_password": EVERYONE,
+    "auth.reset_password": EVERYONE,
     "auth.": SIGNED_IN,
     "staff.": frozenset({"staff", "admin"}),
     "review.queue": BACK_OFFICE,
@@ -54,6 +56,13 @@ ALLOWED: dict[str, frozenset[str]] = {
     "review.release": frozenset({"reviewer", "admin"}),
     "review.withdraw": frozenset({"reviewer", "admin"}),
     "admin.": frozenset({"admin"}),
+    # Saving a search or awaiting a translation: anyone (an address is confirmed first);
+    # the links in mail carry their token; the list of one's own needs an account.
+    "alerts.save": EVERYONE,
+    "alerts.watch": EVERYONE,
+    "alerts.confirm": EVERYONE,
+    "alerts.unsubscribe": EVERYONE,
+    "alerts.": SIGNED_IN,
     "translations.queue": frozenset({"translator"}),
     "translations.claim": frozenset({"translator"}),
     "translations.release": frozenset({"translator"}),

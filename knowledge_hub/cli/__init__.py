@@ -12,6 +12,9 @@ from knowledge_hub.cli.files import ocr_command
 from knowledge_hub.cli.files import reextract_command
 from knowledge_hub.cli.files import restore_command
 from knowledge_hub.cli.index import reindex_command
+from knowledge_hub.cli.mail import invite_command
+from knowledge_hub.cli.mail import send_alerts_command
+from knowledge_hub.cli.mail import send_mail_command
 from knowledge_hub.cli.records import import_command
 from knowledge_hub.cli.records import release_command
 from knowledge_hub.cli.setup import demo_command
@@ -32,5 +35,8 @@ for command in (
     ocr_command,
     backup_command,
     restore_command,
+    invite_command,  # mail: invitations, the queue and alerts
+    send_mail_command,
+    send_alerts_command,
 ):
     hub.add_command(command)

@@ -299,6 +299,8 @@ AUDIT_ACTIONS: dict[str, Message] = {
     "remove_file": N_("Removed a file"),
     "request_translation": N_("Requested a translation"),
     "requeue_ocr": N_("Queued a file for OCR again"),
+    "request_password_reset": N_("Asked for a new password by mail"),
+    "reset_password": N_("Set a new password with a link sent by mail"),
     "reset_user": N_("Reset an account"),
     "restore_criterion": N_("Restored a criterion"),
     "restore_vocabulary_entry": N_("Restored a vocabulary entry"),

@@ -17,6 +17,11 @@ from knowledge_hub.models.documents import Topic
 from knowledge_hub.models.documents import Variant
 from knowledge_hub.models.documents import VariantStatus
 from knowledge_hub.models.fixity import FileCheck
+from knowledge_hub.models.mail import AlertDelivery
+from knowledge_hub.models.mail import AlertFrequency
+from knowledge_hub.models.mail import MailState
+from knowledge_hub.models.mail import OutgoingMail
+from knowledge_hub.models.mail import SavedSearch
 from knowledge_hub.models.meetings import Meeting
 from knowledge_hub.models.meetings import MeetingOrganization
 from knowledge_hub.models.ocr import OcrPage
@@ -42,6 +47,8 @@ from knowledge_hub.models.translations import TranslationRequest
 __all__ = [
     "ACTIVE_REQUEST_STATUSES",
     "APPLIES_TO",
+    "AlertDelivery",
+    "AlertFrequency",
     "ApiToken",
     "AccessLevel",
     "AuditEvent",
@@ -60,16 +67,19 @@ __all__ = [
     "LoginAttempt",
     "Meeting",
     "MeetingOrganization",
+    "MailState",
     "OcrPage",
     "OcrState",
     "Organization",
     "OrganizationKind",
     "OrganizationRole",
+    "OutgoingMail",
     "PendingIndex",
     "ReextractionRun",
     "Region",
     "RequestStatus",
     "Role",
+    "SavedSearch",
     "StoredFile",
     "Topic",
     "TranslationRequest",

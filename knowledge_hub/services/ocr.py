@@ -200,7 +200,7 @@ def claim_next_page(worker: str, lease_seconds: float) -> int | None:
     ).all()
     db.session.rollback()  # end the read, so that no snapshot outlives it
     for page_id, state, holder, attempts, lease_until in candidates:
-        if state == OcrState.WORKING and lease_until >= now and _alive_here(holder):
+        if state == OcrState.WORKING and lease_until >= now and alive_here(holder):
             continue
         if attempts >= MAX_ATTEMPTS:
             _give_up(page_id, state, holder)
@@ -228,7 +228,7 @@ def _same_holder(holder: str | None):
     return OcrPage.worker.is_(None) if holder is None else OcrPage.worker == holder
 
 
-def _alive_here(holder: str | None) -> bool:
+def alive_here(holder: str | None) -> bool:
     """Whether the worker "host:pid" holding a page is a live process of this machine."""
     pid = (holder or "").rpartition(":")[2]
     if not pid.isdigit():

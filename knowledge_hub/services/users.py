@@ -30,6 +30,7 @@ from knowledge_hub.field_values import normalize_language
 from knowledge_hub.i18n.messages import translate
 from knowledge_hub.models import ApiToken
 from knowledge_hub.models import Organization
+from knowledge_hub.models import OutgoingMail
 from knowledge_hub.models import Role
 from knowledge_hub.models import User
 from knowledge_hub.models.base import utcnow
@@ -39,6 +40,7 @@ from knowledge_hub.services import Refused
 from knowledge_hub.services import audit
 from knowledge_hub.services import changed_fields
 from knowledge_hub.services import invalid
+from knowledge_hub.services import mail
 from knowledge_hub.services import race_safe
 from knowledge_hub.services import transaction
 
@@ -138,10 +140,31 @@ EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 @dataclass(frozen=True)
 class Invitation:
-    """A new account, or a reset one, and the one-time link that sets its password."""
+    """A new account, or a reset one, and the one-time link that sets its password;
+    `mailed` when the link went into the mail queue instead of being shown."""
 
     user: User
     token: str
+    mailed: bool = False
+
+
+def _mail_invitation(user: User, token: str) -> None:
+    """Queue the invitation (or an administrator's reset) link, in the caller's transaction."""
+    mail.queue(
+        "invitation",
+        user.email,
+        user.interface_language,
+        lambda: _("Invitation to the UNTFSSE Knowledge Hub"),
+        "invitation",
+        name=user.name,
+        roles=", ".join(user.roles) or "—",
+        days=INVITATION_MAX_AGE.days,
+        url=mail.link("auth.invitation", token=token),
+    )
+
+
+def _by_mail(by_mail: bool | None) -> bool:
+    return mail.is_configured() if by_mail is None else by_mail
 
 
 def _serializer() -> URLSafeTimedSerializer:
@@ -219,8 +242,12 @@ def invite_user(
     roles: list[str],
     organization: str | None = None,
     languages: list[str] | None = None,
+    by_mail: bool | None = None,
 ) -> Invitation:
-    """Create an account without a usable password, and the link that lets its owner set one."""
+    """Create an account without a usable password, and the link that lets its owner set one.
+
+    The link is mailed (queued with the account) when `by_mail`, by default when mail is
+    configured; otherwise it is for the inviter to pass on."""
     access.require(actor, "manage_users")
     if not EMAIL.fullmatch(email.strip()):
         raise invalid("email", _("%(email)s is not an e-mail address.", email=email.strip()))
@@ -238,9 +265,20 @@ def invite_user(
         )
         user.password_hash = None
         user.session_token = secrets.token_hex(16)
-        audit(actor, "invite_user", user, email=user.email, after=_account_state(user))
+        mailed = _by_mail(by_mail)
+        audit(
+            actor,
+            "invite_user",
+            user,
+            email=user.email,
+            after=_account_state(user),
+            mailed=mailed,
+        )
         db.session.flush()
-        return Invitation(user, _invitation_token(user))
+        token = _invitation_token(user)
+        if mailed:
+            _mail_invitation(user, token)
+        return Invitation(user, token, mailed)
 
 
 @race_safe
@@ -320,8 +358,9 @@ def _revoke_every_token(user: User) -> list[int]:
     return sorted(token.id for token in live)
 
 
-def reset_user(actor: User, user_id: int) -> Invitation:
-    """Clear an account's password, end its sessions, and make a new invitation link."""
+def reset_user(actor: User, user_id: int, by_mail: bool | None = None) -> Invitation:
+    """Clear an account's password, end its sessions, and make a new invitation link
+    (mailed to the account when `by_mail`, by default when mail is configured)."""
     access.require(actor, "manage_users")
     with transaction():
         user = _managed_user(user_id)
@@ -341,9 +380,13 @@ def reset_user(actor: User, user_id: int) -> Invitation:
             before={"has_password": had_password},
             after={"has_password": False},
             revoked_tokens=revoked,
+            mailed=_by_mail(by_mail),
         )
         db.session.flush()
-        return Invitation(user, _invitation_token(user))
+        token = _invitation_token(user)
+        if _by_mail(by_mail):
+            _mail_invitation(user, token)
+        return Invitation(user, token, _by_mail(by_mail))
 
 
 class InvitationInvalid(Refused):
@@ -390,13 +433,100 @@ def accept_invitation(token: str, password: str) -> User:
     """Set the password of an invited or reset account; the link then stops working."""
     with transaction():
         user = invited_user(token)
-        if len(password) < MIN_PASSWORD_LENGTH:
-            raise invalid(
-                "password",
-                _("The password needs at least %(count)d characters.", count=MIN_PASSWORD_LENGTH),
-            )
-        user.password_hash = password_hasher.hash(password)
-        user.password_changed_at = utcnow()
-        user.session_token = secrets.token_hex(16)
+        _set_password(user, password)
         audit(user, "accept_invitation", user, email=user.email)
         return user
+
+
+# --- "Forgot your password?": a link by mail, whoever asks
+
+
+#: How long a link asked for with "Forgot your password?" works.
+RESET_MAX_AGE = timedelta(hours=1)
+#: How many such links one address is sent within RESET_MAX_AGE.
+RESETS_PER_ADDRESS = 3
+_RESET_SALT = "knowledge-hub.reset"
+
+
+def _reset_serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=_RESET_SALT)
+
+
+def request_password_reset(email: str, language: str | None) -> None:
+    """Mail a link that sets a new password to the account with this address, if any.
+
+    Whoever asks is told the same whether or not there is such an account; the password
+    stays until the link is used (asking must not lock anyone out), and an address gets
+    at most RESETS_PER_ADDRESS links an hour, so the form cannot be used to flood it."""
+    email = email.strip().lower()
+    with transaction() as session:
+        user = session.scalar(select(User).where(User.email == email))
+        if user is None or user.email == SYSTEM_EMAIL or not user.is_active:
+            return
+        recent = session.scalar(
+            select(func.count()).where(
+                OutgoingMail.kind == "reset",
+                OutgoingMail.recipient == user.email,
+                OutgoingMail.queued_at > utcnow() - RESET_MAX_AGE,
+            )
+        )
+        if recent >= RESETS_PER_ADDRESS:
+            return
+        # Bound to the session token, which setting the password (or signing in) rotates.
+        token = _reset_serializer().dumps({"user": user.id, "mark": _session_mark(user)})
+        mail.queue(
+            "reset",
+            user.email,
+            user.interface_language or language,
+            lambda: _("A new password for the UNTFSSE Knowledge Hub"),
+            "reset",
+            name=user.name,
+            minutes=int(RESET_MAX_AGE.total_seconds() // 60),
+            url=mail.link("auth.reset_password", token=token),
+        )
+        audit(None, "request_password_reset", user, email=user.email)
+
+
+def reset_link_user(token: str) -> User:
+    """The account a "Forgot your password?" link is for, or InvitationInvalid."""
+    try:
+        data = _reset_serializer().loads(token, max_age=int(RESET_MAX_AGE.total_seconds()))
+    except SignatureExpired as e:
+        raise InvitationInvalid(
+            _("This link has expired. Ask for a new one with “Forgot your password?”.")
+        ) from e
+    except BadSignature as e:
+        raise InvitationInvalid(
+            _("This is not a valid invitation link. Check that it was copied whole.")
+        ) from e
+    user = db.session.get(User, data.get("user")) if isinstance(data, dict) else None
+    if (
+        user is None
+        or not user.is_active
+        or not hmac.compare_digest(_session_mark(user), str(data.get("mark")))
+    ):
+        raise InvitationInvalid(
+            _("This link was already used or has been replaced. Ask for a new one.")
+        )
+    return user
+
+
+def reset_password(token: str, password: str) -> User:
+    """Set a new password with a "Forgot your password?" link; the link then stops working."""
+    with transaction():
+        user = reset_link_user(token)
+        _set_password(user, password)
+        revoked = _revoke_every_token(user)
+        audit(user, "reset_password", user, email=user.email, revoked_tokens=revoked)
+        return user
+
+
+def _set_password(user: User, password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise invalid(
+            "password",
+            _("The password needs at least %(count)d characters.", count=MIN_PASSWORD_LENGTH),
+        )
+    user.password_hash = password_hasher.hash(password)
+    user.password_changed_at = utcnow()
+    user.session_token = secrets.token_hex(16)

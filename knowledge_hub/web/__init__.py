@@ -10,6 +10,7 @@ from __future__ import annotations
 from flask import Flask
 
 from knowledge_hub.web import admin
+from knowledge_hub.web import alerts
 from knowledge_hub.web import api
 from knowledge_hub.web import auth
 from knowledge_hub.web import documents
@@ -42,6 +43,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(fixity.bp)
     app.register_blueprint(tokens.bp)  # personal API tokens
     app.register_blueprint(meetings.bp)  # /meetings: the Task Force's meetings
+    app.register_blueprint(alerts.bp)  # /alerts: saved searches, translation alerts
     errors.init_app(app)
     hooks.init_app(app)
     templating.init_app(app)

@@ -22,6 +22,7 @@ from knowledge_hub.csv_export import csv_lines
 from knowledge_hub.models import Role
 from knowledge_hub.models.base import utcnow
 from knowledge_hub.queries import admin as admin_queries
+from knowledge_hub.queries import alerts as alert_queries
 from knowledge_hub.services import Invalid
 from knowledge_hub.services import ServiceError
 from knowledge_hub.services import criteria_set as criteria_service
@@ -108,6 +109,10 @@ def users():
 
 
 def _invitation_page(invitation: user_service.Invitation, *, reset: bool):
+    if invitation.mailed:
+        # The link went into the mail queue: it is not shown to anyone else.
+        flash(_("The link is sent by mail to %(email)s.", email=invitation.user.email), "success")
+        return redirect(url_for("admin.user", user_id=invitation.user.id))
     link = url_for("auth.invitation", token=invitation.token, _external=True)
     # Shown once, on this response only: the link is not kept anywhere else.
     response = Response(
@@ -145,7 +150,8 @@ def invite():
                 _("The account for %(email)s is created.", email=invitation.user.email), "success"
             )
             return _invitation_page(invitation, reset=False)
-    return render_template("admin/invite.html", form=form), _status(form)
+    page = render_template("admin/invite.html", form=form, mail=alert_queries.mail_status())
+    return page, _status(form)
 
 
 @bp.route("/users/<int:user_id>", methods=["GET", "POST"])
@@ -224,6 +230,15 @@ def reset_user(user_id: int):
         "success",
     )
     return _invitation_page(invitation, reset=True)
+
+
+# --- mail
+
+
+@bp.get("/mail")
+@requires("manage_users")
+def mail():
+    return render_template("admin/mail.html", status=alert_queries.mail_status())
 
 
 # --- organizations

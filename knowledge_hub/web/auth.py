@@ -25,7 +25,9 @@ from knowledge_hub.models import User
 from knowledge_hub.models.base import utcnow
 from knowledge_hub.services import Invalid
 from knowledge_hub.services import auth
+from knowledge_hub.services import users
 from knowledge_hub.web.forms import EmptyForm
+from knowledge_hub.web.forms import ForgotPasswordForm
 from knowledge_hub.web.forms import LoginForm
 from knowledge_hub.web.forms import PasswordForm
 
@@ -140,7 +142,6 @@ def _invitation_refused(error: Exception):
 
 @bp.route("/invitation/<token>", methods=["GET", "POST"])
 def invitation(token: str):
-    from knowledge_hub.services import users
     from knowledge_hub.web.forms.admin import InvitationForm
 
     form = InvitationForm()
@@ -160,4 +161,43 @@ def invitation(token: str):
         return _invitation_refused(e)
     status = 400 if form.is_submitted() else 200
     page = render_template("auth/invitation.html", form=form, account=account, problem=None)
+    return page, status, _PRIVATE
+
+
+# --- "Forgot your password?": the answer is the same whether the address has an account
+
+
+@bp.route("/forgot", methods=["GET", "POST"])
+def forgot_password():
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        users.request_password_reset(form.email.data, i18n.current_language())
+        return render_template("auth/forgot.html", form=None, asked=form.email.data)
+    status = 400 if form.is_submitted() else 200
+    return render_template("auth/forgot.html", form=form, asked=None), status
+
+
+@bp.route("/reset/<token>", methods=["GET", "POST"])
+def reset_password(token: str):
+    from knowledge_hub.web.forms.admin import InvitationForm
+
+    form = InvitationForm()
+    if form.validate_on_submit():
+        try:
+            users.reset_password(token, form.password.data)
+        except users.InvitationInvalid as e:
+            return _invitation_refused(e)
+        except Invalid as e:
+            flash(str(e), "error")
+        else:
+            flash(_("Your password is set. Sign in with it now."), "success")
+            return redirect(url_for("auth.login"))
+    try:
+        account = users.reset_link_user(token)
+    except users.InvitationInvalid as e:
+        return _invitation_refused(e)
+    status = 400 if form.is_submitted() else 200
+    page = render_template(
+        "auth/invitation.html", form=form, account=account, problem=None, reset=True
+    )
     return page, status, _PRIVATE

@@ -73,8 +73,7 @@ REGIONS: tuple[M49Region, ...] = (
         "009",
         _codes("053 054 057 061"),
         _codes(
-            "AU NZ NF HM CX CC FJ NC PG SB VU GU KI MH FM NR MP PW UM AS CK PF NU PN WS TK "
-            "TO TV WF"
+            "AU NZ NF HM CX CC FJ NC PG SB VU GU KI MH FM NR MP PW UM AS CK PF NU PN WS TK TO TV WF"
         ),
     ),
 )

@@ -11,10 +11,13 @@ from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement
 from sqlalchemy import func
+from sqlalchemy import literal
 from sqlalchemy import select
+from sqlalchemy import union_all
 
 from knowledge_hub import access
 from knowledge_hub import m49
+from knowledge_hub import search
 from knowledge_hub.extensions import db
 from knowledge_hub.models import DocType
 from knowledge_hub.models import Document
@@ -22,6 +25,7 @@ from knowledge_hub.models import DocumentOrganization
 from knowledge_hub.models import Organization
 from knowledge_hub.models import OrganizationKind
 from knowledge_hub.models import Region
+from knowledge_hub.models import StoredFile
 from knowledge_hub.models import Topic
 from knowledge_hub.models import User
 from knowledge_hub.models import Variant
@@ -159,9 +163,7 @@ def has_value(facet: str, value: str) -> ColumnElement[bool]:
 
 def _count(viewer: User | None, clause: ColumnElement[bool]) -> int:
     return (
-        db.session.scalar(
-            select(func.count(Document.id)).where(access.visible_to(viewer), clause)
-        )
+        db.session.scalar(select(func.count(Document.id)).where(access.visible_to(viewer), clause))
         or 0
     )
 
@@ -190,8 +192,7 @@ def records(
     shown = {
         d.id: v
         for d in documents
-        if (v := public.display_variant(public.visible_variants(viewer, d), languages))
-        is not None
+        if (v := public.display_variant(public.visible_variants(viewer, d), languages)) is not None
     }
     return RecordsPage(documents, shown, _count(viewer, clause), page, per_page)
 
@@ -210,3 +211,102 @@ def doc_type(code: str) -> DocType | None:
 
 def region_exists(code: str) -> bool:
     return db.session.get(Region, code) is not None
+
+
+#: Related records shown on a record page, and candidates read from each source.
+RELATED_SHOWN = 5
+RELATED_CANDIDATES = 20
+#: How much of a version's text the "more like this" key terms are drawn from.
+RELATED_TEXT_CHARS = 4000
+
+
+@dataclass
+class Related:
+    document: Document
+    shown: Variant
+
+
+def related_records(
+    viewer: User | None,
+    document: Document,
+    variant: Variant | None,
+    languages: Sequence[str],
+    limit: int = RELATED_SHOWN,
+) -> list[Related]:
+    """The records most related to `document` that viewer may see: those sharing its
+    topics (counted twice) and organizations, and those whose text is like the shown
+    version's, each source scaled to 1 at its best and added up."""
+    shared = _sharing_metadata(viewer, document)
+    similar = dict(
+        search.similar_records(
+            search.get_index(),
+            access.visible_levels(viewer),
+            document.id,
+            variant.language if variant else document.original_language,
+            _text_of(variant),
+            limit=RELATED_CANDIDATES,
+        )
+        if variant is not None
+        else []
+    )
+    score: dict[int, float] = {}
+    for source in (shared, similar):
+        best = max(source.values(), default=0) or 1
+        for document_id, value in source.items():
+            score[document_id] = score.get(document_id, 0.0) + value / best
+    ranked = sorted(score, key=lambda i: (-score[i], -i))[: limit * 2]
+    # The visibility rule again on the rows: the index may lag behind a change.
+    found = {
+        d.id: d
+        for d in db.session.scalars(
+            select(Document)
+            .where(Document.id.in_(ranked), access.visible_to(viewer))
+            .options(*public.document_loader(with_texts=False))
+        )
+    }
+    related = []
+    for document_id in ranked:
+        other = found.get(document_id)
+        if other is None:
+            continue
+        shown = public.display_variant(public.visible_variants(viewer, other), languages)
+        if shown is not None:
+            related.append(Related(other, shown))
+    return related[:limit]
+
+
+def _sharing_metadata(viewer: User | None, document: Document) -> dict[int, float]:
+    topic_ids = [t.id for t in document.topics]
+    organization_ids = [link.organization_id for link in document.organization_links]
+    if not topic_ids and not organization_ids:
+        return {}
+    shares = union_all(
+        select(document_topic.c.document_id.label("document_id"), literal(2).label("weight")).where(
+            document_topic.c.topic_id.in_(topic_ids)
+        ),
+        select(
+            DocumentOrganization.document_id.label("document_id"), literal(1).label("weight")
+        ).where(DocumentOrganization.organization_id.in_(organization_ids)),
+    ).subquery()
+    total = func.sum(shares.c.weight)
+    rows = db.session.execute(
+        select(shares.c.document_id, total)
+        .join(Document, Document.id == shares.c.document_id)
+        .where(Document.id != document.id, access.visible_to(viewer))
+        .group_by(shares.c.document_id)
+        .order_by(total.desc(), shares.c.document_id.desc())
+        .limit(RELATED_CANDIDATES)
+    ).all()
+    return {document_id: float(weight) for document_id, weight in rows}
+
+
+def _text_of(variant: Variant) -> str:
+    """The version's title, summary and the beginning of its files' text."""
+    beginning = func.substr(StoredFile.text, 1, RELATED_TEXT_CHARS)
+    texts = db.session.scalars(
+        select(beginning)
+        .where(StoredFile.variant_id == variant.id, StoredFile.text.is_not(None))
+        .order_by(StoredFile.id)
+        .limit(1)
+    )
+    return "\n\n".join(p for p in (variant.title, variant.summary, *texts) if p)

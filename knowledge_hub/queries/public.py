@@ -28,8 +28,8 @@ from knowledge_hub.models import Document
 from knowledge_hub.models import DocumentOrganization
 from knowledge_hub.models import DocumentStatus
 from knowledge_hub.models import StoredFile
-from knowledge_hub.models import TranslationRequest
 from knowledge_hub.models import Topic
+from knowledge_hub.models import TranslationRequest
 from knowledge_hub.models import User
 from knowledge_hub.models import Variant
 from knowledge_hub.search import SNIPPET_SCAN_CHARS

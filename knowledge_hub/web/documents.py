@@ -27,6 +27,7 @@ from knowledge_hub.models import DocumentStatus
 from knowledge_hub.models import OrganizationRole
 from knowledge_hub.models import StoredFile
 from knowledge_hub.models import Variant
+from knowledge_hub.queries import browse as browse_queries
 from knowledge_hub.queries import public as public_queries
 from knowledge_hub.queries import review as review_queries
 from knowledge_hub.services import previews
@@ -73,6 +74,7 @@ def landing(document_id: int):
         history=review_queries.document_history(document.id)
         if access.can(reader, "view_history")
         else None,
+        related=browse_queries.related_records(reader, document, shown, i18n.reader_languages()),
         with_thumbnail=drawn,
         scholar_meta=scholar_meta(document, shown, variants),
         json_ld=json_ld(document, shown, variants),

@@ -55,6 +55,7 @@ MUST_REACH = {
         "/api/",
         ".atom",
         "/sitemap",
+        "/browse/",
     ),
     "staff": ("/staff/", "/review/"),
     "reviewer": ("/review/1",),

@@ -4,8 +4,14 @@ may see."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from xml.etree import ElementTree
+
 from flask import Blueprint
 from flask import abort
+from flask import current_app
 from flask import render_template
 from flask import request
 from flask_babel import gettext as _
@@ -41,7 +47,47 @@ def topics():
 @bp.get("/regions")
 def regions():
     areas, others = browse_queries.regions(viewer())
-    return render_template("browse/regions.html", areas=areas, others=others)
+    return render_template(
+        "browse/regions.html",
+        areas=areas,
+        others=others,
+        counts={area.code: area.count for area in areas},
+        world_map=world_map(Path(current_app.static_folder or "") / WORLD_MAP),
+    )
+
+
+#: The outlines of the regions, drawn once by scripts/world_map.py.
+WORLD_MAP = "world-regions.svg"
+
+
+@dataclass(frozen=True)
+class MapRegion:
+    code: str
+    outline: str  # SVG path data
+    label_x: int
+    label_y: int
+
+
+@dataclass(frozen=True)
+class WorldMap:
+    view_box: str
+    regions: dict[str, MapRegion]
+
+
+@cache
+def world_map(path: Path) -> WorldMap:
+    """The regions' outlines and label places, read once from the committed drawing."""
+    svg = ElementTree.parse(path).getroot()
+    regions = {}
+    for shape in svg.iter("{http://www.w3.org/2000/svg}path"):
+        code = shape.get("id", "").removeprefix("region-")
+        regions[code] = MapRegion(
+            code,
+            shape.get("d", ""),
+            int(shape.get("data-label-x", "0")),
+            int(shape.get("data-label-y", "0")),
+        )
+    return WorldMap(svg.get("viewBox", "0 0 1000 400"), regions)
 
 
 @bp.get("/types")

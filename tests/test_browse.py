@@ -180,7 +180,8 @@ BROWSED = [
 
 
 def count_of(page: str, href: str) -> int:
-    match = re.search(rf'<a href="{re.escape(href)}">.*?</a> <span class="count">(\d+)', page, re.S)
+    link = rf'<a href="{re.escape(href)}">(?:(?!</a>).)*</a>'
+    match = re.search(rf'{link} <span class="count">(\d+)', page, re.S)
     assert match is not None, href
     return int(match.group(1))
 
@@ -209,6 +210,14 @@ def test_browse_pages_count_what_the_reader_may_see(
         for href, (for_anyone, for_members) in counts.items():
             assert count_of(anonymous_page, href) == for_anyone, href
             assert count_of(member_page, href) == for_members, href
+    # The map's regions carry the same counts as the list.
+    world_map = client.get("/browse/regions").get_data(as_text=True).split("</figure>")[0]
+    assert re.search(
+        r'href="/browse/regions/002">\s*<path d="M[^"]+"/>\s*<text[^>]*>Africa \(2\)', world_map
+    )
+    assert re.search(
+        r'href="/browse/regions/419">.*?Latin America[^<]*\(2\)</text>', world_map, re.S
+    )
     organization = client.get("/browse/organizations/ILO").get_data(as_text=True)
     assert "Browsed record 0" in organization and "Browsed record 1" in organization
     assert "Browsed record 3" not in organization

@@ -11,6 +11,7 @@ from flask import render_template
 from flask import request
 from flask import url_for
 from flask_babel import gettext as _
+from werkzeug.datastructures import MultiDict
 
 from knowledge_hub import i18n
 from knowledge_hub.models.base import utcnow
@@ -76,7 +77,7 @@ def search():
     )
 
 
-def export_query(args) -> str:
+def export_query(args: MultiDict[str, str]) -> str:
     """The query string of the search's exports and feed: its words and filters, not
     the page on screen (an export carries the whole result)."""
     pairs = [(key, value) for key, value in args.items(multi=True) if key not in ("page", "lang")]

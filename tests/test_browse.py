@@ -348,3 +348,13 @@ def test_the_csv_export_holds_the_search_as_the_reader_may_see_it(
     formula = next(r for r in everything if "HYPERLINK" in r["ref"])
     assert formula["ref"] == "'=HYPERLINK(1)" and formula["title"].startswith("'+")
     assert client.get("/search.csv?per_page=x").status_code == 400
+
+
+def test_related_records_follow_the_index_as_it_changes(app: Flask, client, import_rows) -> None:
+    assert import_rows([RELATED[0], RELATED[3]]).failed == 0
+    path = f"/documents/{document_id(app, 'REL-PUBLIC')}"
+    assert related_titles(client.get(path).get_data(as_text=True)) == []
+    assert related_titles(client.get(path).get_data(as_text=True)) == []  # kept, the same
+    assert import_rows([RELATED[2]]).failed == 0  # the index changes: nothing kept is used
+    later = related_titles(client.get(path).get_data(as_text=True))
+    assert later == ["Affordable homes through housing cooperatives"]

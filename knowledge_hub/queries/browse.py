@@ -217,7 +217,7 @@ def region_exists(code: str) -> bool:
 RELATED_SHOWN = 5
 RELATED_CANDIDATES = 20
 #: How much of a version's text the "more like this" key terms are drawn from.
-RELATED_TEXT_CHARS = 4000
+RELATED_TEXT_CHARS = 2000
 
 
 @dataclass

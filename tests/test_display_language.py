@@ -99,7 +99,7 @@ def test_the_search_page_shows_the_interface_languages_version_and_links_each_ve
     assert 'aria-current="true"><abbr title="English"' in hit
     for language, url in links.items():
         landing = client.get(html.unescape(url)).get_data(as_text=True)
-        heading = re.search(r'<header lang="(\w+)"[^>]*>\s*<h1>(.*?)</h1>', landing, re.S)
+        heading = re.search(r'<h1 id="record-title" lang="(\w+)"[^>]*>(.*?)</h1>', landing, re.S)
         assert heading.group(1) == language
         assert html.unescape(heading.group(2)) == titles[language]
         # Its citation is of the version shown.

@@ -120,6 +120,17 @@ def test_hidden_words_never_reach_readers_who_may_not_see_them(
     outsider = app.test_client()
     sign_in(outsider, make_user("translator", languages=("fr",)))
     assert import_rows(PUBLIC).failed == 0
+    browse_pages = [
+        "/browse/organizations",
+        "/browse/topics",
+        "/browse/regions",
+        "/browse/types",
+        "/browse/years",
+        "/browse/organizations/ILO",
+        "/browse/topics/cooperatives",
+        "/browse/regions/002",
+    ]
+    browsed_before = {url: anonymous.get(url).get_data(as_text=True) for url in browse_pages}
     before = {
         "anonymous": facets(anonymous),
         "member": facets(member),
@@ -133,6 +144,9 @@ def test_hidden_words_never_reach_readers_who_may_not_see_them(
         ids = db.session.scalars(select(Document.id)).all()
         refs = db.session.scalars(select(Document.ref)).all()
 
+    # The browse pages' lists and counts do not move for an anonymous reader …
+    for url, body in browsed_before.items():
+        assert anonymous.get(url).get_data(as_text=True) == body, url
     # Facet counts do not move for readers who may not see the new records …
     assert facets(anonymous) == before["anonymous"]
     assert facets(anonymous, "cooperatives finance") == before["anonymous-q"]
@@ -150,6 +164,15 @@ def test_hidden_words_never_reach_readers_who_may_not_see_them(
     probes += ["/api/search?q=&per_page=100", "/api/search?q=cooperatives&per_page=100"]
     probes += [f"/api/documents/{i}" for i in ids] + [f"/api/documents/ref/{r}" for r in refs]
     probes += [f"/documents/{i}" for i in ids]
+    # The browse pages of the hidden records' values, their permanent links, the exports.
+    probes += ["/browse/organizations/OECD", "/browse/organizations/FAO"]
+    probes += ["/browse/organizations/WHO", "/browse/topics/sdg-2", "/browse/topics/sdg-3"]
+    probes += ["/browse/topics/sdg-4", "/browse/regions/BR", "/browse/regions/KE"]
+    probes += ["/browse/regions/IN", "/browse/regions/019", "/browse/regions/142"]
+    probes += ["/browse/types/guide", "/browse/types/toolkit", "/browse/types/correspondence"]
+    probes += ["/browse/years/2017", "/browse/years/2018", "/browse/years/2019"]
+    probes += [f"/r/{r}" for r in refs]
+    probes += ["/search.csv?q=cooperatives", "/search.csv", "/search/cite.bib?q=finance"]
     everything = (DRAFT_WORD, MEMBERS_WORD, INTERNAL_WORD)
     forbidden = {
         "anonymous": everything,

@@ -56,6 +56,7 @@ MUST_REACH = {
         ".atom",
         "/sitemap",
         "/meetings/",
+        "/browse/",
     ),
     "staff": ("/staff/", "/review/"),
     "reviewer": ("/review/1",),

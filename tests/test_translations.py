@@ -85,7 +85,7 @@ def test_the_arabic_version_renders_right_to_left(app: Flask, client, udhr_recor
         document_id = db.session.scalar(select(Document.id))
     html = client.get(f"/documents/{document_id}?lang=ar").get_data(as_text=True)
     assert '<html lang="ar" dir="rtl">' in html
-    assert '<header lang="ar" dir="rtl">' in html
+    assert '<h1 id="record-title" lang="ar" dir="rtl">' in html
 
 
 def _user(app: Flask, email: str) -> User:

@@ -61,6 +61,7 @@ def search_documents(viewer: User | None, request: SearchRequest) -> list[Docume
                 selectinload(Document.variants).selectinload(Variant.files),
                 selectinload(Document.doc_type),
                 selectinload(Document.topics),
+                selectinload(Document.regions),
                 selectinload(Document.organization_links).selectinload(
                     DocumentOrganization.organization
                 ),

@@ -22,12 +22,14 @@ from knowledge_hub import search
 from knowledge_hub.extensions import db
 from knowledge_hub.extraction.thumbnails import thumbnail_beside
 from knowledge_hub.language_detection import query_language
+from knowledge_hub.models import ACTIVE_REQUEST_STATUSES
 from knowledge_hub.models import DocType
 from knowledge_hub.models import Document
 from knowledge_hub.models import DocumentOrganization
 from knowledge_hub.models import DocumentStatus
 from knowledge_hub.models import StoredFile
 from knowledge_hub.models import Topic
+from knowledge_hub.models import TranslationRequest
 from knowledge_hub.models import User
 from knowledge_hub.models import Variant
 from knowledge_hub.search import SNIPPET_SCAN_CHARS
@@ -122,6 +124,32 @@ def display_variant(
     if matched:
         return matched[0]
     return next((v for v in variants if v.is_original), variants[0] if variants else None)
+
+
+def in_tab_order(variants: list[Variant], interface_language: str) -> list[Variant]:
+    """A record's versions as its page's tabs: the one in the reader's interface language
+    first, then the original, then the others by language code."""
+
+    def place(variant: Variant) -> tuple[bool, bool, str]:
+        in_interface = variant.language.split("-")[0] == interface_language
+        return not in_interface, not variant.is_original, variant.language
+
+    return sorted(variants, key=place)
+
+
+def translations_under_way(document: Document, present: Sequence[Variant]) -> list[str]:
+    """The languages the record is being translated into and has no version in yet that
+    the reader sees (asked for, claimed, or delivered and waiting for review)."""
+    have = {v.language for v in present}
+    languages = db.session.scalars(
+        select(TranslationRequest.language)
+        .where(
+            TranslationRequest.document_id == document.id,
+            TranslationRequest.status.in_(ACTIVE_REQUEST_STATUSES),
+        )
+        .order_by(TranslationRequest.language)
+    )
+    return [language for language in dict.fromkeys(languages) if language not in have]
 
 
 def matched_variants(
@@ -276,6 +304,15 @@ def document_by_ref(viewer: User | None, ref: str) -> Document | None:
         select(Document)
         .where(Document.ref == ref, access.visible_to(viewer, include_withdrawn=True))
         .options(*document_loader())
+    )
+
+
+def record_id_by_ref(viewer: User | None, ref: str) -> int | None:
+    """The id of the record `ref` names, if viewer may see its page (a withdrawn one too)."""
+    return db.session.scalar(
+        select(Document.id).where(
+            Document.ref == ref, access.visible_to(viewer, include_withdrawn=True)
+        )
     )
 
 

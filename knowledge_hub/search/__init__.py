@@ -1,6 +1,7 @@
 """Full-text search over every language version, derived from the database.
 
-The public surface: init_app(), get_index(), apply_pending(), reindex(), search().
+The public surface: init_app(), get_index(), apply_pending(), reindex(), search(),
+similar_records() (the records whose text is like a given one).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from knowledge_hub.search.query import Hit
 from knowledge_hub.search.query import SearchRequest
 from knowledge_hub.search.query import SearchResult
 from knowledge_hub.search.query import search
+from knowledge_hub.search.related import similar_records
 from knowledge_hub.search.schema import FACET_FIELDS
 from knowledge_hub.search.snippets import SNIPPET_SCAN_CHARS
 from knowledge_hub.search.snippets import highlight_of
@@ -54,6 +56,7 @@ __all__ = [
     "opening",
     "reindex",
     "search",
+    "similar_records",
     "snippet",
 ]
 

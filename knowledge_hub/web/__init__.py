@@ -13,6 +13,7 @@ from knowledge_hub.web import admin
 from knowledge_hub.web import alerts
 from knowledge_hub.web import api
 from knowledge_hub.web import auth
+from knowledge_hub.web import browse
 from knowledge_hub.web import documents
 from knowledge_hub.web import errors
 from knowledge_hub.web import feeds
@@ -32,6 +33,8 @@ from knowledge_hub.web import translations
 def register_blueprints(app: Flask) -> None:
     app.register_blueprint(public.bp)  # home, search
     app.register_blueprint(documents.bp)  # record pages, files, citations
+    app.register_blueprint(documents.permalinks)  # /r/<REF>
+    app.register_blueprint(browse.bp)  # /browse/: by organization, topic, region, type, year
     api.register(app)  # under /api/ and /api/v1/
     app.register_blueprint(auth.bp)  # sign-in, invitations
     app.register_blueprint(staff.bp)  # /staff: records, uploads, imports

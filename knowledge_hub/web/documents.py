@@ -10,6 +10,7 @@ from flask import Response
 from flask import abort
 from flask import current_app
 from flask import make_response
+from flask import redirect
 from flask import render_template
 from flask import request
 from flask import send_file
@@ -26,7 +27,9 @@ from knowledge_hub.models import DocumentStatus
 from knowledge_hub.models import OrganizationRole
 from knowledge_hub.models import StoredFile
 from knowledge_hub.models import Variant
+from knowledge_hub.queries import browse as browse_queries
 from knowledge_hub.queries import public as public_queries
+from knowledge_hub.queries import review as review_queries
 from knowledge_hub.services import previews
 from knowledge_hub.services.documents import blob_store
 from knowledge_hub.storage import StorageError
@@ -34,6 +37,8 @@ from knowledge_hub.web.permissions import viewer
 from knowledge_hub.web.security import DOWNLOAD_POLICY
 
 bp = Blueprint("documents", __name__, url_prefix="/documents")
+#: The permanent links, /r/<REF>: outside /documents/ so that they never depend on an id.
+permalinks = Blueprint("permalinks", __name__)
 
 
 def shown_languages() -> list[str]:
@@ -51,7 +56,6 @@ def landing(document_id: int):
         abort(404, description=_("There is no such record, or it is not public."))
     variants = public_queries.visible_variants(reader, document)
     shown = public_queries.pick_variant(variants, shown_languages())
-    others = [v for v in variants if v is not shown]
     cited = citable(document, shown)
     store = blob_store()
     drawn = {
@@ -64,12 +68,27 @@ def landing(document_id: int):
         "documents/landing.html",
         document=document,
         shown=shown,
-        others=others,
+        tabs=public_queries.in_tab_order(variants, i18n.current_language()),
+        under_way=public_queries.translations_under_way(document, variants),
+        permanent_url=url_for("permalinks.record", ref=document.ref, _external=True),
+        history=review_queries.document_history(document.id)
+        if access.can(reader, "view_history")
+        else None,
+        related=browse_queries.related_records(reader, document, shown, i18n.reader_languages()),
         with_thumbnail=drawn,
         scholar_meta=scholar_meta(document, shown, variants),
         json_ld=json_ld(document, shown, variants),
         reference=Markup(citations.format_reference(cited)),  # escaped inside, see there
     )
+
+
+@permalinks.get("/r/<path:ref>")
+def record(ref: str):
+    """The permanent link of a record: its reference never changes, whatever its id."""
+    document_id = public_queries.record_id_by_ref(viewer(), ref)
+    if document_id is None:
+        abort(404, description=_("There is no such record, or it is not public."))
+    return redirect(url_for("documents.landing", document_id=document_id), 302)
 
 
 def served_file(document_id: int, file_id: int) -> StoredFile:

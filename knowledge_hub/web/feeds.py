@@ -17,6 +17,7 @@ from flask import request
 from flask import url_for
 from flask_babel import gettext as _
 
+from knowledge_hub import csv_export
 from knowledge_hub import i18n
 from knowledge_hub.models import Document
 from knowledge_hub.models.base import utcnow
@@ -84,14 +85,7 @@ def search() -> Response:
 @bp.get("/search/cite.<any(bib, ris, json):fmt>")
 def search_citations(fmt: str) -> Response:
     """The citations of a whole search result (up to CITATION_LIMIT records)."""
-    limit = current_app.config.get("CITATION_LIMIT", CITATION_LIMIT)
-    try:
-        search_request = params.search_request(request.args)
-        documents = feed_queries.search_documents(
-            viewer(), dataclasses.replace(search_request, page=1, per_page=limit)
-        )
-    except BadQuery as e:
-        abort(400, description=str(e))
+    documents = _search_export()
     language = i18n.current_language()
     items = [
         documents_web.citable(
@@ -100,6 +94,66 @@ def search_citations(fmt: str) -> Response:
         for d in documents
     ]
     return documents_web.citation_response(items, fmt, "search")
+
+
+#: The columns of a search result as CSV, one row per record.
+CSV_HEADER = (
+    "ref",
+    "title",
+    "language",
+    "languages",
+    "type",
+    "date",
+    "organizations",
+    "authors",
+    "topics",
+    "regions",
+    "url",
+)
+
+
+@bp.get("/search.csv")
+def search_csv() -> Response:
+    """A whole search result (up to CITATION_LIMIT records) as CSV, for a spreadsheet."""
+    documents = _search_export()
+    reader = viewer()
+    language = i18n.current_language()
+    rows = []
+    for document in documents:
+        variants = public_queries.visible_variants(reader, document)
+        shown = public_queries.pick_variant(variants, [language])
+        rows.append(
+            (
+                document.ref,
+                shown.title if shown else "",
+                shown.language if shown else "",
+                ";".join(v.language for v in variants),
+                document.doc_type.code if document.doc_type else "",
+                document.date or "",
+                ";".join(o.acronym for o in document.organizations),
+                ";".join(document.authors or []),
+                ";".join(t.code for t in document.topics),
+                ";".join(r.code for r in document.regions),
+                url_for("documents.landing", document_id=document.id, _external=True),
+            )
+        )
+    response = make_response(csv_export.csv_text(CSV_HEADER, rows))
+    response.headers["Content-Type"] = "text/csv; charset=utf-8"
+    response.headers["Content-Disposition"] = 'attachment; filename="search.csv"'
+    return response
+
+
+def _search_export() -> list[Document]:
+    """The records of the search the query string asks for, as the reader may see them,
+    up to CITATION_LIMIT (the page and page size asked for are ignored)."""
+    limit = current_app.config.get("CITATION_LIMIT", CITATION_LIMIT)
+    try:
+        search_request = params.search_request(request.args)
+        return feed_queries.search_documents(
+            viewer(), dataclasses.replace(search_request, page=1, per_page=limit)
+        )
+    except BadQuery as e:
+        abort(400, description=str(e))
 
 
 def _atom(*, title: str, alternate_url: str, documents: list[Document]) -> Response:

@@ -11,6 +11,7 @@ from flask import render_template
 from flask import request
 from flask import url_for
 from flask_babel import gettext as _
+from werkzeug.datastructures import MultiDict
 
 from knowledge_hub import i18n
 from knowledge_hub.models.base import utcnow
@@ -72,7 +73,15 @@ def search():
         error=None,
         request_=search_request,
         labels=public_queries.facet_labels(),
+        export_query=export_query(request.args),
     )
+
+
+def export_query(args: MultiDict[str, str]) -> str:
+    """The query string of the search's exports and feed: its words and filters, not
+    the page on screen (an export carries the whole result)."""
+    pairs = [(key, value) for key, value in args.items(multi=True) if key not in ("page", "lang")]
+    return "?" + urlencode(pairs) if pairs else ""
 
 
 @bp.get("/search/help")

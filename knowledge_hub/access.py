@@ -42,6 +42,7 @@ RULES: dict[str, frozenset[Role]] = {
     "review_translation": frozenset({Role.REVIEWER}),
     "reindex": frozenset({Role.ADMIN}),
     "manage_users": frozenset({Role.ADMIN}),
+    "view_statistics": frozenset({Role.STAFF, Role.ADMIN}),
 }
 
 #: What someone is told when their role does not allow an action.
@@ -67,6 +68,7 @@ REFUSALS = {
     "review_translation": _l("You are not allowed to review translation."),
     "reindex": _l("You are not allowed to reindex."),
     "manage_users": _l("You are not allowed to manage users."),
+    "view_statistics": _l("You are not allowed to view the usage statistics."),
 }
 
 #: Roles that work on records before release and so see every record.

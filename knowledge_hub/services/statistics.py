@@ -1,0 +1,217 @@
+"""Counting views and downloads as COUNTER Release 5 does, without slowing a request.
+
+A request counted is only noted in memory (`count`); each server process writes what it
+noted at most once every USAGE_FLUSH_SECONDS, in one transaction of a few small upserts,
+from a background thread. The double-click rule is decided in the database (one upsert
+per request on `usage_click`), so that two workers, or two servers, seeing the same
+visitor within 30 seconds still count once. A failure to count is logged and forgotten:
+it never reaches the reader.
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import os
+import threading
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask import Flask
+from flask import current_app
+from sqlalchemy import Connection
+from sqlalchemy import Insert
+from sqlalchemy import Table
+from sqlalchemy import delete
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects import sqlite
+
+from knowledge_hub import counter
+from knowledge_hub.extensions import db
+from knowledge_hub.models import DocumentStatus
+from knowledge_hub.models import RecentClick
+from knowledge_hub.models import UsageCount
+from knowledge_hub.models import UsageMetric
+from knowledge_hub.models import VariantStatus
+from knowledge_hub.models.base import utcnow
+
+log = logging.getLogger(__name__)
+
+#: Requests noted and not yet written, at most, per process: should the database be
+#: away for long, memory stays bounded and the newest requests are the ones left out.
+MAX_WAITING = 10_000
+
+
+@dataclass(frozen=True)
+class UsageEvent:
+    """One successful request for a record page or a file, as it will be counted."""
+
+    metric: UsageMetric
+    document_id: int
+    item: str
+    language: str
+    media_type: str
+    visitor: str
+    at: datetime
+
+
+def usage_event(
+    metric: UsageMetric,
+    *,
+    document_id: int,
+    document_status: DocumentStatus,
+    variant_status: VariantStatus,
+    language: str,
+    file_id: int | None = None,
+    media_type: str = "",
+    user_id: int | None,
+    address: str | None,
+    user_agent: str | None,
+    secret_key: str,
+    robots_path: str,
+    at: datetime | None = None,
+) -> UsageEvent | None:
+    """The event a request makes, or None when COUNTER does not count it: a robot, or a
+    record or version not released (staff previewing a draft)."""
+    if document_status != DocumentStatus.RELEASED or variant_status != VariantStatus.APPROVED:
+        return None
+    if counter.is_robot(user_agent, counter.robot_pattern(robots_path)):
+        return None
+    at = at or utcnow()
+    identity = counter.visitor_identity(user_id, address, user_agent)
+    visitor = counter.visitor_hash(counter.daily_salt(secret_key, at.date()), identity)
+    item = f"{metric.value}:{file_id if metric == UsageMetric.DOWNLOAD else document_id}"
+    return UsageEvent(metric, document_id, item, language, media_type, visitor, at)
+
+
+def count(event: UsageEvent | None) -> None:
+    """Note a counted request; it reaches the database with the process's next write.
+    Never raises: counting must not break the page it counts."""
+    if event is None:
+        return
+    try:
+        recorder(current_app).note(event)
+    except Exception:
+        log.exception("a %s of record %s could not be counted", event.metric, event.document_id)
+
+
+def recorder(app: Flask) -> UsageRecorder:
+    """The application's recorder, made on first use."""
+    found = app.extensions.get("hub.usage")
+    if found is None:
+        found = app.extensions.setdefault("hub.usage", UsageRecorder(app))
+    return found
+
+
+class UsageRecorder:
+    """The requests one process counted and has not written yet, and the thread that
+    writes them."""
+
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+        self.interval = float(app.config.get("USAGE_FLUSH_SECONDS") or 0)
+        self._lock = threading.Lock()
+        self._waiting: list[UsageEvent] = []
+        self._writer: threading.Thread | None = None
+        self._writer_pid: int | None = None
+        self._woken = threading.Event()
+
+    def note(self, event: UsageEvent) -> None:
+        with self._lock:
+            if len(self._waiting) >= MAX_WAITING:
+                log.warning("usage statistics are not being written: a request left uncounted")
+                return
+            self._waiting.append(event)
+        if self.interval <= 0:
+            self.flush()
+        else:
+            self._ensure_writer()
+
+    def flush(self) -> int:
+        """Write what waits, in one transaction; the number of requests counted."""
+        with self._lock:
+            events, self._waiting = self._waiting, []
+        if not events:
+            return 0
+        try:
+            with self.app.app_context(), db.engine.begin() as connection:
+                return write_events(connection, events)
+        except Exception:
+            log.exception("%s requests could not be counted", len(events))
+            return 0
+
+    def _ensure_writer(self) -> None:
+        # A server forks its workers after the application is built: each process needs
+        # its own thread (a thread is not carried over a fork), started on first use.
+        if self._writer_pid == os.getpid():
+            return
+        with self._lock:
+            if self._writer_pid == os.getpid():
+                return
+            self._writer = threading.Thread(target=self._write_forever, daemon=True)
+            self._writer.name = "hub-usage-writer"
+            self._writer_pid = os.getpid()
+            self._writer.start()
+            atexit.register(self.flush)  # a worker stopping writes what it noted
+
+    def _write_forever(self) -> None:
+        while True:
+            self._woken.wait(self.interval)
+            self.flush()
+
+
+def write_events(connection: Connection, events: list[UsageEvent]) -> int:
+    """Count `events` in the database: each that is no double click raises its month's
+    count by one. Returns how many were counted."""
+    now = max(event.at for event in events)
+    # The double-click marks are needed for the window only; older ones go at once.
+    connection.execute(
+        delete(RecentClick).where(RecentClick.counted_at < now - counter.DOUBLE_CLICK_WINDOW)
+    )
+    counted: Counter[tuple[int, str, UsageMetric, str, str]] = Counter()
+    for event in sorted(events, key=lambda e: e.at):
+        if _first_click(connection, event):
+            month = counter.month_of(event.at)
+            counted[(event.document_id, month, event.metric, event.language, event.media_type)] += 1
+    for (document_id, month, metric, language, media_type), n in counted.items():
+        table = UsageCount.__table__
+        statement = _insert(connection, table).values(
+            document_id=document_id,
+            month=month,
+            metric=metric,
+            language=language,
+            media_type=media_type,
+            count=n,
+        )
+        connection.execute(
+            statement.on_conflict_do_update(
+                index_elements=["document_id", "month", "metric", "language", "media_type"],
+                set_={"count": table.c.count + statement.excluded.count},
+            )
+        )
+    return sum(counted.values())
+
+
+def _first_click(connection: Connection, event: UsageEvent) -> bool:
+    """Mark the visitor's request for the item, and tell whether it counts: the mark is
+    set (or moved) only when none is within the window, in one statement, so that two
+    processes at once cannot both count it."""
+    table = RecentClick.__table__
+    statement = _insert(connection, table).values(
+        visitor=event.visitor, item=event.item, counted_at=event.at
+    )
+    result = connection.execute(
+        statement.on_conflict_do_update(
+            index_elements=["visitor", "item"],
+            set_={"counted_at": statement.excluded.counted_at},
+            where=table.c.counted_at < event.at - counter.DOUBLE_CLICK_WINDOW,
+        )
+    )
+    return result.rowcount == 1
+
+
+def _insert(connection: Connection, table: Table) -> Insert:
+    """INSERT with ON CONFLICT, which both databases spell alike in SQLAlchemy."""
+    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+    return dialect.insert(table)

@@ -91,7 +91,7 @@ def count(event: UsageEvent | None) -> None:
     if event is None:
         return
     try:
-        recorder(current_app).note(event)
+        recorder(current_app._get_current_object()).note(event)  # type: ignore[attr-defined]
     except Exception:
         log.exception("a %s of record %s could not be counted", event.metric, event.document_id)
 

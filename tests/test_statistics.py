@@ -70,6 +70,9 @@ def test_the_counter_robots_list_is_one_pattern_that_knows_robots_from_browsers(
     assert not counter.is_robot(BROWSER, robots)
     # Read once per process, whatever the number of requests.
     assert counter.robot_pattern(str(ROBOTS)) is robots
+    # Remembered per user agent, with the same answers.
+    for agent in (GOOGLEBOT, BROWSER, ""):
+        assert counter.is_robot_agent(agent, str(ROBOTS)) == counter.is_robot(agent, robots)
 
 
 def test_the_hub_ships_the_counter_list_unchanged() -> None:

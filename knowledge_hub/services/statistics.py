@@ -76,7 +76,7 @@ def usage_event(
     record or version not released (staff previewing a draft)."""
     if document_status != DocumentStatus.RELEASED or variant_status != VariantStatus.APPROVED:
         return None
-    if counter.is_robot(user_agent, counter.robot_pattern(robots_path)):
+    if counter.is_robot_agent(user_agent or "", robots_path):
         return None
     at = at or utcnow()
     identity = counter.visitor_identity(user_id, address, user_agent)

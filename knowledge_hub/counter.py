@@ -68,6 +68,12 @@ def visitor_identity(user_id: int | None, address: str | None, user_agent: str |
     return f"client:{address or ''}|{user_agent or ''}"
 
 
+def is_double_click(last_counted_at: datetime | None, at: datetime) -> bool:
+    """Tell whether a request at `at` repeats one of the same visitor for the same item
+    counted at `last_counted_at`: then it is not counted."""
+    return last_counted_at is not None and at - last_counted_at <= DOUBLE_CLICK_WINDOW
+
+
 def month_of(at: datetime) -> str:
     """The month a request is counted in, as YYYY-MM (UTC)."""
     return f"{at:%Y-%m}"

@@ -131,7 +131,7 @@ def event(app: Flask, document_id: int, at: datetime, *, visitor: str = BROWSER,
 
 def written(app: Flask, *events) -> int:
     with app.app_context(), db.engine.begin() as connection:
-        return statistics.write_events(connection, list(events))
+        return len(statistics.write_events(connection, list(events)))
 
 
 def counts(app: Flask, ref: str) -> dict[str, int]:
@@ -178,6 +178,20 @@ def test_a_double_click_within_30_seconds_counts_once_and_after_30_seconds_twice
     # Another visitor at the same moment is another request.
     assert written(app, event(app, record, later, visitor=BROWSER + " other")) == 1
     assert counts(app, "USE-0")["views"] == 5
+
+
+def test_two_processes_count_a_double_click_once(app: Flask, released) -> None:
+    """Each server process keeps its own recorder; the database decides between them."""
+    record, __ = ids(app, "USE-0")
+    start = datetime(2026, 5, 10, 12, 0, 0)
+    first, second = statistics.UsageRecorder(app), statistics.UsageRecorder(app)
+    first.note(event(app, record, start))
+    second.note(event(app, record, start + timedelta(seconds=5)))
+    first.note(event(app, record, start + timedelta(seconds=10)))  # left out in the process
+    assert counts(app, "USE-0")["views"] == 1
+    second.note(event(app, record, start + timedelta(seconds=40)))
+    first.note(event(app, record, start + timedelta(seconds=41)))
+    assert counts(app, "USE-0")["views"] == 2
 
 
 def test_requests_are_counted_by_month(app: Flask, released) -> None:

@@ -116,6 +116,11 @@ class UsageRecorder:
         self._writer: threading.Thread | None = None
         self._writer_pid: int | None = None
         self._woken = threading.Event()
+        self._flushing = threading.Lock()
+        #: (visitor, item) -> when this process last had it counted, for the window only:
+        #: a repeat within it is left out here, without a statement to the database (a
+        #: PDF viewer asks for the parts of one file one after another).
+        self._counted_here: dict[tuple[str, str], datetime] = {}
 
     def note(self, event: UsageEvent) -> None:
         with self._lock:
@@ -130,16 +135,35 @@ class UsageRecorder:
 
     def flush(self) -> int:
         """Write what waits, in one transaction; the number of requests counted."""
-        with self._lock:
-            events, self._waiting = self._waiting, []
-        if not events:
-            return 0
-        try:
-            with self.app.app_context(), db.engine.begin() as connection:
-                return write_events(connection, events)
-        except Exception:
-            log.exception("%s requests could not be counted", len(events))
-            return 0
+        with self._flushing:
+            with self._lock:
+                events, self._waiting = self._waiting, []
+            if not events:
+                return 0
+            # What this process counted within the window of the earliest request waiting.
+            earliest = min(event.at for event in events)
+            recent = {
+                key: at
+                for key, at in self._counted_here.items()
+                if counter.is_double_click(at, earliest)
+            }
+            events = [
+                event
+                for event in events
+                if not counter.is_double_click(recent.get((event.visitor, event.item)), event.at)
+            ]
+            self._counted_here = recent
+            if not events:
+                return 0
+            try:
+                with self.app.app_context(), db.engine.begin() as connection:
+                    counted = write_events(connection, events)
+            except Exception:
+                log.exception("%s requests could not be counted", len(events))
+                return 0
+            for event in counted:
+                self._counted_here[(event.visitor, event.item)] = event.at
+            return len(counted)
 
     def _ensure_writer(self) -> None:
         # A server forks its workers after the application is built: each process needs
@@ -161,20 +185,21 @@ class UsageRecorder:
             self.flush()
 
 
-def write_events(connection: Connection, events: list[UsageEvent]) -> int:
+def write_events(connection: Connection, events: list[UsageEvent]) -> list[UsageEvent]:
     """Count `events` in the database: each that is no double click raises its month's
-    count by one. Returns how many were counted."""
+    count by one. Returns those counted."""
     now = max(event.at for event in events)
     # The double-click marks are needed for the window only; older ones go at once.
     connection.execute(
         delete(RecentClick).where(RecentClick.counted_at < now - counter.DOUBLE_CLICK_WINDOW)
     )
-    counted: Counter[tuple[int, str, UsageMetric, str, str]] = Counter()
-    for event in sorted(events, key=lambda e: e.at):
-        if _first_click(connection, event):
-            month = counter.month_of(event.at)
-            counted[(event.document_id, month, event.metric, event.language, event.media_type)] += 1
-    for (document_id, month, metric, language, media_type), n in counted.items():
+    counted = [
+        event for event in sorted(events, key=lambda e: e.at) if _first_click(connection, event)
+    ]
+    added: Counter[tuple[int, str, UsageMetric, str, str]] = Counter(
+        (e.document_id, counter.month_of(e.at), e.metric, e.language, e.media_type) for e in counted
+    )
+    for (document_id, month, metric, language, media_type), n in added.items():
         table = UsageCount.__table__
         statement = _insert(connection, table).values(
             document_id=document_id,
@@ -190,7 +215,7 @@ def write_events(connection: Connection, events: list[UsageEvent]) -> int:
                 set_={"count": table.c.count + statement.excluded.count},
             )
         )
-    return sum(counted.values())
+    return counted
 
 
 def _first_click(connection: Connection, event: UsageEvent) -> bool:

@@ -60,7 +60,10 @@ class RecentClick(db.Model):
     visitor: Mapped[str] = mapped_column(String(32), primary_key=True)
     #: "view:<document id>" or "download:<file id>".
     item: Mapped[str] = mapped_column(String(40), primary_key=True)
-    counted_at: Mapped[datetime] = mapped_column(index=True)
+    counted_at: Mapped[datetime]
+    #: counted_at + 30 s: a request after it counts again. Kept, not computed, so that
+    #: the database compares two columns and needs no date arithmetic of its own.
+    counts_again_at: Mapped[datetime] = mapped_column(index=True)
 
     def __repr__(self) -> str:
         return f"<RecentClick {self.item} {self.counted_at}>"

@@ -187,53 +187,86 @@ class UsageRecorder:
 
 def write_events(connection: Connection, events: list[UsageEvent]) -> list[UsageEvent]:
     """Count `events` in the database: each that is no double click raises its month's
-    count by one. Returns those counted."""
-    now = max(event.at for event in events)
+    count by one. Returns those counted.
+
+    A few statements whatever the number of events: one to mark the visitors' requests,
+    one to raise the counts, each for many rows at once.
+    """
+    events = sorted(events, key=lambda e: e.at)
     # The double-click marks are needed for the window only; older ones go at once.
-    connection.execute(
-        delete(RecentClick).where(RecentClick.counted_at < now - counter.DOUBLE_CLICK_WINDOW)
-    )
-    counted = [
-        event for event in sorted(events, key=lambda e: e.at) if _first_click(connection, event)
-    ]
+    connection.execute(delete(RecentClick).where(RecentClick.counts_again_at < events[0].at))
+    counted = []
+    for batch in _each_item_once(events):
+        counted += _first_clicks(connection, batch)
     added: Counter[tuple[int, str, UsageMetric, str, str]] = Counter(
         (e.document_id, counter.month_of(e.at), e.metric, e.language, e.media_type) for e in counted
     )
-    for (document_id, month, metric, language, media_type), n in added.items():
+    if added:
         table = UsageCount.__table__
-        statement = _insert(connection, table).values(
-            document_id=document_id,
-            month=month,
-            metric=metric,
-            language=language,
-            media_type=media_type,
-            count=n,
-        )
+        statement = _insert(connection, table)
         connection.execute(
             statement.on_conflict_do_update(
                 index_elements=["document_id", "month", "metric", "language", "media_type"],
                 set_={"count": table.c.count + statement.excluded.count},
-            )
+            ),
+            [
+                {
+                    "document_id": document_id,
+                    "month": month,
+                    "metric": metric,
+                    "language": language,
+                    "media_type": media_type,
+                    "count": n,
+                }
+                for (document_id, month, metric, language, media_type), n in added.items()
+            ],
         )
     return counted
 
 
-def _first_click(connection: Connection, event: UsageEvent) -> bool:
-    """Mark the visitor's request for the item, and tell whether it counts: the mark is
-    set (or moved) only when none is within the window, in one statement, so that two
-    processes at once cannot both count it."""
+def _each_item_once(events: list[UsageEvent]) -> list[list[UsageEvent]]:
+    """The events in turns where each visitor's item appears once at most (one statement
+    may not touch a row twice), in order of time."""
+    turns: list[list[UsageEvent]] = []
+    seen: Counter[tuple[str, str]] = Counter()
+    for event in events:
+        turn = seen[(event.visitor, event.item)]
+        seen[(event.visitor, event.item)] += 1
+        if turn == len(turns):
+            turns.append([])
+        turns[turn].append(event)
+    return turns
+
+
+def _first_clicks(connection: Connection, events: list[UsageEvent]) -> list[UsageEvent]:
+    """Mark each visitor's request for its item, and tell which count: a mark is set (or
+    moved) only when none is within the window, in one statement, so that two processes
+    at once cannot both count the same request."""
     table = RecentClick.__table__
-    statement = _insert(connection, table).values(
-        visitor=event.visitor, item=event.item, counted_at=event.at
-    )
-    result = connection.execute(
+    statement = _insert(connection, table)
+    marked = connection.execute(
         statement.on_conflict_do_update(
             index_elements=["visitor", "item"],
-            set_={"counted_at": statement.excluded.counted_at},
-            where=table.c.counted_at < event.at - counter.DOUBLE_CLICK_WINDOW,
-        )
+            set_={
+                "counted_at": statement.excluded.counted_at,
+                "counts_again_at": statement.excluded.counts_again_at,
+            },
+            where=table.c.counts_again_at < statement.excluded.counted_at,
+        ).returning(table.c.visitor, table.c.item),
+        [
+            {
+                "visitor": e.visitor,
+                "item": e.item,
+                "counted_at": e.at,
+                "counts_again_at": e.at + counter.DOUBLE_CLICK_WINDOW,
+            }
+            for e in events
+        ],
     )
-    return result.rowcount == 1
+    # A row comes back for each mark written (inserted, or moved); none where a mark
+    # within the window stood.
+    written = {(row.visitor, row.item) for row in marked}
+    return [e for e in events if (e.visitor, e.item) in written]
 
 
 def _insert(connection: Connection, table: Table) -> Insert:

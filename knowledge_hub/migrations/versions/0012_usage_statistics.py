@@ -56,15 +56,16 @@ def upgrade():
         sa.Column("visitor", sa.String(length=32), nullable=False),
         sa.Column("item", sa.String(length=40), nullable=False),
         sa.Column("counted_at", sa.DateTime(), nullable=False),
+        sa.Column("counts_again_at", sa.DateTime(), nullable=False),
         sa.PrimaryKeyConstraint("visitor", "item", name=op.f("pk_usage_click")),
     )
     with op.batch_alter_table("usage_click", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_usage_click_counted_at"), ["counted_at"])
+        batch_op.create_index(batch_op.f("ix_usage_click_counts_again_at"), ["counts_again_at"])
 
 
 def downgrade():
     with op.batch_alter_table("usage_click", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_usage_click_counted_at"))
+        batch_op.drop_index(batch_op.f("ix_usage_click_counts_again_at"))
     op.drop_table("usage_click")
     with op.batch_alter_table("usage_count", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_usage_count_month"))

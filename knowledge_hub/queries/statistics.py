@@ -82,16 +82,16 @@ def _counted(viewer: User | None, *columns: ColumnElement) -> Select:
 
 
 def totals(viewer: User | None, document_id: int) -> UsageTotals | None:
-    """A record's views and downloads of all time, or None if viewer may not see it."""
-    visible = db.session.scalar(
-        select(Document.id).where(
-            Document.id == document_id, access.visible_to(viewer, include_withdrawn=True)
-        )
-    )
-    if visible is None:
-        return None
-    row = db.session.execute(_counted(viewer).where(UsageCount.document_id == document_id)).one()
-    return UsageTotals(int(row[0]), int(row[1]))
+    """A record's views and downloads of all time, or None if viewer may not see it:
+    one query, since the record page asks it each time it is drawn."""
+    row = db.session.execute(
+        select(_views(), _downloads())
+        .select_from(Document)
+        .outerjoin(UsageCount, UsageCount.document_id == Document.id)
+        .where(Document.id == document_id, access.visible_to(viewer, include_withdrawn=True))
+        .group_by(Document.id)
+    ).first()
+    return None if row is None else UsageTotals(int(row[0]), int(row[1]))
 
 
 def _rows(found: Iterable) -> list[UsageRow]:

@@ -1,11 +1,12 @@
 """Counting views and downloads as COUNTER Release 5 does, without slowing a request.
 
 A request counted is only noted in memory (`count`); each server process writes what it
-noted at most once every USAGE_FLUSH_SECONDS, in one transaction of a few small upserts,
-from a background thread. The double-click rule is decided in the database (one upsert
-per request on `usage_click`), so that two workers, or two servers, seeing the same
-visitor within 30 seconds still count once. A failure to count is logged and forgotten:
-it never reaches the reader.
+noted at most once every USAGE_FLUSH_SECONDS, from a background thread, in one
+transaction of three statements whatever the number of requests. The double-click rule
+is decided in the database (a mark per visitor and item in `usage_click`, set in one
+multi-row upsert), so that two workers, or two servers, seeing the same visitor within
+30 seconds still count once; a process leaves out, without asking, a repeat of what it
+counted itself. A failure to count is logged and forgotten: it never reaches the reader.
 """
 
 from __future__ import annotations

@@ -43,6 +43,7 @@ RULES: dict[str, frozenset[Role]] = {
     "reindex": frozenset({Role.ADMIN}),
     "manage_users": frozenset({Role.ADMIN}),
     "manage_meetings": frozenset({Role.STAFF, Role.ADMIN}),
+    "view_statistics": frozenset({Role.STAFF, Role.ADMIN}),
 }
 
 #: What someone is told when their role does not allow an action.
@@ -69,6 +70,7 @@ REFUSALS = {
     "reindex": _l("You are not allowed to reindex."),
     "manage_users": _l("You are not allowed to manage users."),
     "manage_meetings": _l("You are not allowed to manage meetings."),
+    "view_statistics": _l("You are not allowed to view the usage statistics."),
 }
 
 #: Roles that work on records before release and so see every record.

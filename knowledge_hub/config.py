@@ -91,6 +91,17 @@ class Config:
     #: searches the concept's labels in the other languages. Unset, only the Task
     #: Force's own terms (search/sse_terms.tsv) are used.
     THESAURUS_PATH = os.environ.get("THESAURUS_PATH") or None
+    #: Count views of record pages and downloads of files as COUNTER Release 5 does
+    #: (HUB_USAGE_STATISTICS=0 turns counting off; the counts kept stay shown).
+    USAGE_STATISTICS = os.environ.get("HUB_USAGE_STATISTICS", "1") != "0"
+    #: How often each server process writes the requests it counted, in one transaction
+    #: (0: each one at the end of its own request, as the tests do).
+    USAGE_FLUSH_SECONDS = float(os.environ.get("HUB_USAGE_FLUSH_SECONDS", "1.0"))
+    #: The COUNTER robots list (JSON) whose user agents are not counted: the copy shipped
+    #: in knowledge_hub/data/ unless a newer one is named here.
+    COUNTER_ROBOTS = os.environ.get("HUB_COUNTER_ROBOTS") or str(
+        PROJECT_ROOT / "knowledge_hub" / "data" / "COUNTER_Robots_list.json"
+    )
 
 
 def instance_secret_key(path: Path) -> str:

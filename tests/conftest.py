@@ -129,6 +129,9 @@ def make_config(tmp_path: Path) -> dict:
         "SERVER_NAME": "hub.test",
         # The test client speaks plain http; the Secure default is tested on its own.
         "SESSION_COOKIE_SECURE": False,
+        # Each counted view or download written at the end of its request, not by a
+        # background thread a second later: a test reads its counts at once.
+        "USAGE_FLUSH_SECONDS": 0.0,
     }
 
 

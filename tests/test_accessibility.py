@@ -77,6 +77,7 @@ SIGNED_IN = [
     "/review/{record}/history",
     "/translations/review/",
     "/translations/coverage",
+    "/staff/statistics",
     "/translate/",
     "/admin/users",
     "/admin/users/invite",

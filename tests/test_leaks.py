@@ -16,6 +16,8 @@ from sqlalchemy import select
 
 from knowledge_hub.extensions import db
 from knowledge_hub.models import Document
+from knowledge_hub.models import User
+from knowledge_hub.queries import statistics as statistics_queries
 from knowledge_hub.services import meetings
 from knowledge_hub.services import review
 from knowledge_hub.services import users
@@ -290,3 +292,78 @@ def test_meeting_pages_list_and_count_only_what_the_reader_may_see(
         assert "Public record 0 on cooperatives" in page
         for word in hidden_words:
             assert (word in page) == (word in seen), word
+
+
+def test_usage_statistics_of_hidden_records_reach_only_those_who_may_see_them(
+    app: Flask, import_rows, make_user
+) -> None:
+    """A members-only, internal or withdrawn record's counts are shown, in the API, on
+    its page and in the staff report, only to those who may see the record; a draft is
+    never counted at all."""
+    assert import_rows(PUBLIC[:1]).failed == 0
+    assert import_rows(HIDDEN[:1], release=False).failed == 0
+    assert import_rows(HIDDEN[1:] + [{**PUBLIC[1], "ref": "HID-WITHDRAWN"}]).failed == 0
+    with app.app_context():
+        by_ref = {d.ref: d for d in db.session.scalars(select(Document))}
+        ids = {ref: d.id for ref, d in by_ref.items()}
+        files = {ref: d.variants[0].files[0].id for ref, d in by_ref.items()}
+    browser = {"User-Agent": "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Firefox/128.0"}
+    robot = {"User-Agent": "Googlebot/2.1 (+http://www.google.com/bot.html)"}
+    staff = app.test_client()
+    staff_email = make_user("staff", "admin", "reviewer")
+    sign_in(staff, staff_email)
+    for ref in ids:
+        assert staff.get(f"/documents/{ids[ref]}", headers=browser).status_code == 200
+        download = staff.get(f"/documents/{ids[ref]}/files/{files[ref]}", headers=browser)
+        assert download.status_code == 200
+        download.close()
+    with app.app_context():
+        review.withdraw(
+            db.session.scalar(select(User).where(User.email == staff_email)),
+            db.session.get(Document, ids["HID-WITHDRAWN"]),
+            "Replaced by a newer edition.",
+        )
+    counted = {"views": 1, "downloads": 1}
+    nothing = {"views": 0, "downloads": 0}
+    # Staff see every record's counts; the draft previewed was not counted.
+    assert staff.get(f"/api/documents/{ids['HID-MEMBERS']}").json["statistics"] == counted
+    assert staff.get(f"/api/documents/{ids['HID-DRAFT']}").json["statistics"] == nothing
+
+    anonymous = app.test_client()
+    outsider = app.test_client()
+    sign_in(outsider, make_user("translator", languages=("fr",)))
+    member = app.test_client()
+    sign_in(member, make_user("member", organization="ILO"))
+    readable = {
+        "anonymous": {"PUB-0", "HID-WITHDRAWN"},
+        "outsider": {"PUB-0", "HID-WITHDRAWN"},
+        "member": {"PUB-0", "HID-WITHDRAWN", "HID-MEMBERS"},
+    }
+    for who, client in (("anonymous", anonymous), ("outsider", outsider), ("member", member)):
+        for ref, document_id in ids.items():
+            for address in (f"/api/documents/{document_id}", f"/api/documents/ref/{ref}"):
+                answer = client.get(address)
+                if ref in readable[who]:
+                    assert answer.status_code == 200, (who, address)
+                    assert answer.json["statistics"] == counted, (who, address)
+                else:
+                    assert answer.status_code == 404, (who, address)
+                    assert "statistics" not in answer.get_data(as_text=True)
+            # As a robot, so that reading the page adds nothing to what it shows.
+            page = client.get(f"/documents/{document_id}?lang=en", headers=robot)
+            shown = "1 view · 1 download" in page.get_data(as_text=True)
+            assert shown == (ref in readable[who]), (who, ref)
+        # The staff report and its CSV are the staff's.
+        for address in ("/staff/statistics", "/staff/statistics.csv"):
+            refused = client.get(address)
+            assert refused.status_code in (302, 403), (who, address)
+            assert "HID-" not in refused.get_data(as_text=True)
+    # The report's reads apply the rule themselves, whoever calls them.
+    with app.app_context():
+        month = statistics_queries.report(None, "2000-01", "2999-12")
+        assert (month.totals.views, month.totals.downloads) == (2, 2)  # PUB-0, HID-WITHDRAWN
+        assert statistics_queries.totals(None, ids["HID-MEMBERS"]) is None
+        assert {u.ref for u in statistics_queries.record_usage(None, "2000-01", "2999-12")} == {
+            "PUB-0",
+            "HID-WITHDRAWN",
+        }

@@ -39,6 +39,9 @@ from knowledge_hub.models.review import CriteriaSetVersion
 from knowledge_hub.models.review import Criterion
 from knowledge_hub.models.review import CriterionCheck
 from knowledge_hub.models.review import CriterionKind
+from knowledge_hub.models.statistics import RecentClick
+from knowledge_hub.models.statistics import UsageCount
+from knowledge_hub.models.statistics import UsageMetric
 from knowledge_hub.models.tokens import ApiToken
 from knowledge_hub.models.translations import ACTIVE_REQUEST_STATUSES
 from knowledge_hub.models.translations import RequestStatus
@@ -75,6 +78,7 @@ __all__ = [
     "OrganizationRole",
     "OutgoingMail",
     "PendingIndex",
+    "RecentClick",
     "ReextractionRun",
     "Region",
     "RequestStatus",
@@ -83,6 +87,8 @@ __all__ = [
     "StoredFile",
     "Topic",
     "TranslationRequest",
+    "UsageCount",
+    "UsageMetric",
     "User",
     "Variant",
     "VariantStatus",

@@ -12,6 +12,7 @@ import copy
 import hashlib
 import json
 import math
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -29,6 +30,7 @@ from knowledge_hub.models import Meeting
 from knowledge_hub.models import Variant
 from knowledge_hub.queries import public as public_queries
 from knowledge_hub.queries import staff as staff_queries
+from knowledge_hub.queries import statistics as statistics_queries
 from knowledge_hub.search import BadQuery
 from knowledge_hub.services import Invalid
 from knowledge_hub.services import NotAllowed
@@ -482,6 +484,9 @@ def document_json(document: Document) -> dict:
         "languages": [
             variant_json(document, v) for v in public_queries.visible_variants(reader, document)
         ],
+        "statistics": asdict(
+            statistics_queries.totals(reader, document.id) or statistics_queries.UsageTotals()
+        ),
     }
 
 

@@ -33,6 +33,7 @@ from knowledge_hub.queries import review as review_queries
 from knowledge_hub.services import previews
 from knowledge_hub.services.documents import blob_store
 from knowledge_hub.storage import StorageError
+from knowledge_hub.web import usage
 from knowledge_hub.web.permissions import viewer
 from knowledge_hub.web.security import DOWNLOAD_POLICY
 
@@ -56,6 +57,7 @@ def landing(document_id: int):
         abort(404, description=_("There is no such record, or it is not public."))
     variants = public_queries.visible_variants(reader, document)
     shown = public_queries.pick_variant(variants, shown_languages())
+    usage.count_view(document, shown)
     cited = citable(document, shown)
     store = blob_store()
     drawn = {
@@ -138,8 +140,10 @@ def send_stored(stored: StoredFile, *, inline: bool = False) -> Response:
 
 @bp.get("/<int:document_id>/files/<int:file_id>")
 def download(document_id: int, file_id: int):
+    stored = served_file(document_id, file_id)
+    usage.count_download(stored)
     # Uploaded HTML must never run in the hub's origin: it is always an attachment.
-    return send_stored(served_file(document_id, file_id))
+    return send_stored(stored)
 
 
 @bp.get("/<int:document_id>/files/<int:file_id>/view")
@@ -148,6 +152,7 @@ def view(document_id: int, file_id: int):
     stored = served_file(document_id, file_id)
     if stored.media_type != previews.PDF:
         abort(404, description=_("Only PDF files open in the browser; download this one."))
+    usage.count_download(stored)
     response = send_stored(stored, inline=True)
     # The viewer is the browser's; the bytes get a unique origin and may fetch nothing.
     response.headers["Content-Security-Policy"] = DOWNLOAD_POLICY

@@ -16,12 +16,16 @@ from flask_babel import gettext as _
 from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from knowledge_hub import counter
+from knowledge_hub.csv_export import csv_text
 from knowledge_hub.models import Document
 from knowledge_hub.models import DocumentKind
 from knowledge_hub.models import DocumentStatus
 from knowledge_hub.models import Variant
+from knowledge_hub.models.base import utcnow
 from knowledge_hub.queries import ocr as ocr_queries
 from knowledge_hub.queries import staff as staff_queries
+from knowledge_hub.queries import statistics as statistics_queries
 from knowledge_hub.services import Invalid
 from knowledge_hub.services import NotFound
 from knowledge_hub.services import ServiceError
@@ -404,4 +408,58 @@ def import_report(batch_id: str):
         "\ufeff" + imports.report_csv(report),
         mimetype="text/csv",
         headers={"Content-Disposition": f"attachment; filename={name}"},
+    )
+
+
+# --- usage statistics -------------------------------------------------------------
+
+
+def _statistics_span() -> tuple[str, str, str | None]:
+    """The months the report covers (from/to, YYYY-MM), the last twelve unless asked,
+    and what was wrong with the months asked for, if anything."""
+    last = counter.month_of(utcnow())
+    first = counter.previous_months(last, 12)
+    asked_first = request.args.get("from", "").strip() or first
+    asked_last = request.args.get("to", "").strip() or last
+    if not (counter.is_month(asked_first) and counter.is_month(asked_last)):
+        return first, last, _("Give the months as YYYY-MM, e.g. 2026-01.")
+    if asked_first > asked_last:
+        return first, last, _("The first month must not come after the last.")
+    return asked_first, asked_last, None
+
+
+@bp.get("/statistics")
+@requires("view_statistics")
+def statistics():
+    """Views and downloads as COUNTER counts them, by month, organization, type and
+    language."""
+    first, last, problem = _statistics_span()
+    return render_template(
+        "staff/statistics.html",
+        report=statistics_queries.report(viewer(), first, last),
+        problem=problem,
+    )
+
+
+@bp.get("/statistics.csv")
+@requires("view_statistics")
+def statistics_csv():
+    """The report's counts per record, month and language version, with a total line."""
+    first, last, problem = _statistics_span()
+    if problem:
+        abort(400, description=problem)
+    lines = statistics_queries.record_usage(viewer(), first, last)
+    rows: list[tuple] = [
+        (u.month, u.ref, u.doc_type, u.organizations, u.language, u.views, u.downloads)
+        for u in lines
+    ]
+    rows.append(
+        ("total", "", "", "", "", sum(u.views for u in lines), sum(u.downloads for u in lines))
+    )
+    header = ["month", "ref", "type", "organizations", "language", "views", "downloads"]
+    return Response(
+        # The byte-order mark lets spreadsheets read UTF-8 (Arabic, Chinese) correctly.
+        "\ufeff" + csv_text(header, rows),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f"attachment; filename=usage-{first}-{last}.csv"},
     )

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from flask import Flask
+from flask import current_app
 from flask import g
 from flask import request
 from flask_babel import gettext as _
@@ -20,6 +21,7 @@ from knowledge_hub.extensions import db
 from knowledge_hub.i18n import vocabularies
 from knowledge_hub.i18n.messages import translate
 from knowledge_hub.queries import review as review_queries
+from knowledge_hub.queries import statistics as statistics_queries
 from knowledge_hub.web.forms import EmptyForm
 from knowledge_hub.web.permissions import viewer
 
@@ -219,6 +221,17 @@ def _waiting_for_review() -> int:
         return 0
 
 
+def _usage_totals(document_id: int) -> statistics_queries.UsageTotals | None:
+    """A record's views and downloads (asked only by the record page's include), or None
+    when they cannot be read: the page is drawn without them."""
+    try:
+        return statistics_queries.totals(viewer(), document_id)
+    except SQLAlchemyError:
+        db.session.rollback()
+        current_app.logger.exception("the usage counts of record %s could not be read", document_id)
+        return None
+
+
 def _template_globals() -> dict:
     return {
         "url_with": url_with,
@@ -226,6 +239,7 @@ def _template_globals() -> dict:
         "viewer": viewer(),
         "can": lambda action: access.can(viewer(), action),
         "waiting_for_review": _waiting_for_review,
+        "usage_totals": _usage_totals,
         "interface_languages": i18n.interface_languages(),
         "current_language": i18n.current_language(),
         "text_direction": i18n.text_direction,

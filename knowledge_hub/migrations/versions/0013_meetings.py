@@ -1,7 +1,7 @@
 """The Task Force's meetings, the organizations present and the documents of each
 
 Revision ID: 0013
-Revises: 0011
+Revises: 0012
 Create Date: 2026-12-04 15:30:00.000000
 
 A document belongs to one meeting at most; the link is a table of its own, so the
@@ -13,7 +13,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "0013"
-down_revision = "0011"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 

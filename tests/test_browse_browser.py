@@ -1,14 +1,16 @@
 """A reader browses in a real browser (Debian's Chromium) against `flask run` serving the
 demonstration catalogue: home → Browse → Organizations → an organization → a record →
-its French tab, by mouse and by the arrow keys of the tabs."""
+its French tab, by mouse and by the arrow keys of the tabs → a download, counted once."""
 
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import requests
 from playwright.sync_api import Browser
 from playwright.sync_api import expect
 
@@ -17,6 +19,14 @@ from tests.server import FlaskServer
 from tests.server import run_hub
 from tests.test_browser import CHROMIUM
 from tests.test_browser import browser  # noqa: F401  (the Chromium fixture)
+
+#: A desktop Chrome's user agent. Headless Chromium names itself "HeadlessChrome", which
+#: the COUNTER robots list holds, so a reader's downloads are made with a reader's name.
+DESKTOP_CHROME = (
+    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/131.0.0.0 Safari/537.36"
+)
+GOOGLEBOT = "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)"
 
 pytestmark = [
     pytest.mark.slow,
@@ -46,7 +56,10 @@ def test_a_reader_browses_to_a_record_and_reads_it_in_french(
     browser: Browser,  # noqa: F811
     tmp_path: Path,
 ) -> None:
-    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    context = browser.new_context(
+        viewport={"width": 1280, "height": 900}, user_agent=DESKTOP_CHROME
+    )
+    page = context.new_page()
     page.goto(f"{demo_server}/?lang=en")
     page.locator(".search-links").get_by_role("link", name="Browse", exact=True).click()
     expect(page).to_have_url(re.compile(r"/browse/$"))
@@ -92,6 +105,38 @@ def test_a_reader_browses_to_a_record_and_reads_it_in_french(
     # The permanent link is there to select, and the copy button shown by the script.
     expect(page.locator("#permanent-link")).to_have_value(re.compile(r"/r/DEMO-PP-2014$"))
     expect(page.get_by_role("button", name="Copy link")).to_be_visible()
+
+    # The French version's file, downloaded: the record's count rises by one; the same
+    # download again within 30 seconds is the same click; a robot's is not counted.
+    document_id = re.search(r"/documents/(\d+)", page.url).group(1)
+    api = f"{demo_server}/api/documents/{document_id}"
+    before = requests.get(api, timeout=30).json()["statistics"]
+    french_download = page.locator("#version-fr").get_by_role("link", name=re.compile("^Download"))
+    with page.expect_download() as fetched:
+        french_download.click()
+    assert fetched.value.failure() is None
+    assert counts_after(api, before["downloads"] + 1, seconds=15) == before["downloads"] + 1
+    with page.expect_download() as fetched:
+        french_download.click()
+    assert fetched.value.failure() is None
+    file_url = demo_server + french_download.get_attribute("href")
+    robot = requests.get(file_url, headers={"User-Agent": GOOGLEBOT}, timeout=30)
+    assert robot.status_code == 200 and robot.content
+    assert counts_after(api, before["downloads"] + 2, seconds=5) == before["downloads"] + 1
+    page.reload()
+    expect(page.locator(".record-usage")).to_contain_text(f"{before['downloads'] + 1} download")
+    context.close()
+
+
+def counts_after(api: str, hoped_for: int, seconds: float) -> int:
+    """The record's downloads once they reach hoped_for, or what they are after waiting:
+    each server process writes its counts a moment after the answer."""
+    deadline = time.monotonic() + seconds
+    while True:
+        downloads = requests.get(api, timeout=30).json()["statistics"]["downloads"]
+        if downloads >= hoped_for or time.monotonic() > deadline:
+            return downloads
+        time.sleep(0.2)
 
 
 def test_the_tabs_are_links_without_script(demo_server: str, browser: Browser) -> None:  # noqa: F811

@@ -64,7 +64,9 @@ MUST_REACH = {
 }
 #: How many links of each shape, and in all, a reader's walk takes.
 PER_SHAPE = 3
-LIMIT = 120
+#: Enough for the administrator's walk to reach the audit log past the browse pages,
+#: the meetings and the search's export links that every page leads to first.
+LIMIT = 180
 #: Between two reindexes: the walk goes on under several switches, and the machine's
 #: cores are not all building indexes meanwhile.
 REINDEX_PAUSE = 2.0

@@ -51,6 +51,9 @@ BACK_OFFICE_ENTRY_POINTS = (
 
 #: Query values that vary without changing what a page is (its shape).
 _VARYING = re.compile(r"\d+")
+#: A browse page of one value (/browse/organizations/ILO, /browse/topics/sdg-5): the
+#: value is what varies, as an id does elsewhere.
+_BROWSED_VALUE = re.compile(r"^(/browse/[^/]+/)[^/]+$")
 
 
 class _Links(HTMLParser):
@@ -115,7 +118,8 @@ def shape(path_and_query: str) -> str:
     names. A walk takes a few links of each shape, not every page of every search."""
     parts = urlsplit(path_and_query)
     names = sorted({name for name, __ in parse_qsl(parts.query, keep_blank_values=True)})
-    return _VARYING.sub("N", parts.path) + "?" + "&".join(names)
+    path = _BROWSED_VALUE.sub(r"\1V", parts.path)
+    return _VARYING.sub("N", path) + "?" + "&".join(names)
 
 
 @dataclass

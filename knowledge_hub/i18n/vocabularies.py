@@ -307,6 +307,8 @@ AUDIT_ACTIONS: dict[str, Message] = {
     "retire_criterion": N_("Retired a criterion"),
     "retire_vocabulary_entry": N_("Retired a vocabulary entry"),
     "reviewed_change": N_("Changed a reviewed field"),
+    "create_meeting": N_("Recorded a meeting"),
+    "update_meeting": N_("Changed a meeting"),
     "revoke_token": N_("Revoked an API token"),
     "send_back": N_("Sent back to the secretariat"),
     "send_back_translation": N_("Sent a translation back"),
@@ -329,6 +331,7 @@ AUDIT_OBJECTS: dict[str, Message] = {
     "doctype": N_("document type"),
     "document": N_("record"),
     "hub": N_("the hub"),
+    "meeting": N_("meeting"),
     "organization": N_("organization"),
     "region": N_("region"),
     "storedfile": N_("file"),
@@ -386,6 +389,14 @@ AUDIT_DETAILS: dict[str, Message] = {
     "token_id": N_("token"),
     "version": N_("version"),
     "vocabulary": N_("vocabulary"),
+    "number": N_("number"),
+    "held_on": N_("date held"),
+    "place": N_("place"),
+    "is_virtual": N_("online"),
+    "participants_count": N_("participants"),
+    "members_present": N_("members present"),
+    "observers_present": N_("observers present"),
+    "meeting": N_("meeting"),
 }
 
 _TOPICS = SSE_TOPICS | SDGS

@@ -46,6 +46,9 @@ def wait_for(text: str, log: Path, seconds: float = 30) -> str:
 def test_flask_run_reports_a_crash_with_python_tracebacks(config: dict) -> None:
     with FlaskServer(config) as server:
         assert server.process is not None
+        # The socket listens before the server has logged its start and entered its
+        # loop; a request answered means the loop is running, whose stack the log shows.
+        assert requests.get(f"{server.url}/robots.txt", timeout=30).status_code == 200
         os.kill(server.process.pid, signal.SIGSEGV)
         assert server.process.wait(timeout=30) == -signal.SIGSEGV
     log = server.log.read_text(errors="replace")

@@ -58,3 +58,22 @@ def test_the_api_keeps_its_machine_readable_errors(client: FlaskClient) -> None:
     response = client.get("/api/no-such-thing?lang=ar")
     assert response.status_code == 404
     assert response.get_json()["error"] == "not_found"
+
+
+def test_a_database_that_cannot_be_opened_is_not_called_unset(
+    tmp_path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A database the server cannot reach answers 503 and logs why, instead of telling
+    the reader to run `hub init` on a hub that may be set up."""
+    from knowledge_hub import create_app
+    from tests.conftest import make_config
+
+    config = make_config(tmp_path)
+    config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{tmp_path / 'no-such-folder' / 'hub.sqlite'}"
+    app = create_app(config)
+    answer = app.test_client().get("/")
+    assert answer.status_code == 503
+    page = answer.get_data(as_text=True)
+    assert "hub init" not in page
+    assert "try again in a moment" in page
+    assert "the database cannot be read on /" in caplog.text

@@ -91,13 +91,23 @@ def _server_error(error: Exception):
     db.session.rollback()
     if isinstance(error, HTTPException):
         return _http_error(error)
-    if isinstance(error, SQLAlchemyError) and not _database_is_set_up():
-        # A server started before `hub init`: say what to do, not "something went wrong".
-        current_app.logger.error("the database has no tables: run `flask --app app hub init`")
-        message = _("The hub's database is not set up yet. Run: flask --app app hub init")
-        if wants_json():
-            return jsonify(error="not_set_up", message=message), 503
-        return render_template("errors/error.html", error=None, message=message), 503
+    if isinstance(error, SQLAlchemyError):
+        set_up = _database_is_set_up()
+        if set_up is False:
+            # A server started before `hub init`: say what to do, not "something went wrong".
+            current_app.logger.error("the database has no tables: run `flask --app app hub init`")
+            return _unavailable(
+                _("The hub's database is not set up yet. Run: flask --app app hub init"),
+                "not_set_up",
+            )
+        if set_up is None:
+            # The database cannot even be asked what it holds (unreachable, locked past the
+            # busy timeout, a file that cannot be opened): that, not a missing `hub init`,
+            # is what the log must say.
+            current_app.logger.exception("the database cannot be read on %s", request.path)
+            return _unavailable(
+                _("The hub cannot answer just now: try again in a moment."), "database_unavailable"
+            )
     current_app.logger.exception("unhandled error on %s", request.path)
     message = _(
         "Something went wrong on our side. Please try again; if it persists, tell the secretariat."
@@ -107,9 +117,16 @@ def _server_error(error: Exception):
     return render_template("errors/error.html", error=None, message=message), 500
 
 
-def _database_is_set_up() -> bool:
-    """Whether `hub init` has made the tables (asked only after a database error)."""
+def _unavailable(message: str, code: str):
+    if wants_json():
+        return jsonify(error=code, message=message), 503
+    return render_template("errors/error.html", error=None, message=message), 503
+
+
+def _database_is_set_up() -> bool | None:
+    """Whether `hub init` has made the tables (asked only after a database error); None
+    when the database cannot be asked."""
     try:
         return sa_inspect(db.engine).has_table(Document.__tablename__)
     except SQLAlchemyError:
-        return False
+        return None

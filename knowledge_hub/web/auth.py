@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from urllib.parse import urlsplit
 
 from flask import Blueprint
@@ -142,12 +143,24 @@ def _invitation_refused(error: Exception):
 
 @bp.route("/invitation/<token>", methods=["GET", "POST"])
 def invitation(token: str):
+    return _password_by_link(token, users.invited_user, users.accept_invitation, reset=False)
+
+
+def _password_by_link(
+    token: str,
+    account_for: Callable[[str], User],
+    set_password: Callable[[str, str], User],
+    *,
+    reset: bool,
+):
+    """The page of a link sent to one person (an invitation, a password reset): choose a
+    password, then sign in with it."""
     from knowledge_hub.web.forms.admin import InvitationForm
 
     form = InvitationForm()
     if form.validate_on_submit():
         try:
-            users.accept_invitation(token, form.password.data)
+            set_password(token, form.password.data)
         except users.InvitationInvalid as e:
             return _invitation_refused(e)
         except Invalid as e:
@@ -156,11 +169,13 @@ def invitation(token: str):
             flash(_("Your password is set. Sign in with it now."), "success")
             return redirect(url_for("auth.login"))
     try:
-        account = users.invited_user(token)
+        account = account_for(token)
     except users.InvitationInvalid as e:
         return _invitation_refused(e)
     status = 400 if form.is_submitted() else 200
-    page = render_template("auth/invitation.html", form=form, account=account, problem=None)
+    page = render_template(
+        "auth/invitation.html", form=form, account=account, problem=None, reset=reset
+    )
     return page, status, _PRIVATE
 
 
@@ -179,25 +194,4 @@ def forgot_password():
 
 @bp.route("/reset/<token>", methods=["GET", "POST"])
 def reset_password(token: str):
-    from knowledge_hub.web.forms.admin import InvitationForm
-
-    form = InvitationForm()
-    if form.validate_on_submit():
-        try:
-            users.reset_password(token, form.password.data)
-        except users.InvitationInvalid as e:
-            return _invitation_refused(e)
-        except Invalid as e:
-            flash(str(e), "error")
-        else:
-            flash(_("Your password is set. Sign in with it now."), "success")
-            return redirect(url_for("auth.login"))
-    try:
-        account = users.reset_link_user(token)
-    except users.InvitationInvalid as e:
-        return _invitation_refused(e)
-    status = 400 if form.is_submitted() else 200
-    page = render_template(
-        "auth/invitation.html", form=form, account=account, problem=None, reset=True
-    )
-    return page, status, _PRIVATE
+    return _password_by_link(token, users.reset_link_user, users.reset_password, reset=True)

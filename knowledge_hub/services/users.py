@@ -10,6 +10,7 @@ import hashlib
 import hmac
 import re
 import secrets
+from collections.abc import Callable
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -398,26 +399,17 @@ def invited_user(token: str) -> User:
 
     Nobody is signed in when a link is opened: the signed token is the permission.
     """
-    try:
-        data = _serializer().loads(token, max_age=int(INVITATION_MAX_AGE.total_seconds()))
-    except SignatureExpired as e:
-        raise InvitationInvalid(
-            _(
-                "This invitation link has expired (links last %(days)d days). "
-                "Ask an administrator for a new one.",
-                days=INVITATION_MAX_AGE.days,
-            )
-        ) from e
-    except BadSignature as e:
-        raise InvitationInvalid(
-            _("This is not a valid invitation link. Check that it was copied whole.")
-        ) from e
-    user = db.session.get(User, data.get("user")) if isinstance(data, dict) else None
-    if (
-        user is None
-        or user.email == SYSTEM_EMAIL
-        or not hmac.compare_digest(_session_mark(user), str(data.get("mark")))
-    ):
+    user = _linked_user(
+        _serializer(),
+        token,
+        INVITATION_MAX_AGE,
+        expired=lambda: _(
+            "This invitation link has expired (links last %(days)d days). "
+            "Ask an administrator for a new one.",
+            days=INVITATION_MAX_AGE.days,
+        ),
+    )
+    if user is None or user.email == SYSTEM_EMAIL:
         raise InvitationInvalid(
             _(
                 "This invitation link was already used or has been replaced. "
@@ -426,6 +418,26 @@ def invited_user(token: str) -> User:
         )
     if not user.is_active:
         raise InvitationInvalid(_("This account is disabled. Ask an administrator."))
+    return user
+
+
+def _linked_user(
+    serializer: URLSafeTimedSerializer, token: str, max_age: timedelta, expired: Callable[[], str]
+) -> User | None:
+    """The account a signed link (an invitation, a password reset) names, or None when the
+    link was used or replaced since (its mark no longer matches the account's); an
+    expired or broken link is InvitationInvalid."""
+    try:
+        data = serializer.loads(token, max_age=int(max_age.total_seconds()))
+    except SignatureExpired as e:
+        raise InvitationInvalid(expired()) from e
+    except BadSignature as e:
+        raise InvitationInvalid(
+            _("This is not a valid invitation link. Check that it was copied whole.")
+        ) from e
+    user = db.session.get(User, data.get("user")) if isinstance(data, dict) else None
+    if user is None or not hmac.compare_digest(_session_mark(user), str(data.get("mark"))):
+        return None
     return user
 
 
@@ -489,22 +501,13 @@ def request_password_reset(email: str, language: str | None) -> None:
 
 def reset_link_user(token: str) -> User:
     """The account a "Forgot your password?" link is for, or InvitationInvalid."""
-    try:
-        data = _reset_serializer().loads(token, max_age=int(RESET_MAX_AGE.total_seconds()))
-    except SignatureExpired as e:
-        raise InvitationInvalid(
-            _("This link has expired. Ask for a new one with “Forgot your password?”.")
-        ) from e
-    except BadSignature as e:
-        raise InvitationInvalid(
-            _("This is not a valid invitation link. Check that it was copied whole.")
-        ) from e
-    user = db.session.get(User, data.get("user")) if isinstance(data, dict) else None
-    if (
-        user is None
-        or not user.is_active
-        or not hmac.compare_digest(_session_mark(user), str(data.get("mark")))
-    ):
+    user = _linked_user(
+        _reset_serializer(),
+        token,
+        RESET_MAX_AGE,
+        expired=lambda: _("This link has expired. Ask for a new one with “Forgot your password?”."),
+    )
+    if user is None or not user.is_active:
         raise InvitationInvalid(
             _("This link was already used or has been replaced. Ask for a new one.")
         )

@@ -28,6 +28,7 @@ from knowledge_hub.services import imports
 from knowledge_hub.services import users
 from tests import postgres
 from tests import snapshots
+from tests.mailbox import Mailbox
 from tests.postgres import PostgresCluster
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -291,3 +292,14 @@ def seed_criteria(app: Flask, kept_states: snapshots.KeptStates) -> None:
 def criteria(app: Flask, kept_states: snapshots.KeptStates) -> None:
     """The first criteria set, as `hub init` seeds it."""
     seed_criteria(app, kept_states)
+
+
+@pytest.fixture
+def mailbox(app: Flask) -> Iterator[Mailbox]:
+    """A real SMTP server on a free port of 127.0.0.1 (aiosmtpd), the app's mail sent to it."""
+    box = Mailbox().start()
+    box.attach(app)
+    try:
+        yield box
+    finally:
+        box.stop()

@@ -6,10 +6,8 @@ the subscriber's visibility then, each new version named once, with one-click un
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
 from datetime import timedelta
 
-import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
@@ -40,16 +38,6 @@ TEXT = {
     "ar": "قدمت التعاونية {word} في {place} تقريرا عن عملها في الاقتصاد الاجتماعي والتضامني "
     "مع نساء القرى والأسواق المحلية والمجلس البلدي.",
 }
-
-
-@pytest.fixture
-def mailbox(app: Flask) -> Iterator[Mailbox]:
-    box = Mailbox().start()
-    box.attach(app)
-    try:
-        yield box
-    finally:
-        box.stop()
 
 
 def record(ref: str, word: str, *, access: str = "public", language: str = "en", title=None):

@@ -10,7 +10,6 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterator
 
 import pytest
 from flask import Flask
@@ -36,16 +35,6 @@ from tests.server import PROJECT_ROOT
 from tests.server import environment
 
 NEW_PASSWORD = "a brand new long password"
-
-
-@pytest.fixture
-def mailbox(app: Flask) -> Iterator[Mailbox]:
-    box = Mailbox().start()
-    box.attach(app)
-    try:
-        yield box
-    finally:
-        box.stop()
 
 
 def queued(app: Flask) -> list[OutgoingMail]:

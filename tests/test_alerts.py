@@ -140,6 +140,8 @@ def test_an_address_without_an_account_is_confirmed_before_any_alert(
     assert run_alerts(app).alerts == 0  # not confirmed yet
     [link] = [u for u in links_in(confirmation) if "/alerts/confirm/" in u]
     assert 'method="post"' in reader.get(link).get_data(as_text=True)  # a button, not the GET
+    # Opened in another browser, the page speaks the mail's language.
+    assert '<html lang="fr"' in app.test_client().get(link).get_data(as_text=True)
     assert run_alerts(app).alerts == 0
     assert reader.post(link).status_code == 302
     # The confirmed search names what was released since it was saved.
@@ -212,6 +214,11 @@ def test_tell_me_when_this_record_is_available_in_arabic(
     assert 'dir="rtl"' in html_of(message)
     assert "التعاونيات" in text_of(message)
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    # The record's link opens its Arabic version, in Arabic, in any browser.
+    [opened] = [u for u in links_in(message) if f"/documents/{document_id}" in u]
+    page = app.test_client().get(opened, headers={"Accept-Language": "en"})
+    assert '<html lang="ar"' in page.get_data(as_text=True)
+    assert "التعاونيات" in page.get_data(as_text=True) and "version=ar" in opened
     # Told once: the alert is done.
     assert run_alerts(app).alerts == 0
     assert "التعاونيات" not in client.get("/alerts/").get_data(as_text=True)

@@ -191,7 +191,7 @@ def _subscribe(actor: User | None, email: str | None, language: str, **fields) -
                 lambda: _("Confirm your alerts from the UNTFSSE Knowledge Hub"),
                 "confirm",
                 name=saved.name,
-                url=mail.link("alerts.confirm", token=saved.token),
+                url=mail.link("alerts.confirm", language, token=saved.token),
             )
         return saved
 
@@ -368,11 +368,18 @@ def _alert(saved: SavedSearch) -> int:
         )
     )
     language = _language_of(saved, viewer)
-    unsubscribe_link = mail.link("alerts.unsubscribe", token=saved.token)
+    translation = saved.document_id is not None
+    unsubscribe_link = mail.link("alerts.unsubscribe", language, token=saved.token)
     items = [
         {
             "title": variants[0].title,
-            "url": mail.link("documents.landing", document_id=document_id),
+            "url": mail.link(
+                "documents.landing",
+                language,
+                document_id=document_id,
+                # "Now in Arabic" opens the Arabic version.
+                version=saved.awaited_language if translation else None,
+            ),
             "languages": [v.language for v in variants],
             # A record named before, or released before the search was saved, has a
             # new language version; any other is a new record.
@@ -381,7 +388,6 @@ def _alert(saved: SavedSearch) -> int:
         }
         for document_id, variants in listed
     ]
-    translation = saved.document_id is not None
     message = mail.queue(
         "alert",
         saved.email,
@@ -407,8 +413,8 @@ def _alert(saved: SavedSearch) -> int:
         language_name=_name(saved) if translation else "",
         search_url=None
         if translation
-        else mail.link("public.search", q=saved.query or None, **saved.filters),
-        manage_url=mail.link("alerts.index") if saved.user_id else None,
+        else mail.link("public.search", language, q=saved.query or None, **saved.filters),
+        manage_url=mail.link("alerts.index", language) if saved.user_id else None,
         unsubscribe_url=unsubscribe_link,
     )
     for variant in versions:

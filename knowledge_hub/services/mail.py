@@ -67,8 +67,14 @@ def is_configured() -> bool:
     return bool(current_app.config.get("MAIL_SERVER"))
 
 
-def link(endpoint: str, **values: Any) -> str:
-    """An absolute link for a message, built from HUB_PUBLIC_URL when it is set."""
+def link(endpoint: str, opens_in: str | None = None, **values: Any) -> str:
+    """An absolute link for a message, built from HUB_PUBLIC_URL when it is set.
+
+    `opens_in`, the message's language: the page opens in it (`?lang=`), whatever the
+    browser the recipient reads the mail beside prefers.
+    """
+    if opens_in in current_app.config["LANGUAGES"]:
+        values["lang"] = opens_in
     with _as_if_requested():
         return url_for(endpoint, _external=True, **values)
 

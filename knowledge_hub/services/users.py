@@ -160,7 +160,7 @@ def _mail_invitation(user: User, token: str) -> None:
         name=user.name,
         roles=", ".join(user.roles) or "—",
         days=INVITATION_MAX_AGE.days,
-        url=mail.link("auth.invitation", token=token),
+        url=mail.link("auth.invitation", user.interface_language, token=token),
     )
 
 
@@ -494,7 +494,7 @@ def request_password_reset(email: str, language: str | None) -> None:
             "reset",
             name=user.name,
             minutes=int(RESET_MAX_AGE.total_seconds() // 60),
-            url=mail.link("auth.reset_password", token=token),
+            url=mail.link("auth.reset_password", user.interface_language or language, token=token),
         )
         audit(None, "request_password_reset", user, email=user.email)
 

@@ -36,6 +36,13 @@ class Config:
     SECRET_KEY = os.environ.get("SECRET_KEY") or None
     SECRET_KEY_FILE = PROJECT_ROOT / "instance" / "secret_key"
     SQLALCHEMY_DATABASE_URI = _database_url()
+    #: What a server does when it starts on a database without tables: "demo" sets the
+    #: hub up and loads the demonstration catalogue (as `hub init` and `hub demo` do),
+    #: "init" sets it up empty, "off" leaves it to the person (every page then says to
+    #: run `hub init`). The demonstration is the default only for the embedded database.
+    FIRST_START = os.environ.get("HUB_FIRST_START") or (
+        "init" if os.environ.get("DATABASE_URL") else "demo"
+    )
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
     INDEX_DIR = Path(os.environ.get("HUB_INDEX_DIR", PROJECT_ROOT / "index"))
     UPLOAD_DIR = Path(os.environ.get("HUB_UPLOAD_DIR", PROJECT_ROOT / "uploads"))

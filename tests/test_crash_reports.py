@@ -72,13 +72,3 @@ def test_a_gunicorn_worker_reports_a_crash_in_the_error_log(config: dict, tmp_pa
         written = wait_for(f"Worker (pid:{worker}) was sent SIGSEGV", error_log)
     assert "Fatal Python error: Segmentation fault" in written
     assert 'File "' in written and "gunicorn/workers" in written
-
-
-@pytest.mark.slow
-def test_a_server_started_before_hub_init_says_how_to_set_it_up(tmp_path: Path) -> None:
-    """A person who runs `flask run` first gets the command to run, not a bare 500."""
-    with FlaskServer(make_config(tmp_path)) as server:
-        page = requests.get(f"{server.url}/", timeout=60)
-        api = requests.get(f"{server.url}/api/search?q=economy", timeout=60)
-    assert page.status_code == 503 and "hub init" in page.text
-    assert api.status_code == 503 and api.json()["error"] == "not_set_up"

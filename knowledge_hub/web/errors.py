@@ -14,7 +14,6 @@ from flask import request
 from flask import url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import Forbidden
 from werkzeug.exceptions import HTTPException
@@ -22,7 +21,7 @@ from werkzeug.exceptions import HTTPException
 from knowledge_hub.access import NotAllowed
 from knowledge_hub.extensions import db
 from knowledge_hub.extensions import login_manager
-from knowledge_hub.models import Document
+from knowledge_hub.services import setup
 
 
 def init_app(app: Flask) -> None:
@@ -127,6 +126,6 @@ def _database_is_set_up() -> bool | None:
     """Whether `hub init` has made the tables (asked only after a database error); None
     when the database cannot be asked."""
     try:
-        return sa_inspect(db.engine).has_table(Document.__tablename__)
+        return setup.is_set_up()
     except SQLAlchemyError:
         return None

@@ -1,8 +1,10 @@
-"""What runs around every request: refusing ids and text no row can hold, session
-expiry, the client's address for the audit trail, and the language cookie."""
+"""What runs around every request: a first start's setup, refusing ids and text no row
+can hold, session expiry, the client's address for the audit trail, and the language
+cookie."""
 
 from __future__ import annotations
 
+import threading
 from datetime import datetime
 from datetime import timedelta
 from typing import Any
@@ -22,6 +24,7 @@ from flask_login import logout_user
 from knowledge_hub import i18n
 from knowledge_hub.extensions import db
 from knowledge_hub.models.base import utcnow
+from knowledge_hub.services import setup
 from knowledge_hub.web.errors import wants_json
 
 #: The largest id an integer column holds on every supported database (PostgreSQL's
@@ -30,11 +33,44 @@ MAX_ID = 2**31 - 1
 
 
 def init_app(app: Flask) -> None:
+    app.before_request(_set_up_on_first_start)
     app.url_value_preprocessor(_ids_in_range)
     app.before_request(_refuse_nul_characters)
     app.before_request(_note_client_address)
     app.before_request(_expire_idle_sessions)
     app.after_request(_remember_language)
+
+
+def _set_up_on_first_start() -> None:
+    """A server started on a database without tables sets the hub up before its first
+    answer (FIRST_START: `hub init`, and the demonstration catalogue by default), rather
+    than answering every page with "run hub init". Once known set up, nothing is asked.
+    """
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    if app.extensions.get(_SET_UP):
+        return
+    # In a thread of its own, as `hub init` and `hub demo` run: no request, no reader's
+    # language or address in what it writes.
+    outcome: list[bool | BaseException] = []
+
+    def set_up() -> None:
+        with app.app_context():
+            try:
+                outcome.append(setup.set_up_on_first_start(app.config["FIRST_START"]))
+            except BaseException as error:  # handed to the request, which answers it
+                outcome.append(error)
+
+    worker = threading.Thread(target=set_up, name="first-start")
+    worker.start()
+    worker.join()
+    [done] = outcome
+    if isinstance(done, BaseException):
+        raise done
+    app.extensions[_SET_UP] = done
+
+
+#: app.extensions' mark that the database was found set up.
+_SET_UP = "hub.set_up"
 
 
 def _ids_in_range(endpoint: str | None, values: dict[str, Any] | None) -> None:

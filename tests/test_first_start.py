@@ -36,6 +36,7 @@ def test_flask_run_on_an_empty_folder_answers_its_first_clicks_with_the_demo(
     assert answers["/api/search?q=economy"].json()["total"] > 0
     assert "UNTFSSE" in answers["/documents/1"].text
     assert "first start: setting the hub up (hub init, hub demo)" in log
+    assert "Traceback" not in log
 
 
 @pytest.mark.slow
@@ -57,6 +58,7 @@ def test_gunicorn_workers_starting_together_set_the_hub_up_once(tmp_path: Path) 
     # The demonstration's public records, each once, all searchable from the first answer.
     assert answers[-1].json()["total"] == everything["total"] == 46
     assert log.count("first start: setting the hub up") == 1
+    assert "Traceback" not in log  # the waiting workers' drainers too kept quiet
 
 
 @pytest.mark.slow

@@ -645,3 +645,36 @@ def test_reindex_with_no_versions_makes_an_empty_generation(
         assert db.session.scalar(select(func.count(Document.id))) == 0
     assert refs(client, "cooperatives") == []
     assert app.test_cli_runner().invoke(args=["hub", "check"]).exit_code == 0
+
+
+def test_writers_waiting_in_two_threads_of_one_process_each_find_the_index_busy(
+    app: Flask, import_rows
+) -> None:
+    """A request and the outbox drainer of one process wait for the same lock: each
+    is told the index is busy, and neither one's failure touches the other's files."""
+    import_rows(ROWS[:1])
+    with app.app_context():
+        holder = search.get_index().writer()  # another writer holds the lock
+    outcomes: list[str] = []
+
+    def wait_for_the_lock() -> None:
+        with app.app_context():
+            try:
+                search.get_index().writer().cancel()
+                outcomes.append("written")
+            except Exception as e:
+                outcomes.append(type(e).__name__)
+
+    first = threading.Thread(target=wait_for_the_lock)
+    second = threading.Thread(target=wait_for_the_lock)
+    try:
+        first.start()
+        time.sleep(app.config["INDEX_LOCK_TIMEOUT"] / 4)  # the second waits while the first does
+        second.start()
+        first.join(30)
+        second.join(30)
+    finally:
+        holder.cancel()
+    assert outcomes == ["IndexBusy", "IndexBusy"]
+    with app.app_context():
+        search.get_index().writer().cancel()  # the lock is free again, the index readable

@@ -12,9 +12,11 @@ import logging
 import threading
 
 from flask import Flask
+from sqlalchemy import inspect as sa_inspect
 
 from knowledge_hub import search
 from knowledge_hub.extensions import db
+from knowledge_hub.models import PendingIndex
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +29,7 @@ class OutboxDrainer(threading.Thread):
         self.app = app
         self.interval = interval
         self._stopping = threading.Event()
+        self._outbox_made = False
 
     def run(self) -> None:
         while not self._stopping.wait(self.interval):
@@ -35,6 +38,8 @@ class OutboxDrainer(threading.Thread):
     def drain_once(self) -> int:
         with self.app.app_context():
             try:
+                if not self._outbox_is_made():
+                    return 0  # a server started before `hub init`, or setting the hub up
                 return search.apply_pending()  # returns at once when nothing is queued
             except Exception:
                 # The rows stay in the outbox; the next round (or `hub reindex`) applies them.
@@ -42,6 +47,11 @@ class OutboxDrainer(threading.Thread):
                 return 0
             finally:
                 db.session.remove()
+
+    def _outbox_is_made(self) -> bool:
+        if not self._outbox_made:
+            self._outbox_made = sa_inspect(db.engine).has_table(PendingIndex.__tablename__)
+        return self._outbox_made
 
     def stop(self) -> None:
         self._stopping.set()

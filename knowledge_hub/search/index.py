@@ -163,31 +163,42 @@ class _Storage(FileStorage):
     Whoosh leaves a file open when a damaged table of contents or segment fails to
     open (and retries the segment ten times); without this they would stay open until
     collected.
+
+    Each thread keeps its own list: a request and the outbox drainer of one process open
+    the same generation at once, and one thread's failure must close only the files it
+    opened, never a file another thread is reading.
     """
 
-    _opened: list | None = None
+    def __init__(self, path: str) -> None:
+        super().__init__(path)
+        self._opening = threading.local()
 
     def open_file(self, name: str, **kwargs: object) -> object:
         f = super().open_file(name, **kwargs)
-        if self._opened is not None:
-            self._opened.append(f)
+        opened = getattr(self._opening, "files", None)
+        if opened is not None:
+            opened.append(f)
         return f
 
     @contextmanager
     def closing_files_on_failure(self) -> Iterator[None]:
-        self._opened = []
+        outer = getattr(self._opening, "files", None)
+        self._opening.files = opened = []
         try:
             yield
         except BaseException:
-            for f in self._opened:
+            for f in opened:
                 if not f.is_closed:
                     try:
                         f.close()
                     except Exception:  # the failure being raised matters more
                         pass
             raise
+        else:
+            if outer is not None:
+                outer.extend(opened)  # an enclosing open that fails closes these too
         finally:
-            self._opened = None
+            self._opening.files = outer
 
 
 def _open_index(folder: Path, schema: object) -> Index:

@@ -62,6 +62,17 @@ faulthandler.enable(file=_crash_log, all_threads=True)
 forwarded_allow_ips = os.environ.get("HUB_FORWARDED_ALLOW_IPS", "127.0.0.1")
 
 
+def on_starting(server: object) -> None:
+    """A first start (a database without tables) sets the hub up here, before the port
+    opens and the workers start, in a process of its own: the master forks the workers
+    with nothing open, and no worker's first request waits for it past `timeout`."""
+    import subprocess
+
+    here = os.path.dirname(os.path.abspath(__file__))
+    command = [sys.executable, "-m", "flask", "--app", "app", "hub", "first-start"]
+    subprocess.run(command, cwd=here, check=False)  # on failure the workers try again
+
+
 def post_worker_init(worker: object) -> None:
     """Start the worker's outbox drainer: index work that found the lock busy waits
     at most INDEX_DRAIN_SECONDS before some worker applies it."""

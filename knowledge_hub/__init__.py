@@ -13,6 +13,7 @@ from knowledge_hub import i18n
 from knowledge_hub import search
 from knowledge_hub import web
 from knowledge_hub.config import Config
+from knowledge_hub.config import first_start_choice
 from knowledge_hub.config import instance_secret_key
 from knowledge_hub.extensions import babel
 from knowledge_hub.extensions import csrf
@@ -34,6 +35,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         app.config.update(test_config)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = instance_secret_key(Path(app.config["SECRET_KEY_FILE"]))
+    app.config["FIRST_START"] = first_start_choice(app.config)
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Config.MIGRATIONS_DIR))
     babel.init_app(app, locale_selector=i18n.select_locale)

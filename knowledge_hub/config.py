@@ -6,7 +6,9 @@ from __future__ import annotations
 import logging
 import os
 import secrets
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 log = logging.getLogger(__name__)
 
@@ -39,10 +41,9 @@ class Config:
     #: What a server does when it starts on a database without tables: "demo" sets the
     #: hub up and loads the demonstration catalogue (as `hub init` and `hub demo` do),
     #: "init" sets it up empty, "off" leaves it to the person (every page then says to
-    #: run `hub init`). The demonstration is the default only for the embedded database.
-    FIRST_START = os.environ.get("HUB_FIRST_START") or (
-        "init" if os.environ.get("DATABASE_URL") else "demo"
-    )
+    #: run `hub init`). Unset: "demo" on SQLite, "init" on any other database
+    #: (first_start_choice).
+    FIRST_START = os.environ.get("HUB_FIRST_START") or None
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
     INDEX_DIR = Path(os.environ.get("HUB_INDEX_DIR", PROJECT_ROOT / "index"))
     UPLOAD_DIR = Path(os.environ.get("HUB_UPLOAD_DIR", PROJECT_ROOT / "uploads"))
@@ -132,3 +133,21 @@ def instance_secret_key(path: Path) -> str:
     finally:
         temporary.unlink()
     return path.read_text().strip()
+
+
+#: The values FIRST_START may take.
+FIRST_START_CHOICES = ("demo", "init", "off")
+
+
+def first_start_choice(config: Mapping[str, Any]) -> str:
+    """FIRST_START as set, else the demonstration on the embedded SQLite database and an
+    empty hub on any other (a production database gets no sample records unasked).
+    A value it cannot take stops the server at start, not at every page."""
+    choice = str(config.get("FIRST_START") or "").strip().lower()
+    if not choice:
+        return "demo" if str(config["SQLALCHEMY_DATABASE_URI"]).startswith("sqlite") else "init"
+    if choice not in FIRST_START_CHOICES:
+        raise ValueError(
+            f"HUB_FIRST_START is one of {', '.join(FIRST_START_CHOICES)}, not {choice!r}"
+        )
+    return choice

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import time
 
 from flask_babel import Babel
 from flask_login import LoginManager
@@ -33,6 +34,17 @@ def _tune_sqlite(dbapi_connection: object, connection_record: object) -> None:
     if not isinstance(dbapi_connection, sqlite3.Connection):
         return
     cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_MILLISECONDS}")
+    # The file keeps WAL once switched; processes that open a new file together (a
+    # server's workers on a first start) can find it locked while one switches it, and
+    # the switch does not wait on the busy timeout: look again until it is done.
+    deadline = time.monotonic() + SQLITE_BUSY_MILLISECONDS / 1000
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            break
+        except sqlite3.OperationalError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
     cursor.close()

@@ -72,6 +72,8 @@ class ServerProcess:
     a log file beside the test's folders."""
 
     name = "server"
+    #: How long `with` waits for the server to be ready.
+    start_timeout = 60.0
 
     def __init__(self, config: dict, log_name: str, **more: str) -> None:
         self.port = free_port()
@@ -116,7 +118,7 @@ class ServerProcess:
             self.process.wait()
 
     def __enter__(self) -> Self:
-        return self.start()
+        return self.start(self.start_timeout)
 
     def __exit__(self, *exc: object) -> None:
         self.stop()

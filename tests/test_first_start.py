@@ -10,7 +10,14 @@ from pathlib import Path
 
 import pytest
 import requests
+from flask import Flask
+from sqlalchemy import func
+from sqlalchemy import select
 
+from knowledge_hub import create_app
+from knowledge_hub.config import first_start_choice
+from knowledge_hub.extensions import db
+from knowledge_hub.models import Document
 from tests.conftest import make_config
 from tests.server import FlaskServer
 from tests.server import GunicornServer
@@ -40,11 +47,14 @@ def test_flask_run_on_an_empty_folder_answers_its_first_clicks_with_the_demo(
 
 
 @pytest.mark.slow
-def test_gunicorn_workers_starting_together_set_the_hub_up_once(tmp_path: Path) -> None:
-    """Every worker's first request arrives at once: one sets the hub up, the others
-    wait for it, and the demonstration catalogue is there once."""
+def test_gunicorn_sets_the_hub_up_once_before_its_workers_answer(tmp_path: Path) -> None:
+    """Every worker's first request arrives at once, and each answers with the whole
+    demonstration catalogue, loaded once."""
     config = make_config(tmp_path)
-    with GunicornServer(config, workers=3, quietly=True, HUB_FIRST_START="demo") as server:
+    server = GunicornServer(config, workers=3, quietly=True, HUB_FIRST_START="demo")
+    # gunicorn sets the hub up before it opens its port (gunicorn.conf.py, on_starting).
+    server.start_timeout = FIRST_ANSWER_SECONDS
+    with server:
         with ThreadPoolExecutor(6) as pool:
             answers = list(
                 pool.map(
@@ -62,6 +72,29 @@ def test_gunicorn_workers_starting_together_set_the_hub_up_once(tmp_path: Path) 
 
 
 @pytest.mark.slow
+def test_two_servers_on_one_database_set_it_up_once_and_answer_alike(tmp_path: Path) -> None:
+    """Their first requests arrive together: one process sets the hub up under the lock,
+    the other waits for it rather than taking a half-made hub for a ready one."""
+    config = make_config(tmp_path)
+    with (
+        FlaskServer(config, HUB_FIRST_START="demo") as one,
+        FlaskServer(config, HUB_FIRST_START="demo") as two,
+    ):
+        with ThreadPoolExecutor(4) as pool:
+            answers = list(
+                pool.map(
+                    lambda url: requests.get(f"{url}/api/search?q=*", timeout=FIRST_ANSWER_SECONDS),
+                    [one.url, two.url, one.url, two.url],
+                )
+            )
+        log = one.log.read_text(errors="replace")  # both servers write to it
+    assert [a.status_code for a in answers] == [200] * 4
+    assert [a.json()["total"] for a in answers] == [46] * 4
+    assert log.count("first start: setting the hub up") == 1
+    assert "Traceback" not in log
+
+
+@pytest.mark.slow
 def test_init_sets_up_an_empty_hub_and_off_says_to_run_hub_init(tmp_path: Path) -> None:
     (tmp_path / "off").mkdir()
     (tmp_path / "init").mkdir()
@@ -75,3 +108,23 @@ def test_init_sets_up_an_empty_hub_and_off_says_to_run_hub_init(tmp_path: Path) 
         api = requests.get(f"{server.url}/api/search?q=*", timeout=60)
     assert page.status_code == 200
     assert api.status_code == 200 and api.json()["total"] == 0  # set up, and empty
+
+
+def test_the_demo_is_the_default_only_on_sqlite_and_a_wrong_value_stops_the_start(
+    tmp_path: Path,
+) -> None:
+    sqlite = {"SQLALCHEMY_DATABASE_URI": "sqlite:////srv/hub/hub.sqlite"}
+    postgresql = {"SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://hub@db/hub"}
+    assert first_start_choice(sqlite) == "demo"
+    assert first_start_choice(postgresql) == "init"  # no sample records in production
+    assert first_start_choice({**postgresql, "FIRST_START": " Demo "}) == "demo"
+    assert first_start_choice({**sqlite, "FIRST_START": "OFF"}) == "off"
+    with pytest.raises(ValueError, match="HUB_FIRST_START is one of demo, init, off"):
+        create_app({**make_config(tmp_path), "FIRST_START": "no"})
+
+
+def test_a_hub_set_up_by_hub_init_is_left_as_it_is(app: Flask) -> None:
+    """The tests' hub has its tables: a first request finds it set up and loads nothing."""
+    assert app.test_client().get("/").status_code == 200
+    with app.app_context():
+        assert db.session.scalar(select(func.count(Document.id))) == 0

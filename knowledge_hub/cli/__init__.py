@@ -18,6 +18,7 @@ from knowledge_hub.cli.mail import send_mail_command
 from knowledge_hub.cli.records import import_command
 from knowledge_hub.cli.records import release_command
 from knowledge_hub.cli.setup import demo_command
+from knowledge_hub.cli.setup import first_start_command
 from knowledge_hub.cli.setup import init_command
 
 hub = AppGroup("hub", help="Knowledge Hub administration.")
@@ -25,6 +26,7 @@ hub = AppGroup("hub", help="Knowledge Hub administration.")
 for command in (
     init_command,  # setup: the database, vocabularies and index
     demo_command,
+    first_start_command,
     create_user_command,  # accounts: people and API tokens
     create_token_command,
     import_command,  # records: bulk import and release

@@ -1,8 +1,10 @@
-"""`hub init` and `hub demo`: a hub ready to use, and the demonstration catalogue."""
+"""`hub init` and `hub demo`: a hub ready to use, and the demonstration catalogue;
+`hub first-start`: what a server does on a database without tables."""
 
 from __future__ import annotations
 
 import click
+from flask import current_app
 from flask.cli import with_appcontext
 
 from knowledge_hub.services import imports
@@ -29,3 +31,15 @@ def demo_command() -> None:
         if row.outcome in (imports.ERROR, imports.CONFLICT):
             click.echo(str(row), err=True)
     click.echo(report.summary())
+
+
+@click.command("first-start")
+@with_appcontext
+def first_start_command() -> None:
+    """Set the hub up if its database has no tables, as HUB_FIRST_START says (gunicorn
+    runs this before its workers start)."""
+    choice = current_app.config["FIRST_START"]
+    if setup.set_up_on_first_start(choice):
+        click.echo("The hub is ready.")
+    else:
+        click.echo("The hub is not set up (HUB_FIRST_START=off): run `hub init`.", err=True)

@@ -14,6 +14,7 @@ from flask import current_app
 from flask_migrate import upgrade
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy import select
+from sqlalchemy import text
 from sqlalchemy import update
 
 from knowledge_hub import search
@@ -38,14 +39,23 @@ log = logging.getLogger(__name__)
 DEMO_FOLDER = Path(__file__).resolve().parent.parent / "demo"
 SAMPLE_ATTESTATION = "Sample record: attested for the demonstration catalogue."
 
-#: What a server does on its first start, when its database has no tables yet
-#: (FIRST_START): what `hub init` and `hub demo` do, `hub init` alone, or nothing (every
-#: page then says to run `hub init`).
-FIRST_START_CHOICES = ("demo", "init", "off")
+#: How long a first start waits for the index to take in what it loaded, at most.
+INDEX_CATCH_UP_SECONDS = 20.0
+
+#: The PostgreSQL advisory lock that `hub init` and first starts take turns on.
+SETUP_LOCK_KEY = 0x48554249  # "HUBI"
 
 
 def initialize() -> None:
-    """Create or upgrade the database, the vocabularies and the index. Again is harmless."""
+    """Create or upgrade the database, the vocabularies and the index. Again is harmless.
+
+    Waits for a server's first start setting the hub up at the same moment, and the
+    other way round (setup_lock)."""
+    with setup_lock():
+        _initialize()
+
+
+def _initialize() -> None:
     Path(current_app.instance_path).mkdir(parents=True, exist_ok=True)
     upgrade(directory=str(current_app.config["MIGRATIONS_DIR"]))
     with transaction() as session:
@@ -67,20 +77,18 @@ def is_set_up() -> bool:
 
 def set_up_on_first_start(choice: str) -> bool:
     """Set a hub up on its first start, a database without tables: as `hub init` does,
-    then loading the demonstration catalogue when `choice` is "demo". Whether the hub is
-    set up afterwards ("off" leaves an empty database to the person).
+    then loading the demonstration catalogue when `choice` is "demo"; "off" leaves an
+    empty database to the person. Whether the hub is set up afterwards.
 
-    Processes that start together (gunicorn's workers, two servers on one folder) take
-    turns on a lock file in the instance folder: one sets the hub up, the others wait
-    and then find it done.
+    The look and the setup happen under setup_lock, so a process never takes a hub that
+    another is still setting up for a ready one: they wait for it and find it done.
     """
-    if choice not in FIRST_START_CHOICES:
-        raise ValueError(f"FIRST_START is one of {', '.join(FIRST_START_CHOICES)}, not {choice!r}")
-    if is_set_up():
-        return True
+    with setup_lock(shared=True):
+        if is_set_up():
+            return True
     if choice == "off":
         return False
-    with _first_start_lock():
+    with setup_lock():
         if is_set_up():
             return True
         log.warning(
@@ -88,7 +96,7 @@ def set_up_on_first_start(choice: str) -> bool:
             "hub init, hub demo" if choice == "demo" else "hub init",
         )
         with _server_logging_kept():
-            initialize()
+            _initialize()
         if choice == "demo":
             report = load_demo()
             if report is not None:
@@ -97,18 +105,24 @@ def set_up_on_first_start(choice: str) -> bool:
     return True
 
 
-def _wait_for_the_index(seconds: float = 120.0) -> None:
+def _wait_for_the_index() -> None:
     """Let the first answers search everything just loaded: other processes' drainers
-    may hold the index lock while the outbox empties."""
-    deadline = time.monotonic() + seconds
-    while db.session.scalar(select(PendingIndex.id).limit(1)) is not None:
-        db.session.rollback()  # the next look sees what the drainers committed
-        if time.monotonic() > deadline:
-            log.warning("first start: the index is still catching up; it will shortly")
-            return
-        if search.apply_pending() == 0:
-            time.sleep(0.2)
-    db.session.rollback()
+    may hold the index lock while the outbox empties. Bounded: past it, the drainers
+    finish the work while the hub answers."""
+    deadline = time.monotonic() + INDEX_CATCH_UP_SECONDS
+    try:
+        while db.session.scalar(select(PendingIndex.id).limit(1)) is not None:
+            db.session.rollback()  # the next look sees what the drainers committed
+            if time.monotonic() > deadline:
+                log.warning("first start: the index is still catching up; it will shortly")
+                return
+            if search.apply_pending() == 0:
+                time.sleep(0.2)
+    except Exception:
+        # The hub is set up; the outbox keeps the work for the drainers.
+        log.exception("first start: the index could not catch up yet")
+    finally:
+        db.session.rollback()
 
 
 @contextmanager
@@ -125,11 +139,35 @@ def _server_logging_kept() -> Iterator[None]:
 
 
 @contextmanager
-def _first_start_lock() -> Iterator[None]:
-    folder = Path(current_app.instance_path)
-    folder.mkdir(parents=True, exist_ok=True)
-    with open(folder / "first-start.lock", "a") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file is closed
+def setup_lock(shared: bool = False) -> Iterator[None]:
+    """Held while a hub is set up (`hub init`, a first start), `shared` to look whether
+    it is. PostgreSQL's processes, on whatever machine, take turns on an advisory lock;
+    SQLite's, on a lock file beside the database file."""
+    engine = db.engine
+    if engine.dialect.name == "postgresql":
+        suffix = "_shared" if shared else ""
+        with engine.connect() as connection:
+            connection.execute(
+                text(f"SELECT pg_advisory_lock{suffix}(:key)"), {"key": SETUP_LOCK_KEY}
+            )
+            connection.commit()  # the lock is the session's: no transaction held open
+            try:
+                yield
+            finally:
+                connection.execute(
+                    text(f"SELECT pg_advisory_unlock{suffix}(:key)"), {"key": SETUP_LOCK_KEY}
+                )
+                connection.commit()
+        return
+    name = engine.url.database
+    database = Path(name) if name and name != ":memory:" else None
+    if engine.dialect.name == "sqlite" and database and database.parent.is_dir():
+        lock_path = database.with_name(database.name + ".setup-lock")
+    else:  # a database elsewhere, or a folder that does not exist (the database says so)
+        lock_path = Path(current_app.instance_path) / "setup.lock"
+        lock_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock_path, "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_SH if shared else fcntl.LOCK_EX)  # freed on close
         yield
 
 

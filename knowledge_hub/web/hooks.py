@@ -33,7 +33,8 @@ MAX_ID = 2**31 - 1
 
 
 def init_app(app: Flask) -> None:
-    app.before_request(_set_up_on_first_start)
+    # First of all, before even an API token is looked up: nothing can be read before.
+    app.before_request_funcs.setdefault(None, []).insert(0, _set_up_on_first_start)
     app.url_value_preprocessor(_ids_in_range)
     app.before_request(_refuse_nul_characters)
     app.before_request(_note_client_address)
@@ -47,8 +48,8 @@ def _set_up_on_first_start() -> None:
     than answering every page with "run hub init". Once known set up, nothing is asked.
     """
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    if app.extensions.get(_SET_UP):
-        return
+    if app.extensions.get(_SET_UP) or app.config["FIRST_START"] == "off":
+        return  # "off": a database error then says to run `hub init` (errors.py)
     # In a thread of its own, as `hub init` and `hub demo` run: no request, no reader's
     # language or address in what it writes.
     outcome: list[bool | BaseException] = []

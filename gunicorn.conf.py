@@ -9,6 +9,7 @@ from __future__ import annotations
 import faulthandler
 import multiprocessing
 import os
+import subprocess
 import sys
 
 
@@ -66,8 +67,6 @@ def on_starting(server: object) -> None:
     """A first start (a database without tables) sets the hub up here, before the port
     opens and the workers start, in a process of its own: the master forks the workers
     with nothing open, and no worker's first request waits for it past `timeout`."""
-    import subprocess
-
     here = os.path.dirname(os.path.abspath(__file__))
     command = [sys.executable, "-m", "flask", "--app", "app", "hub", "first-start"]
     subprocess.run(command, cwd=here, check=False)  # on failure the workers try again

@@ -358,3 +358,45 @@ def test_related_records_follow_the_index_as_it_changes(app: Flask, client, impo
     assert import_rows([RELATED[2]]).failed == 0  # the index changes: nothing kept is used
     later = related_titles(client.get(path).get_data(as_text=True))
     assert later == ["Affordable homes through housing cooperatives"]
+
+
+def test_a_record_in_another_language_only_is_related_through_that_language_version(
+    app: Flask, client, import_rows
+) -> None:
+    """The English page of a record with a French version lists a French-only record
+    whose text is like the French version's; no metadata is shared."""
+    rows = [
+        dict(
+            ref="BOTH-1",
+            language="en",
+            title="Pension funds of mutual societies",
+            topics="sdg-8",
+            content="Pension funds of mutual societies invest the savings of their members.",
+        ),
+        dict(
+            ref="BOTH-1",
+            language="fr",
+            title="Les caisses de retraite des mutuelles",
+            content="Les caisses de retraite des mutuelles placent l'épargne de leurs adhérents "
+            "dans le logement coopératif.",
+        ),
+        dict(
+            ref="FR-ONLY",
+            language="fr",
+            title="L'épargne des adhérents et le logement coopératif",
+            topics="food-security",
+            content="Les mutuelles placent l'épargne de leurs adhérents dans le logement "
+            "coopératif et les caisses de retraite.",
+        ),
+        dict(
+            ref="FR-OTHER",
+            language="fr",
+            title="La pêche artisanale au Sénégal",
+            topics="food-security",
+            content="Les prises par port et par saison.",
+        ),
+    ]
+    assert import_rows(rows).failed == 0
+    page = client.get(f"/documents/{document_id(app, 'BOTH-1')}?lang=en").get_data(as_text=True)
+    assert 'lang="en"' in page.split('id="related-heading"')[0]  # the English version shown
+    assert related_titles(page) == ["L&#39;épargne des adhérents et le logement coopératif"]

@@ -218,6 +218,9 @@ RELATED_SHOWN = 5
 RELATED_CANDIDATES = 20
 #: How much of a version's text the "more like this" key terms are drawn from.
 RELATED_TEXT_CHARS = 2000
+#: A text less than this share as like as the likest one found shares a common word or
+#: two, not a subject.
+RELATED_TEXT_FLOOR = 0.25
 
 
 @dataclass
@@ -234,21 +237,11 @@ def related_records(
     limit: int = RELATED_SHOWN,
 ) -> list[Related]:
     """The records most related to `document` that viewer may see: those sharing its
-    topics (counted twice) and organizations, and those whose text is like the shown
-    version's, each source scaled to 1 at its best and added up."""
+    topics (counted twice) and organizations, and those whose text is like one of its
+    versions' (each in its own language, so that a record in French only is found
+    through the French version), each source scaled to 1 at its best and added up."""
     shared = _sharing_metadata(viewer, document)
-    similar = dict(
-        search.similar_records(
-            search.get_index(),
-            access.visible_levels(viewer),
-            document.id,
-            variant.language if variant else document.original_language,
-            _text_of(variant),
-            limit=RELATED_CANDIDATES,
-        )
-        if variant is not None
-        else []
-    )
+    similar = _similar_in_each_language(viewer, document, variant) if variant else {}
     score: dict[int, float] = {}
     for source in (shared, similar):
         best = max(source.values(), default=0) or 1
@@ -273,6 +266,32 @@ def related_records(
         if shown is not None:
             related.append(Related(other, shown))
     return related[:limit]
+
+
+def _similar_in_each_language(
+    viewer: User | None, document: Document, shown: Variant
+) -> dict[int, float]:
+    """Records like the shown version's text, and like each other visible version's in
+    its language; a language's best is 1 (scores of two languages' fields do not
+    compare), and a record found in several keeps its best."""
+    others = [
+        v for v in document.variants if v.id != shown.id and access.can_see(viewer, document, v)
+    ]
+    similar: dict[int, float] = {}
+    for version in [shown, *others]:
+        found = search.similar_records(
+            search.get_index(),
+            access.visible_levels(viewer),
+            document.id,
+            version.language,
+            _text_of(version),
+            limit=RELATED_CANDIDATES,
+        )
+        best = max((value for __, value in found), default=0.0) or 1.0
+        for document_id, value in found:
+            if value / best >= RELATED_TEXT_FLOOR:
+                similar[document_id] = max(similar.get(document_id, 0.0), value / best)
+    return similar
 
 
 def _sharing_metadata(viewer: User | None, document: Document) -> dict[int, float]:

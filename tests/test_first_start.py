@@ -33,7 +33,9 @@ FIRST_CLICKS = ("/", "/search?q=economy", "/documents/1", "/api/search?q=economy
 def test_flask_run_on_an_empty_folder_answers_its_first_clicks_with_the_demo(
     tmp_path: Path,
 ) -> None:
-    with FlaskServer(make_config(tmp_path), HUB_FIRST_START="demo") as server:
+    server = FlaskServer(make_config(tmp_path), HUB_FIRST_START="demo")
+    server.start_timeout = FIRST_ANSWER_SECONDS  # it listens once the hub is set up
+    with server:
         answers = {
             path: requests.get(f"{server.url}{path}", timeout=FIRST_ANSWER_SECONDS)
             for path in FIRST_CLICKS
@@ -43,6 +45,8 @@ def test_flask_run_on_an_empty_folder_answers_its_first_clicks_with_the_demo(
     assert answers["/api/search?q=economy"].json()["total"] > 0
     assert "UNTFSSE" in answers["/documents/1"].text
     assert "first start: setting the hub up (hub init, hub demo)" in log
+    # Set up while the application loaded, before the server opened its port.
+    assert log.index("first start: 78 rows") < log.index("Running on")
     assert "Traceback" not in log
 
 
@@ -73,21 +77,25 @@ def test_gunicorn_sets_the_hub_up_once_before_its_workers_answer(tmp_path: Path)
 
 @pytest.mark.slow
 def test_two_servers_on_one_database_set_it_up_once_and_answer_alike(tmp_path: Path) -> None:
-    """Their first requests arrive together: one process sets the hub up under the lock,
-    the other waits for it rather than taking a half-made hub for a ready one."""
+    """Started together: one process sets the hub up under the lock, the other waits for
+    it rather than taking a half-made hub for a ready one."""
     config = make_config(tmp_path)
-    with (
-        FlaskServer(config, HUB_FIRST_START="demo") as one,
-        FlaskServer(config, HUB_FIRST_START="demo") as two,
-    ):
-        with ThreadPoolExecutor(4) as pool:
-            answers = list(
-                pool.map(
-                    lambda url: requests.get(f"{url}/api/search?q=*", timeout=FIRST_ANSWER_SECONDS),
-                    [one.url, two.url, one.url, two.url],
-                )
-            )
+    one = FlaskServer(config, HUB_FIRST_START="demo")
+    two = FlaskServer(config, HUB_FIRST_START="demo")
+
+    def start_and_ask(server: FlaskServer) -> list[requests.Response]:
+        # Asked as soon as this one listens, whether or not the other is done.
+        server.start(FIRST_ANSWER_SECONDS)
+        url = f"{server.url}/api/search?q=*"
+        return [requests.get(url, timeout=FIRST_ANSWER_SECONDS) for __ in range(2)]
+
+    try:
+        with ThreadPoolExecutor(2) as starting:
+            answers = [a for both in starting.map(start_and_ask, [one, two]) for a in both]
         log = one.log.read_text(errors="replace")  # both servers write to it
+    finally:
+        one.stop()
+        two.stop()
     assert [a.status_code for a in answers] == [200] * 4
     assert [a.json()["total"] for a in answers] == [46] * 4
     assert log.count("first start: setting the hub up") == 1
@@ -103,7 +111,9 @@ def test_init_sets_up_an_empty_hub_and_off_says_to_run_hub_init(tmp_path: Path) 
         api = requests.get(f"{server.url}/api/search?q=economy", timeout=60)
     assert page.status_code == 503 and "hub init" in page.text
     assert api.status_code == 503 and api.json()["error"] == "not_set_up"
-    with FlaskServer(make_config(tmp_path / "init"), HUB_FIRST_START="init") as server:
+    server = FlaskServer(make_config(tmp_path / "init"), HUB_FIRST_START="init")
+    server.start_timeout = FIRST_ANSWER_SECONDS
+    with server:
         page = requests.get(f"{server.url}/", timeout=FIRST_ANSWER_SECONDS)
         api = requests.get(f"{server.url}/api/search?q=*", timeout=60)
     assert page.status_code == 200
@@ -128,3 +138,18 @@ def test_a_hub_set_up_by_hub_init_is_left_as_it_is(app: Flask) -> None:
     assert app.test_client().get("/").status_code == 200
     with app.app_context():
         assert db.session.scalar(select(func.count(Document.id))) == 0
+
+
+@pytest.mark.slow
+def test_any_other_server_sets_the_hub_up_on_its_first_request(tmp_path: Path) -> None:
+    """A WSGI server other than `flask run` and gunicorn loads the application as it is:
+    its first request sets the hub up before it is answered."""
+    app = create_app({**make_config(tmp_path), "FIRST_START": "init"})
+    try:
+        assert app.test_client().get("/").status_code == 200
+        with app.app_context():
+            assert db.session.scalar(select(func.count(Document.id))) == 0
+    finally:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()

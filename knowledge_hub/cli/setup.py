@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import click
+from flask import Flask
 from flask import current_app
 from flask.cli import with_appcontext
 
@@ -43,3 +44,15 @@ def first_start_command() -> None:
         click.echo("The hub is ready.")
     else:
         click.echo("The hub is not set up (HUB_FIRST_START=off): run `hub init`.", err=True)
+
+
+def set_up_before_serving(app: Flask) -> None:
+    """`flask run` on a database without tables: set the hub up (HUB_FIRST_START) while
+    the application loads, before the server opens its port, as gunicorn does before
+    its workers start; a person's first clicks then find it ready instead of waiting on
+    the setup. Any other command (`hub init` itself) loads the application untouched."""
+    context = click.get_current_context(silent=True)
+    if context is None or context.command.name != "run":
+        return
+    with app.app_context():
+        setup.set_up_on_first_start(app.config["FIRST_START"])

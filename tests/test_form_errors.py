@@ -110,6 +110,9 @@ def test_in_a_browser_errors_take_the_focus_and_pickers_work_with_and_without_sc
     page.fill("#title", "A title")
     page.click("form.record-form button[type=submit]")
     page.wait_for_selector(".error-summary")
+    # The script moves the focus once the page is parsed, which may come a moment after
+    # the summary is in the page.
+    page.wait_for_function("() => document.activeElement !== document.body")
     focused = page.evaluate(
         """() => {
             const field = document.activeElement;

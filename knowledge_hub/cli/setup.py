@@ -54,5 +54,4 @@ def set_up_before_serving(app: Flask) -> None:
     context = click.get_current_context(silent=True)
     if context is None or context.command.name != "run":
         return
-    with app.app_context():
-        setup.set_up_on_first_start(app.config["FIRST_START"])
+    setup.set_up_for_serving(app)

@@ -277,11 +277,12 @@ def _similar_in_each_language(
     others = [
         v for v in document.variants if v.id != shown.id and access.can_see(viewer, document, v)
     ]
+    index, levels = search.get_index(), access.visible_levels(viewer)
     similar: dict[int, float] = {}
     for version in [shown, *others]:
         found = search.similar_records(
-            search.get_index(),
-            access.visible_levels(viewer),
+            index,
+            levels,
             document.id,
             version.language,
             _text_of(version),

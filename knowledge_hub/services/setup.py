@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from flask import Flask
 from flask import current_app
 from flask_migrate import upgrade
 from sqlalchemy import inspect as sa_inspect
@@ -103,6 +104,27 @@ def set_up_on_first_start(choice: str) -> bool:
                 log.warning("first start: %s", report.summary())
         _wait_for_the_index()
     return True
+
+
+def set_up_for_serving(app: Flask) -> bool:
+    """What a server process does before it answers: set_up_on_first_start under the
+    app's FIRST_START, once. A hub found set up is marked on the app, so neither a later
+    request nor `flask run`'s loading of the application asks again."""
+    if is_known_set_up(app):
+        return True
+    with app.app_context():
+        done = set_up_on_first_start(app.config["FIRST_START"])
+    app.extensions[_SET_UP] = done
+    return done
+
+
+def is_known_set_up(app: Flask) -> bool:
+    """Whether this process has already found the hub set up (nothing asked)."""
+    return bool(app.extensions.get(_SET_UP))
+
+
+#: app.extensions' mark that this process found the hub set up.
+_SET_UP = "hub.set_up"
 
 
 def _wait_for_the_index() -> None:

@@ -48,18 +48,17 @@ def _set_up_on_first_start() -> None:
     than answering every page with "run hub init". Once known set up, nothing is asked.
     """
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    if app.extensions.get(_SET_UP) or app.config["FIRST_START"] == "off":
+    if setup.is_known_set_up(app) or app.config["FIRST_START"] == "off":
         return  # "off": a database error then says to run `hub init` (errors.py)
     # In a thread of its own, as `hub init` and `hub demo` run: no request, no reader's
     # language or address in what it writes.
     outcome: list[bool | BaseException] = []
 
     def set_up() -> None:
-        with app.app_context():
-            try:
-                outcome.append(setup.set_up_on_first_start(app.config["FIRST_START"]))
-            except BaseException as error:  # handed to the request, which answers it
-                outcome.append(error)
+        try:
+            outcome.append(setup.set_up_for_serving(app))
+        except BaseException as error:  # handed to the request, which answers it
+            outcome.append(error)
 
     worker = threading.Thread(target=set_up, name="first-start")
     worker.start()
@@ -67,11 +66,6 @@ def _set_up_on_first_start() -> None:
     [done] = outcome
     if isinstance(done, BaseException):
         raise done
-    app.extensions[_SET_UP] = done
-
-
-#: app.extensions' mark that the database was found set up.
-_SET_UP = "hub.set_up"
 
 
 def _ids_in_range(endpoint: str | None, values: dict[str, Any] | None) -> None:
